@@ -1,0 +1,87 @@
+//! JSON request bodies: content type, the 64 KiB limit, and parse errors that say what to fix.
+
+use rocket::data::{self, Data, FromData, ToByteUnit};
+use rocket::http::Status;
+use rocket::request::Request;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, stash};
+
+/// A request body that was JSON-typed and within the limit. Whether it parsed is kept, so that each
+/// route can answer a malformed body with its own message (the connect route's is fixed by §4).
+pub enum JsonBody {
+    Empty,
+    Malformed(String),
+    Value(serde_json::Value),
+}
+
+fn refuse<'r>(req: &'r Request<'_>, err: Error) -> data::Outcome<'r, JsonBody, Error> {
+    let status = err.status();
+    stash(req, err);
+    data::Outcome::Error((status, Error::Internal(String::new())))
+}
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for JsonBody {
+    type Error = Error;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self, Error> {
+        if let Some(ct) = req.content_type().filter(|ct| !ct.is_json()) {
+            let msg = format!("Unsupported content type {ct}; send the body as JSON with Content-Type: application/json");
+            return refuse(req, Error::UnsupportedMediaType(msg));
+        }
+        let limit = req.limits().get("json").unwrap_or_else(|| 64.kibibytes());
+        let bytes = match data.open(limit).into_bytes().await {
+            Ok(b) => b,
+            Err(e) => return refuse(req, Error::BadRequest(format!("Could not read the request body: {e}"))),
+        };
+        if !bytes.is_complete() {
+            return refuse(req, Error::PayloadTooLarge(format!("Request body is larger than the {limit} limit")));
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return data::Outcome::Success(JsonBody::Empty);
+        }
+        data::Outcome::Success(match serde_json::from_slice(&bytes) {
+            Ok(value) => JsonBody::Value(value),
+            Err(e) => JsonBody::Malformed(format!("Request body is not valid JSON ({e})")),
+        })
+    }
+}
+
+impl JsonBody {
+    /// Deserializes into `T`; every failure is a 400 that names the problem.
+    pub fn parse<T: DeserializeOwned>(self) -> Result<T, Error> {
+        let value = match self {
+            Self::Empty => return Err(Error::BadRequest("Request body is empty; send a JSON object".into())),
+            Self::Malformed(message) => return Err(Error::BadRequest(message)),
+            Self::Value(value) => value,
+        };
+        if !value.is_object() {
+            return Err(Error::BadRequest("Request body must be a JSON object".into()));
+        }
+        serde_json::from_value(value).map_err(|e| Error::BadRequest(format!("Invalid request body: {e}")))
+    }
+
+    /// Like `parse`, but an empty body means every field takes its default.
+    pub fn parse_or_default<T: DeserializeOwned + Default>(self) -> Result<T, Error> {
+        match self {
+            Self::Empty => Ok(T::default()),
+            other => other.parse(),
+        }
+    }
+}
+
+/// Body status for the catcher's fallback message when no error was stashed.
+pub fn default_message(status: Status) -> &'static str {
+    match status.code {
+        400 => "Bad request",
+        401 => crate::auth::MISSING_TOKEN,
+        403 => "Forbidden",
+        413 => "Request body is too large",
+        415 => "Unsupported content type; send JSON",
+        422 => "The request could not be processed",
+        429 => "Too many requests",
+        _ if status.code >= 500 => "Internal server error",
+        _ => "Request failed",
+    }
+}

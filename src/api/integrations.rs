@@ -1,0 +1,136 @@
+//! `/websites/{id}/integrations`: provider status, and Connect / Disconnect Stripe (contract §4).
+
+use rocket::{Route, State, delete, get, post, routes};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::body::JsonBody;
+use crate::api::{ApiResult, Message, Success, one};
+use crate::auth::{SettingsRead, SettingsWrite, WebsiteAccess};
+use crate::config::Environment;
+use crate::db::stripe::{self as stripe_db, NewConnection, StripeStatus};
+use crate::db::websites;
+use crate::domain::stripe_key::{StripeMode, StripeRestrictedKey, TEST_KEY_IN_PRODUCTION};
+use crate::error::Error;
+use crate::state::AppState;
+use crate::stripe::verify::verify;
+
+pub fn routes() -> Vec<Route> {
+    routes![get_integrations, connect_stripe, disconnect_stripe]
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NotConnected {
+    connected: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaddleStatus {
+    connected: bool,
+    key_expires_at: Option<String>,
+}
+
+/// Every provider's status; no secret ever appears here.
+#[derive(Serialize, ToSchema)]
+pub struct Integrations {
+    stripe: StripeStatus,
+    lemonsqueezy: NotConnected,
+    polar: NotConnected,
+    paddle: PaddleStatus,
+    shopify: NotConnected,
+    woocommerce: NotConnected,
+    currency: String,
+}
+
+#[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),
+    responses((status = 200, body = Success<Integrations>)))]
+#[get("/websites/<website_id>/integrations")]
+pub async fn get_integrations(website_id: &str, access: WebsiteAccess<SettingsRead>, state: &State<AppState>) -> ApiResult<Integrations> {
+    let _ = website_id;
+    let (stripe, currency) = state
+        .db
+        .run(move |c| Ok((stripe_db::status(c, &access.website_id)?, websites::currency(c, &access.website_id)?)))
+        .await?;
+    let off = || NotConnected { connected: false };
+    one(Integrations {
+        stripe,
+        lemonsqueezy: off(),
+        polar: off(),
+        paddle: PaddleStatus { connected: false, key_expires_at: None },
+        shopify: off(),
+        woocommerce: off(),
+        currency,
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectStripe {
+    /// A restricted key, `rk_live_…` (or `rk_test_…` in development).
+    stripe_rak: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StripeConnected {
+    message: &'static str,
+    #[schema(example = "USD")]
+    currency: String,
+}
+
+/// Verifies the key with Stripe and stores it encrypted; nothing is stored unless verification passes.
+#[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),
+    request_body = ConnectStripe,
+    responses((status = 200, body = Success<StripeConnected>),
+        (status = 400, description = "malformed, test-in-production, rejected or under-permissioned key"),
+        (status = 502, description = "Stripe failed"), (status = 503, description = "Stripe rate limited"),
+        (status = 504, description = "Stripe timed out")))]
+#[post("/websites/<website_id>/integrations/stripe", data = "<body>")]
+pub async fn connect_stripe(
+    website_id: &str,
+    access: WebsiteAccess<SettingsWrite>,
+    body: JsonBody,
+    state: &State<AppState>,
+) -> ApiResult<StripeConnected> {
+    let _ = website_id;
+    // §4 step 1: every way of not sending a string `stripeRak` answers the same.
+    let input: ConnectStripe = body.parse().map_err(|_| Error::BadRequest("stripeRak is required".into()))?;
+    let key = StripeRestrictedKey::parse(&input.stripe_rak).map_err(|m| Error::BadRequest(m.into()))?;
+    if state.config.environment == Environment::Production && key.mode() == StripeMode::Test {
+        return Err(Error::BadRequest(TEST_KEY_IN_PRODUCTION.into()));
+    }
+    let account = verify(&state.stripe, &key).await?;
+    let website = access.website_id;
+    let connection = NewConnection {
+        sealed: state.master_key.seal(key.expose(), website.as_str().as_bytes()),
+        livemode: account.livemode,
+        display_key: key.masked(),
+        currency: account.currency.unwrap_or_default(),
+    };
+    let actor = access.actor;
+    let currency = state
+        .db
+        .run(move |c| {
+            let mut connection = connection;
+            if connection.currency.is_empty() {
+                // A brand-new account may list no balance yet: keep the website's currency.
+                connection.currency = websites::currency(c, &website)?;
+            }
+            stripe_db::connect(c, &website, &connection, &actor)?;
+            Ok(connection.currency)
+        })
+        .await?;
+    one(StripeConnected { message: "Stripe connected successfully", currency })
+}
+
+#[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),
+    responses((status = 200, body = Success<Message>), (status = 404, description = "Stripe is not connected")))]
+#[delete("/websites/<website_id>/integrations/stripe")]
+pub async fn disconnect_stripe(website_id: &str, access: WebsiteAccess<SettingsWrite>, state: &State<AppState>) -> ApiResult<Message> {
+    let _ = website_id;
+    let removed = state.db.run(move |c| stripe_db::disconnect(c, &access.website_id, &access.actor)).await?;
+    if !removed {
+        return Err(Error::NotFound("Stripe is not connected".into()));
+    }
+    one(Message::new("Stripe disconnected successfully"))
+}

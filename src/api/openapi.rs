@@ -1,0 +1,60 @@
+//! The OpenAPI 3 document of every route, generated from the handlers' annotations.
+
+use std::sync::OnceLock;
+
+use rocket::get;
+use rocket::http::ContentType;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::api::{self, access_tokens, apikeys, integrations, team, websites};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).description(Some("dft_ account token or df_ website key")).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "revlink", description = "DataFast-compatible Account API with Stripe revenue import"),
+    paths(
+        api::health,
+        openapi_json,
+        websites::list_websites,
+        websites::create_website,
+        websites::get_website,
+        websites::update_website,
+        websites::delete_website,
+        access_tokens::list_access_tokens,
+        access_tokens::create_access_token,
+        access_tokens::delete_access_token,
+        apikeys::list_api_keys,
+        apikeys::create_api_key,
+        apikeys::roll_api_key,
+        apikeys::delete_api_key,
+        team::list_team,
+        team::invite_member,
+        team::remove_member,
+        integrations::get_integrations,
+        integrations::connect_stripe,
+        integrations::disconnect_stripe,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+/// This document, as JSON.
+#[utoipa::path(tag = "meta", responses((status = 200, description = "the OpenAPI 3 document")))]
+#[get("/openapi.json")]
+pub fn openapi_json() -> (ContentType, &'static str) {
+    static DOC: OnceLock<String> = OnceLock::new();
+    let doc = DOC.get_or_init(|| ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".into()));
+    (ContentType::JSON, doc.as_str())
+}

@@ -1,0 +1,127 @@
+//! `/websites`: list, create, get, update, and the delete that is refused by design.
+
+use rocket::serde::json::Json;
+use rocket::{Route, State, delete, get, post, put, routes};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::api::body::JsonBody;
+use crate::api::{ApiResult, Success, one, success};
+use crate::auth::{AccountAccess, Caller, SettingsRead, SettingsWrite, WebsiteAccess, WebsitesDelete, WebsitesWrite};
+use crate::db::websites::{self, CreatedWebsite, NewWebsite, WebsiteChanges, WebsiteView};
+use crate::domain::website::{parse_currency, parse_domain, parse_name, parse_timezone};
+use crate::domain::{Permission, Role};
+use crate::error::Error;
+use crate::state::AppState;
+
+pub fn routes() -> Vec<Route> {
+    routes![list_websites, create_website, get_website, update_website, delete_website]
+}
+
+/// The caller's websites (a `df_` key: its own); a token's allowlist applies.
+#[utoipa::path(context_path = "/api/v1/admin", tag = "websites", security(("bearer" = [])),
+    responses((status = 200, body = Success<WebsiteView>)))]
+#[get("/websites")]
+pub async fn list_websites(caller: &Caller, state: &State<AppState>) -> ApiResult<WebsiteView> {
+    match caller {
+        Caller::Token(token) => {
+            if !token.permissions.grants(Permission::WEBSITES_READ) {
+                return Err(Error::Forbidden("This token lacks the websites:read permission".into()));
+            }
+            let (user, allow) = (token.user_id.clone(), token.website_ids.clone());
+            success(state.db.run(move |c| websites::list_for_user(c, &user, &allow)).await?)
+        }
+        Caller::WebsiteKey(key) => {
+            let site = key.website_id.clone();
+            one(state.db.run(move |c| websites::get(c, &site, Role::Member)).await?)
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateWebsite {
+    /// Bare domain, no scheme: `example.com`.
+    domain: String,
+    /// IANA time zone, e.g. `America/New_York`.
+    timezone: String,
+    name: Option<String>,
+}
+
+#[utoipa::path(context_path = "/api/v1/admin", tag = "websites", security(("bearer" = [])),
+    request_body = CreateWebsite, responses((status = 200, body = Success<CreatedWebsite>)))]
+#[post("/websites", data = "<body>")]
+pub async fn create_website(access: AccountAccess<WebsitesWrite>, body: JsonBody, state: &State<AppState>) -> ApiResult<CreatedWebsite> {
+    let input: CreateWebsite = body.parse()?;
+    let new = NewWebsite {
+        domain: parse_domain(&input.domain).map_err(Error::BadRequest)?,
+        timezone: parse_timezone(&input.timezone).map_err(Error::BadRequest)?,
+        name: parse_name(input.name.as_deref(), "name").map_err(Error::BadRequest)?,
+    };
+    let (owner, actor) = (access.user_id, access.actor);
+    one(state.db.run(move |c| websites::create(c, &owner, &new, &actor)).await?)
+}
+
+#[utoipa::path(context_path = "/api/v1/admin", tag = "websites", security(("bearer" = [])),
+    responses((status = 200, body = Success<WebsiteView>)))]
+#[get("/websites/<website_id>")]
+pub async fn get_website(website_id: &str, access: WebsiteAccess<SettingsRead>, state: &State<AppState>) -> ApiResult<WebsiteView> {
+    let _ = website_id;
+    one(state.db.run(move |c| websites::get(c, &access.website_id, access.role)).await?)
+}
+
+/// Any of `domain, name, timezone, currency`; other fields are refused rather than ignored.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateWebsite {
+    domain: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    name: Option<Option<String>>,
+    timezone: Option<String>,
+    currency: Option<String>,
+}
+
+/// Tells `"name": null` (clear it) from a missing `name` (leave it).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[utoipa::path(context_path = "/api/v1/admin", tag = "websites", security(("bearer" = [])),
+    request_body = UpdateWebsite, responses((status = 200, body = Success<WebsiteView>)))]
+#[put("/websites/<website_id>", data = "<body>")]
+pub async fn update_website(
+    website_id: &str,
+    access: WebsiteAccess<SettingsWrite>,
+    body: JsonBody,
+    state: &State<AppState>,
+) -> ApiResult<WebsiteView> {
+    let _ = website_id;
+    let input: UpdateWebsite = body.parse()?;
+    let changes = WebsiteChanges {
+        domain: input.domain.as_deref().map(parse_domain).transpose().map_err(Error::BadRequest)?,
+        name: input.name.map(|n| parse_name(n.as_deref(), "name")).transpose().map_err(Error::BadRequest)?,
+        timezone: input.timezone.as_deref().map(parse_timezone).transpose().map_err(Error::BadRequest)?,
+        currency: input.currency.as_deref().map(parse_currency).transpose().map_err(Error::BadRequest)?,
+    };
+    if changes.domain.is_none() && changes.name.is_none() && changes.timezone.is_none() && changes.currency.is_none() {
+        return Err(Error::BadRequest("Nothing to update: send any of domain, name, timezone, currency".into()));
+    }
+    one(state
+        .db
+        .run(move |c| {
+            websites::update(c, &access.website_id, &changes, &access.actor)?;
+            websites::get(c, &access.website_id, access.role)
+        })
+        .await?)
+}
+
+/// Always 403: a website is deleted in the settings pages only.
+#[utoipa::path(context_path = "/api/v1/admin", tag = "websites", security(("bearer" = [])),
+    responses((status = 403, description = "always")))]
+#[delete("/websites/<website_id>")]
+pub fn delete_website(website_id: &str, access: WebsiteAccess<WebsitesDelete>) -> Result<Json<()>, Error> {
+    let _ = (website_id, access);
+    Err(Error::Forbidden(
+        "Website deletion cannot be done programmatically. Please delete this website from the revlink settings pages.".into(),
+    ))
+}

@@ -1,0 +1,251 @@
+//! Request guards only: who is calling (`Caller`), whether a website-scoped route may run
+//! (`WebsiteAccess<Need>`), and whether an account-level route may run (`AccountAccess<Need>`).
+//! The rule is the contract's §2; each guard's only constructor is `FromRequest`.
+
+use std::marker::PhantomData;
+use std::net::{IpAddr, Ipv4Addr};
+
+use rocket::Request;
+use rocket::outcome::try_outcome;
+use rocket::request::{FromRequest, Outcome};
+
+use crate::db::audit::Actor;
+use crate::db::credentials::{self, KeyRecord, TokenRecord};
+use crate::db::websites;
+use crate::domain::ids::parse_path_id;
+use crate::domain::secret_token::{TokenKind, hash_secret};
+use crate::domain::{ObjectId, Permission, Role};
+use crate::error::{Error, guard_failure};
+use crate::ratelimit;
+use crate::state::AppState;
+
+pub const MISSING_TOKEN: &str = "Missing bearer token";
+pub const INVALID_TOKEN: &str = "Invalid token";
+pub const DF_KEY_ON_ACCOUNT_ROUTE: &str = "Called with a df_ website key; this route needs a dft_ account token";
+pub const KEY_OF_ANOTHER_WEBSITE: &str = "This API key belongs to another website";
+
+/// The authenticated credential of a request.
+pub enum Caller {
+    Token(TokenRecord),
+    WebsiteKey(KeyRecord),
+}
+
+impl Caller {
+    pub fn actor(&self) -> Actor {
+        match self {
+            Self::Token(t) => Actor { kind: "token", id: Some(t.id.clone()), user_id: Some(t.user_id.clone()) },
+            Self::WebsiteKey(k) => Actor { kind: "website_key", id: Some(k.id.clone()), user_id: None },
+        }
+    }
+
+    fn rate_key(&self) -> &str {
+        match self {
+            Self::Token(t) => t.id.as_str(),
+            Self::WebsiteKey(k) => k.id.as_str(),
+        }
+    }
+}
+
+fn bearer<'r>(req: &'r Request<'_>) -> Option<&'r str> {
+    let value = req.headers().get_one("Authorization")?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+/// Looks the presented secret up by its hash and records its use.
+async fn lookup(state: &AppState, raw: &str) -> Result<Option<Caller>, Error> {
+    let Some(kind) = TokenKind::of(raw) else { return Ok(None) };
+    let hash = hash_secret(raw);
+    state
+        .db
+        .run(move |conn| {
+            Ok(match kind {
+                TokenKind::Account => credentials::find_token(conn, &hash)?
+                    .map(|t| credentials::touch_token(conn, &t).map(|()| Caller::Token(t)))
+                    .transpose()?,
+                TokenKind::WebsiteKey => credentials::find_key(conn, &hash)?
+                    .map(|k| credentials::touch_key(conn, &k).map(|()| Caller::WebsiteKey(k)))
+                    .transpose()?,
+            })
+        })
+        .await
+}
+
+/// A 401, or a 429 once the client address has failed too often.
+fn unauthenticated<T>(req: &Request<'_>, state: &AppState, message: &'static str) -> Outcome<T, Error> {
+    let ip = req.client_ip().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    match state.limits.check_auth_failure(ip) {
+        Ok(_) => guard_failure(req, Error::Unauthorized(message)),
+        Err(exceeded) => {
+            ratelimit::record(req, exceeded.window);
+            guard_failure(req, Error::RateLimited { retry_after: exceeded.retry_after })
+        }
+    }
+}
+
+async fn authenticate(req: &Request<'_>) -> Outcome<Caller, Error> {
+    let state = try_outcome!(req.guard::<&rocket::State<AppState>>().await.map_error(|(s, ())| (s, Error::internal("state"))));
+    let Some(raw) = bearer(req) else { return unauthenticated(req, state, MISSING_TOKEN) };
+    let caller = match lookup(state, raw).await {
+        Ok(Some(caller)) => caller,
+        Ok(None) => return unauthenticated(req, state, INVALID_TOKEN),
+        Err(e) => return guard_failure(req, e),
+    };
+    match state.limits.check_credential(caller.rate_key()) {
+        Ok(window) => {
+            ratelimit::record(req, window);
+            Outcome::Success(caller)
+        }
+        Err(exceeded) => {
+            ratelimit::record(req, exceeded.window);
+            guard_failure(req, Error::RateLimited { retry_after: exceeded.retry_after })
+        }
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for &'r Caller {
+    type Error = Error;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Error> {
+        // Cached, so that layered guards authenticate (and count) a request once.
+        let cached = req.local_cache_async(async { authenticate(req).await.succeeded() }).await;
+        match cached.as_ref() {
+            Some(caller) => Outcome::Success(caller),
+            // The failing first attempt already left its error for the catcher.
+            None => Outcome::Error((rocket::http::Status::Unauthorized, Error::Unauthorized(INVALID_TOKEN))),
+        }
+    }
+}
+
+/// What a route needs: a permission, and whether only the owner may do it.
+pub trait Need: Send + Sync + 'static {
+    const PERMISSION: Permission;
+    const OWNER_ONLY: bool = false;
+}
+
+macro_rules! needs {
+    ($($name:ident => $perm:ident $(, owner_only = $owner:expr)?;)*) => {$(
+        pub struct $name;
+        impl Need for $name {
+            const PERMISSION: Permission = Permission::$perm;
+            $(const OWNER_ONLY: bool = $owner;)?
+        }
+    )*};
+}
+
+needs! {
+    WebsitesRead => WEBSITES_READ;
+    WebsitesWrite => WEBSITES_WRITE;
+    WebsitesDelete => WEBSITES_WRITE, owner_only = true;
+    SettingsRead => SETTINGS_READ;
+    SettingsWrite => SETTINGS_WRITE;
+    ApiKeysRead => API_KEYS_READ;
+    ApiKeysWrite => API_KEYS_WRITE;
+    TeamRead => TEAM_READ;
+    TeamManage => TEAM_WRITE, owner_only = true;
+}
+
+/// Proof that the caller may do `N` on the website in the path's first parameter.
+pub struct WebsiteAccess<N: Need> {
+    pub website_id: ObjectId,
+    /// The caller's effective role (`member` for a website key).
+    pub role: Role,
+    /// The user behind the credential; `None` for a website key.
+    pub user_id: Option<ObjectId>,
+    pub actor: Actor,
+    need: PhantomData<N>,
+}
+
+fn role_refusal(role: Role, owner_only: bool) -> Error {
+    if owner_only {
+        Error::Forbidden(format!("Only the website's owner can do this (your role: {role})"))
+    } else {
+        Error::Forbidden(format!("Your role on this website ({role}) can only read"))
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, N: Need> FromRequest<'r> for WebsiteAccess<N> {
+    type Error = Error;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Error> {
+        let caller = try_outcome!(req.guard::<&Caller>().await);
+        let raw_id = req.param::<&str>(0).and_then(Result::ok).unwrap_or_default();
+        let website_id = match parse_path_id(raw_id, "websiteId") {
+            Ok(id) => id,
+            Err(e) => return guard_failure(req, e),
+        };
+        let access = |role, user_id| WebsiteAccess {
+            website_id: website_id.clone(),
+            role,
+            user_id,
+            actor: caller.actor(),
+            need: PhantomData,
+        };
+        match caller {
+            Caller::WebsiteKey(key) => {
+                if key.website_id != website_id {
+                    return guard_failure(req, Error::Forbidden(KEY_OF_ANOTHER_WEBSITE.into()));
+                }
+                if !Role::Member.allows(N::PERMISSION, N::OWNER_ONLY) {
+                    return guard_failure(
+                        req,
+                        Error::Forbidden("Website API keys act at member level; this needs the owner's dft_ account token".into()),
+                    );
+                }
+                Outcome::Success(access(Role::Member, None))
+            }
+            Caller::Token(token) => {
+                if !token.permissions.grants(N::PERMISSION) {
+                    return guard_failure(req, Error::Forbidden(format!("This token lacks the {} permission", N::PERMISSION)));
+                }
+                if !token.website_ids.is_empty() && !token.website_ids.contains(&website_id) {
+                    return guard_failure(req, Error::Forbidden("This token is not allowed to access this website".into()));
+                }
+                let state = try_outcome!(req.guard::<&rocket::State<AppState>>().await.map_error(|(s, ())| (s, Error::internal("state"))));
+                let (site, user) = (website_id.clone(), token.user_id.clone());
+                let role = match state.db.run(move |conn| websites::role_of(conn, &site, &user)).await {
+                    Ok(Some(role)) => role,
+                    Ok(None) => return guard_failure(req, Error::NotFound("Website not found".into())),
+                    Err(e) => return guard_failure(req, e),
+                };
+                if !role.allows(N::PERMISSION, N::OWNER_ONLY) {
+                    return guard_failure(req, role_refusal(role, N::OWNER_ONLY));
+                }
+                Outcome::Success(access(role, Some(token.user_id.clone())))
+            }
+        }
+    }
+}
+
+/// Proof that an account token with permission `N` is calling an account-level route.
+pub struct AccountAccess<N: Need> {
+    pub user_id: ObjectId,
+    pub caller_permissions: crate::domain::PermissionSet,
+    pub caller_websites: Vec<ObjectId>,
+    pub actor: Actor,
+    need: PhantomData<N>,
+}
+
+#[rocket::async_trait]
+impl<'r, N: Need> FromRequest<'r> for AccountAccess<N> {
+    type Error = Error;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Error> {
+        let caller = try_outcome!(req.guard::<&Caller>().await);
+        let Caller::Token(token) = caller else {
+            return guard_failure(req, Error::Forbidden(DF_KEY_ON_ACCOUNT_ROUTE.into()));
+        };
+        if !token.permissions.grants(N::PERMISSION) {
+            return guard_failure(req, Error::Forbidden(format!("This token lacks the {} permission", N::PERMISSION)));
+        }
+        Outcome::Success(AccountAccess {
+            user_id: token.user_id.clone(),
+            caller_permissions: token.permissions.clone(),
+            caller_websites: token.website_ids.clone(),
+            actor: caller.actor(),
+            need: PhantomData,
+        })
+    }
+}

@@ -1,0 +1,239 @@
+//! AppConfig, read through Rocket's figment (defaults → Rocket.toml → ROCKET_* env), and the secrets
+//! generated on first run under the data directory.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use rocket::data::{Limits, ToByteUnit};
+use rocket::figment::providers::{Env, Format, Serialized, Toml};
+use rocket::figment::{Figment, Profile};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::crypto::MasterKey;
+
+/// `production` refuses Stripe test keys; `development` accepts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Production,
+    Development,
+}
+
+impl Environment {
+    /// Production in release builds, development in debug builds.
+    fn for_this_build() -> Self {
+        if cfg!(debug_assertions) { Self::Development } else { Self::Production }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AppConfig {
+    #[serde(default = "defaults::data_dir")]
+    pub data_dir: PathBuf,
+    #[serde(default = "Environment::for_this_build")]
+    pub environment: Environment,
+    #[serde(default = "defaults::stripe_api_base")]
+    pub stripe_api_base: String,
+    /// Seconds before a call to Stripe is abandoned (answered 504).
+    #[serde(default = "defaults::stripe_timeout_secs")]
+    pub stripe_timeout_secs: u64,
+    /// 64 hex characters; takes precedence over `master_key_file`.
+    #[serde(default)]
+    pub master_key: Option<SecretString>,
+    /// Default `<data_dir>/master.key`, generated (mode 0600) on first run.
+    #[serde(default)]
+    pub master_key_file: Option<PathBuf>,
+    /// Requests per minute per credential.
+    #[serde(default = "defaults::rate_limit_per_minute")]
+    pub rate_limit_per_minute: u32,
+    /// Failed authentications per minute per client address.
+    #[serde(default = "defaults::auth_failure_limit_per_minute")]
+    pub auth_failure_limit_per_minute: u32,
+    #[serde(default = "defaults::db_pool_size")]
+    pub db_pool_size: u32,
+}
+
+mod defaults {
+    use std::path::PathBuf;
+
+    pub fn data_dir() -> PathBuf {
+        PathBuf::from("data")
+    }
+    pub fn stripe_api_base() -> String {
+        "https://api.stripe.com".into()
+    }
+    pub fn stripe_timeout_secs() -> u64 {
+        10
+    }
+    pub fn rate_limit_per_minute() -> u32 {
+        300
+    }
+    pub fn auth_failure_limit_per_minute() -> u32 {
+        30
+    }
+    pub fn db_pool_size() -> u32 {
+        8
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Figment(#[from] Box<rocket::figment::Error>),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{what} {path}: {source}")]
+    Io { what: &'static str, path: PathBuf, source: std::io::Error },
+}
+
+/// Rocket's own figment with revlink's defaults underneath: 64 KiB JSON bodies.
+/// Same sources and precedence as `rocket::Config::figment()`.
+pub fn figment() -> Figment {
+    let limits = Limits::default().limit("json", 64.kibibytes());
+    Figment::from(rocket::Config::default())
+        .merge(Serialized::defaults(serde_json::json!({ "limits": limits })))
+        .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
+        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
+        .select(Profile::from_env_or("ROCKET_PROFILE", rocket::Config::DEFAULT_PROFILE))
+}
+
+impl AppConfig {
+    pub fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
+        let config: Self = figment.extract().map_err(Box::new)?;
+        if config.rate_limit_per_minute == 0 || config.auth_failure_limit_per_minute == 0 {
+            return Err(ConfigError::Invalid("rate limits must be at least 1 per minute".into()));
+        }
+        if config.stripe_timeout_secs == 0 {
+            return Err(ConfigError::Invalid("stripe_timeout_secs must be at least 1".into()));
+        }
+        Ok(config)
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("revlink.sqlite3")
+    }
+
+    pub fn master_key_path(&self) -> PathBuf {
+        self.master_key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
+    }
+
+    pub fn ensure_data_dir(&self) -> Result<(), ConfigError> {
+        fs::create_dir_all(&self.data_dir).map_err(|source| ConfigError::Io {
+            what: "cannot create the data directory",
+            path: self.data_dir.clone(),
+            source,
+        })
+    }
+
+    /// The configured master key; when none is configured and no secret is stored yet, a new one
+    /// is written to the key file. With secrets stored, a missing key is an error, never a new key.
+    pub fn load_master_key(&self, secrets_exist: bool) -> Result<MasterKey, ConfigError> {
+        let malformed = |source: &str| {
+            ConfigError::Invalid(format!("the master key in {source} is not 64 hexadecimal characters"))
+        };
+        if let Some(inline) = &self.master_key {
+            return MasterKey::from_hex(inline.expose_secret()).map_err(|_| malformed("master_key"));
+        }
+        let path = self.master_key_path();
+        if path.exists() {
+            let text = fs::read_to_string(&path).map_err(|source| ConfigError::Io {
+                what: "cannot read the master key file",
+                path: path.clone(),
+                source,
+            })?;
+            return MasterKey::from_hex(&text).map_err(|_| malformed(&path.display().to_string()));
+        }
+        if secrets_exist {
+            return Err(ConfigError::Invalid(format!(
+                "the master key file {} is missing, but the database holds encrypted Stripe keys. \
+                 Restore the key file (or set master_key / ROCKET_MASTER_KEY) — a new key would orphan them.",
+                path.display()
+            )));
+        }
+        let hex_key = MasterKey::generate_hex();
+        write_new_secret_file(&path, &hex_key)?;
+        tracing::info!(path = %path.display(), "generated a new master key");
+        MasterKey::from_hex(&hex_key).map_err(|_| malformed("the generated key"))
+    }
+
+    /// Rocket's cookie key: the configured `secret_key`, else `<data_dir>/secret.key`, generated once.
+    pub fn secret_key_hex(&self, figment: &Figment) -> Result<Option<String>, ConfigError> {
+        if figment.find_value("secret_key").is_ok() {
+            return Ok(None);
+        }
+        let path = self.data_dir.join("secret.key");
+        if path.exists() {
+            let text = fs::read_to_string(&path).map_err(|source| ConfigError::Io {
+                what: "cannot read the cookie secret file",
+                path: path.clone(),
+                source,
+            })?;
+            return Ok(Some(text.trim().to_owned()));
+        }
+        let hex_key = hex::encode(rand::random::<[u8; 64]>());
+        write_new_secret_file(&path, &hex_key)?;
+        Ok(Some(hex_key))
+    }
+}
+
+/// Creates `path` with mode 0600; refuses to overwrite an existing file.
+pub fn write_new_secret_file(path: &Path, contents: &str) -> Result<(), ConfigError> {
+    let io_err = |source| ConfigError::Io { what: "cannot write the secret file", path: path.to_owned(), source };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(io_err)?;
+    }
+    let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io_err)?;
+    file.write_all(format!("{contents}\n").as_bytes()).map_err(io_err)?;
+    file.sync_all().map_err(io_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn config_in(dir: &Path) -> AppConfig {
+        AppConfig::from_figment(&figment().merge(("data_dir", dir))).unwrap()
+    }
+
+    #[test]
+    fn defaults_apply_without_any_file() {
+        let fig = Figment::from(Serialized::defaults(serde_json::json!({})));
+        let c = AppConfig::from_figment(&fig).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("data"));
+        assert_eq!(c.stripe_api_base, "https://api.stripe.com");
+        assert_eq!(c.rate_limit_per_minute, 300);
+        assert_eq!(c.environment, Environment::Development, "tests are debug builds");
+    }
+
+    #[test]
+    fn master_key_is_generated_once_with_mode_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = config_in(dir.path());
+        c.load_master_key(false).unwrap();
+        let path = dir.path().join("master.key");
+        let first = fs::read_to_string(&path).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        c.load_master_key(true).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), first, "an existing key is never replaced");
+    }
+
+    #[test]
+    fn missing_key_with_stored_secrets_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = config_in(dir.path()).load_master_key(true).unwrap_err().to_string();
+        assert!(err.contains("orphan"), "{err}");
+        assert!(!dir.path().join("master.key").exists());
+    }
+
+    #[test]
+    fn malformed_inline_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let fig = figment().merge(("data_dir", dir.path())).merge(("master_key", "nothex"));
+        let err = AppConfig::from_figment(&fig).unwrap().load_master_key(false).unwrap_err();
+        assert!(err.to_string().contains("64 hexadecimal"));
+    }
+}

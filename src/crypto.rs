@@ -1,0 +1,185 @@
+//! The AES-256-GCM box for stored secrets and the master key that opens it.
+
+use std::fmt;
+
+use aes_gcm::aead::{Aead, Generate, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use secrecy::SecretString;
+
+pub const NONCE_LEN: usize = 12;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("the master key must be 64 hexadecimal characters (32 bytes)")]
+    MalformedKey,
+    #[error("a stored secret could not be decrypted: wrong master key, or the data was altered")]
+    Undecryptable,
+}
+
+/// A sealed secret: a fresh 96-bit nonce and the ciphertext with its tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+}
+
+/// The 256-bit key that encrypts every stored secret. Its `Debug` never prints the key.
+#[derive(Clone)]
+pub struct MasterKey {
+    cipher: Aes256Gcm,
+}
+
+impl MasterKey {
+    /// Parses 64 hex characters (surrounding whitespace, e.g. a file's trailing newline, is ignored).
+    pub fn from_hex(hex_key: &str) -> Result<Self, CryptoError> {
+        let bytes = hex::decode(hex_key.trim()).map_err(|_| CryptoError::MalformedKey)?;
+        let key = Key::<Aes256Gcm>::try_from(bytes.as_slice()).map_err(|_| CryptoError::MalformedKey)?;
+        Ok(Self { cipher: Aes256Gcm::new(&key) })
+    }
+
+    /// A new random key, hex-encoded, for writing to a key file.
+    pub fn generate_hex() -> String {
+        hex::encode(rand::random::<[u8; 32]>())
+    }
+
+    /// Encrypts `plaintext`, binding `associated_data` (the website id) into the tag.
+    pub fn seal(&self, plaintext: &str, associated_data: &[u8]) -> Sealed {
+        let nonce = Nonce::generate();
+        let ciphertext = self
+            .cipher
+            .encrypt(&nonce, Payload { msg: plaintext.as_bytes(), aad: associated_data })
+            // Encryption only fails for inputs beyond GCM's 64 GiB bound; a key is at most 255 bytes.
+            .expect("AES-GCM encryption of a short secret cannot fail");
+        Sealed { nonce: nonce.to_vec(), ciphertext }
+    }
+
+    /// Decrypts, checking the tag against the same associated data.
+    pub fn open(&self, sealed: &Sealed, associated_data: &[u8]) -> Result<SecretString, CryptoError> {
+        let nonce = Nonce::try_from(sealed.nonce.as_slice()).map_err(|_| CryptoError::Undecryptable)?;
+        let plain = self
+            .cipher
+            .decrypt(&nonce, Payload { msg: &sealed.ciphertext, aad: associated_data })
+            .map_err(|_| CryptoError::Undecryptable)?;
+        let text = String::from_utf8(plain).map_err(|_| CryptoError::Undecryptable)?;
+        Ok(SecretString::from(text))
+    }
+}
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey([redacted])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    const SECRET: &str = "rk_live_51AbCdEfGhIjKlMnOpQrStUv";
+    const AD: &[u8] = b"665f0b3c4d2e1a0012345678";
+
+    fn key() -> MasterKey {
+        MasterKey::from_hex(&MasterKey::generate_hex()).unwrap()
+    }
+
+    #[test]
+    fn round_trip() {
+        let k = key();
+        let sealed = k.seal(SECRET, AD);
+        assert_eq!(sealed.nonce.len(), NONCE_LEN);
+        assert!(!sealed.ciphertext.windows(8).any(|w| w == &SECRET.as_bytes()[..8]));
+        assert_eq!(k.open(&sealed, AD).unwrap().expose_secret(), SECRET);
+    }
+
+    #[test]
+    fn each_seal_uses_a_fresh_nonce() {
+        let k = key();
+        let (a, b) = (k.seal(SECRET, AD), k.seal(SECRET, AD));
+        assert_ne!(a.nonce, b.nonce);
+        assert_ne!(a.ciphertext, b.ciphertext);
+    }
+
+    #[test]
+    fn tampered_ciphertext_nonce_or_truncation_fails() {
+        let k = key();
+        let sealed = k.seal(SECRET, AD);
+        for i in [0, sealed.ciphertext.len() / 2, sealed.ciphertext.len() - 1] {
+            let mut bad = sealed.clone();
+            bad.ciphertext[i] ^= 0x01;
+            assert!(k.open(&bad, AD).is_err(), "flipped byte {i}");
+        }
+        let mut bad_nonce = sealed.clone();
+        bad_nonce.nonce[0] ^= 0x80;
+        assert!(k.open(&bad_nonce, AD).is_err());
+        let mut short = sealed.clone();
+        short.ciphertext.truncate(10);
+        assert!(k.open(&short, AD).is_err());
+        let mut wrong_len = sealed;
+        wrong_len.nonce.pop();
+        assert!(k.open(&wrong_len, AD).is_err());
+    }
+
+    #[test]
+    fn wrong_associated_data_fails() {
+        let k = key();
+        let sealed = k.seal(SECRET, AD);
+        assert!(k.open(&sealed, b"665f0b3c4d2e1a0012345679").is_err());
+    }
+
+    #[test]
+    fn wrong_master_key_fails() {
+        let sealed = key().seal(SECRET, AD);
+        assert!(key().open(&sealed, AD).is_err());
+    }
+
+    #[test]
+    fn rotation_reseals_under_the_new_key() {
+        let (old, new) = (key(), key());
+        let sealed = old.seal(SECRET, AD);
+        let resealed = new.seal(old.open(&sealed, AD).unwrap().expose_secret(), AD);
+        assert_eq!(new.open(&resealed, AD).unwrap().expose_secret(), SECRET);
+        assert!(old.open(&resealed, AD).is_err());
+    }
+
+    #[test]
+    fn malformed_keys_are_refused_and_debug_is_redacted() {
+        assert!(MasterKey::from_hex("abcd").is_err());
+        assert!(MasterKey::from_hex(&"zz".repeat(32)).is_err());
+        let hex_key = MasterKey::generate_hex();
+        let k = MasterKey::from_hex(&format!("{hex_key}\n")).unwrap();
+        assert!(!format!("{k:?}").contains(&hex_key[..8]));
+    }
+}
+
+/// Argon2id (the crate's default parameters) in PHC string form.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    use argon2::{Argon2, PasswordHasher};
+    if password.chars().count() < 8 {
+        return Err("the password must be at least 8 characters".into());
+    }
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| format!("cannot hash the password: {e}"))
+}
+
+/// Whether `password` matches a PHC string made by `hash_password`.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    use argon2::{Argon2, PasswordHash, PasswordVerifier};
+    PasswordHash::new(phc).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::*;
+
+    #[test]
+    fn argon2id_round_trip_and_rejection() {
+        let phc = hash_password("correct horse").unwrap();
+        assert!(phc.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &phc));
+        assert!(!verify_password("wrong horse", &phc));
+        assert!(hash_password("short").is_err());
+    }
+}

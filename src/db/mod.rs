@@ -1,0 +1,120 @@
+//! The SQLite pool, the connection settings every connection gets, and `Db::run`, which keeps
+//! database work off the async executor. One file per table family beside this one.
+
+pub mod audit;
+pub mod credentials;
+pub mod migrate;
+pub mod stripe;
+pub mod team;
+pub mod users;
+pub mod websites;
+
+use std::path::Path;
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OptionalExtension};
+use time::OffsetDateTime;
+use time::format_description::well_known::iso8601::{Config, EncodedConfig, Iso8601, TimePrecision};
+
+use crate::error::{Error, Result};
+
+pub type Pool = r2d2::Pool<SqliteConnectionManager>;
+
+/// Pragmas set on every new connection. WAL lets readers run beside the one writer; `secure_delete`
+/// overwrites deleted ciphertext instead of leaving it in free pages.
+fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;
+         PRAGMA secure_delete = ON;",
+    )
+}
+
+/// A handle to the pool; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub fn open(path: &Path, pool_size: u32) -> Result<Self> {
+        let manager = SqliteConnectionManager::file(path).with_init(configure);
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)?;
+        let db = Self { pool };
+        db.with_conn(migrate::run)?;
+        Ok(db)
+    }
+
+    /// Runs `f` on a pooled connection on the current thread (the admin commands use this).
+    pub fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut conn = self.pool.get()?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` on a pooled connection on tokio's blocking pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.with_conn(f)).await.map_err(Error::internal)?
+    }
+}
+
+const ISO_MILLIS: EncodedConfig =
+    Config::DEFAULT.set_time_precision(TimePrecision::Second { decimal_digits: std::num::NonZeroU8::new(3) }).encode();
+
+/// `2026-05-21T00:00:00.000Z`: the timestamp format of every stored and answered time.
+pub fn format_time(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&Iso8601::<ISO_MILLIS>)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+pub fn now() -> String {
+    format_time(OffsetDateTime::now_utc())
+}
+
+/// `query_row` that maps "no row" to `None`.
+pub fn optional<T>(result: rusqlite::Result<T>) -> Result<Option<T>> {
+    Ok(result.optional()?)
+}
+
+/// A unique-constraint violation (used to answer 409 instead of 500).
+pub fn is_unique_violation(err: &rusqlite::Error) -> bool {
+    matches!(err, rusqlite::Error::SqliteFailure(e, _) if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+        || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_have_milliseconds_and_z() {
+        let t = OffsetDateTime::from_unix_timestamp(1_779_321_600).unwrap();
+        assert_eq!(format_time(t), "2026-05-21T00:00:00.000Z");
+    }
+
+    #[test]
+    fn open_sets_wal_foreign_keys_and_secure_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.sqlite3"), 2).unwrap();
+        db.with_conn(|c| {
+            let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+            let fk: i64 = c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+            let sd: i64 = c.query_row("PRAGMA secure_delete", [], |r| r.get(0))?;
+            assert_eq!((mode.as_str(), fk, sd), ("wal", 1, 1));
+            Ok(())
+        })
+        .unwrap();
+    }
+}

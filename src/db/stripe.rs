@@ -1,0 +1,154 @@
+//! Stripe connections: the encrypted restricted key and what is shown about it.
+
+use rusqlite::{Connection, TransactionBehavior, params};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::crypto::{MasterKey, Sealed};
+use crate::db::{self, audit, optional};
+use crate::domain::ObjectId;
+use crate::error::{Error, Result};
+
+/// What is stored after a successful verification.
+pub struct NewConnection {
+    pub sealed: Sealed,
+    pub livemode: bool,
+    pub display_key: String,
+    pub currency: String,
+}
+
+/// The `stripe` entry of `GET .../integrations`: never the key.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StripeStatus {
+    pub connected: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub livemode: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_by: Option<String>,
+}
+
+fn key_version(conn: &Connection) -> Result<i64> {
+    let v: String = conn.query_row("SELECT value FROM settings WHERE key = 'master_key_version'", [], |r| r.get(0))?;
+    v.parse().map_err(Error::internal)
+}
+
+/// Stores the connection (replacing any earlier key) and sets the website's currency, in one transaction.
+pub fn connect(conn: &mut Connection, website: &ObjectId, new: &NewConnection, actor: &audit::Actor) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version = key_version(&tx)?;
+    let replaced = tx.execute("DELETE FROM stripe_connections WHERE website_id = ?1", [website])? > 0;
+    tx.execute(
+        "INSERT INTO stripe_connections
+             (website_id, ciphertext, nonce, key_version, livemode, display_key, currency, connected_by, connected_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            website,
+            new.sealed.ciphertext,
+            new.sealed.nonce,
+            version,
+            new.livemode,
+            new.display_key,
+            new.currency,
+            actor.user_id,
+            db::now()
+        ],
+    )?;
+    tx.execute("UPDATE websites SET currency = ?1 WHERE id = ?2", params![new.currency, website])?;
+    let action = if replaced { "stripe.reconnect" } else { "stripe.connect" };
+    let mode = if new.livemode { "live" } else { "test" };
+    audit::record(&tx, actor, Some(website), action, &format!("{mode}, {}", new.currency))?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Deletes the ciphertext. `Ok(false)` when nothing was connected.
+pub fn disconnect(conn: &mut Connection, website: &ObjectId, actor: &audit::Actor) -> Result<bool> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let removed = tx.execute("DELETE FROM stripe_connections WHERE website_id = ?1", [website])?;
+    if removed > 0 {
+        audit::record(&tx, actor, Some(website), "stripe.disconnect", "")?;
+    }
+    tx.commit()?;
+    Ok(removed > 0)
+}
+
+pub fn status(conn: &Connection, website: &ObjectId) -> Result<StripeStatus> {
+    let row = optional(
+        conn.prepare_cached(
+            "SELECT s.livemode, s.display_key, s.currency, s.connected_at, u.email
+             FROM stripe_connections s LEFT JOIN users u ON u.id = s.connected_by WHERE s.website_id = ?1",
+        )?
+        .query_row([website], |r| {
+            Ok(StripeStatus {
+                connected: true,
+                livemode: Some(r.get(0)?),
+                display_key: Some(r.get(1)?),
+                currency: Some(r.get(2)?),
+                connected_at: Some(r.get(3)?),
+                connected_by: r.get(4)?,
+            })
+        }),
+    )?;
+    Ok(row.unwrap_or(StripeStatus {
+        connected: false,
+        livemode: None,
+        display_key: None,
+        currency: None,
+        connected_at: None,
+        connected_by: None,
+    }))
+}
+
+pub fn count(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM stripe_connections", [], |r| r.get(0))?)
+}
+
+fn all_sealed(conn: &Connection) -> Result<Vec<(ObjectId, Sealed)>> {
+    let mut stmt = conn.prepare("SELECT website_id, nonce, ciphertext FROM stripe_connections ORDER BY website_id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, Sealed { nonce: r.get(1)?, ciphertext: r.get(2)? })))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Checks that `key` opens every stored secret; names the first website it cannot open.
+pub fn verify_master_key(conn: &Connection, key: &MasterKey) -> Result<usize> {
+    let sealed = all_sealed(conn)?;
+    for (website, s) in &sealed {
+        key.open(s, website.as_str().as_bytes()).map_err(|_| {
+            Error::Internal(format!(
+                "the configured master key cannot decrypt the Stripe key stored for website {website}; \
+                 configure the master key these secrets were written with"
+            ))
+        })?;
+    }
+    Ok(sealed.len())
+}
+
+/// Re-encrypts every stored secret under `new`, in one transaction; returns how many and the new version.
+pub fn rotate_master_key(conn: &mut Connection, old: &MasterKey, new: &MasterKey) -> Result<(usize, i64)> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let sealed = all_sealed(&tx)?;
+    let version = key_version(&tx)? + 1;
+    for (website, s) in &sealed {
+        let ad = website.as_str().as_bytes();
+        let plain = old.open(s, ad).map_err(|_| {
+            Error::Internal(format!("the current master key cannot decrypt the Stripe key of website {website}"))
+        })?;
+        let resealed = new.seal(plain.expose_secret(), ad);
+        tx.execute(
+            "UPDATE stripe_connections SET ciphertext = ?1, nonce = ?2, key_version = ?3 WHERE website_id = ?4",
+            params![resealed.ciphertext, resealed.nonce, version, website],
+        )?;
+    }
+    tx.execute("UPDATE settings SET value = ?1 WHERE key = 'master_key_version'", [version.to_string()])?;
+    audit::record(&tx, &audit::Actor::cli(), None, "master_key.rotate", &format!("{} secrets", sealed.len()))?;
+    tx.commit()?;
+    Ok((sealed.len(), version))
+}

@@ -1,0 +1,141 @@
+//! Website members, their roles, and pending invitations.
+
+use rusqlite::{Connection, TransactionBehavior, params};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::{self, audit, is_unique_violation};
+use crate::domain::{ObjectId, Role};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamMember {
+    #[schema(value_type = String)]
+    pub user_id: ObjectId,
+    pub name: Option<String>,
+    pub email: String,
+    pub image: Option<String>,
+    #[schema(value_type = String, example = "viewer")]
+    pub role: Role,
+    pub joined_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Invitation {
+    pub message: &'static str,
+    #[schema(value_type = String)]
+    pub invitation_id: ObjectId,
+    pub email: String,
+    #[schema(value_type = String, example = "viewer")]
+    pub role: Role,
+}
+
+pub fn list(conn: &Connection, website: &ObjectId) -> Result<Vec<TeamMember>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.id, u.name, u.email, m.role, m.joined_at FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.website_id = ?1 ORDER BY m.joined_at, u.email",
+    )?;
+    let rows = stmt.query_map([website], |r| {
+        Ok(TeamMember {
+            user_id: r.get(0)?,
+            name: r.get(1)?,
+            email: r.get(2)?,
+            image: None,
+            role: r.get(3)?,
+            joined_at: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn is_member_by_email(conn: &Connection, website: &ObjectId, email: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.website_id = ?1 AND u.email = ?2",
+        )?
+        .exists(params![website, email])?)
+}
+
+/// Records an invitation; the invited person joins when they accept it.
+pub fn invite(
+    conn: &mut Connection,
+    website: &ObjectId,
+    inviter: &ObjectId,
+    email: &str,
+    role: Role,
+    actor: &audit::Actor,
+) -> Result<Invitation> {
+    if role == Role::Owner {
+        return Err(Error::BadRequest("role must be viewer or member".into()));
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let inviter_email: String = tx.query_row("SELECT email FROM users WHERE id = ?1", [inviter], |r| r.get(0))?;
+    if inviter_email.eq_ignore_ascii_case(email) {
+        return Err(Error::BadRequest("You cannot invite yourself".into()));
+    }
+    if is_member_by_email(&tx, website, email)? {
+        return Err(Error::Conflict(format!("{email} is already a member of this website")));
+    }
+    let id = ObjectId::generate();
+    tx.execute(
+        "INSERT INTO invitations (id, website_id, email, role, invited_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id, website, email, role, inviter, db::now()],
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            Error::Conflict(format!("{email} already has a pending invitation to this website"))
+        } else {
+            e.into()
+        }
+    })?;
+    audit::record(&tx, actor, Some(website), "team.invite", &format!("{email} as {role}"))?;
+    tx.commit()?;
+    Ok(Invitation {
+        message: "Invitation created. Send the invite link to the user.",
+        invitation_id: id,
+        email: email.to_owned(),
+        role,
+    })
+}
+
+/// Adds a user directly (the admin command); an existing member is a conflict.
+pub fn add_member(conn: &mut Connection, website: &ObjectId, user: &ObjectId, role: Role, actor: &audit::Actor) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute(
+        "INSERT INTO memberships (website_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4)",
+        params![website, user, role, db::now()],
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            Error::Conflict("That user is already a member of this website".into())
+        } else {
+            e.into()
+        }
+    })?;
+    tx.execute(
+        "DELETE FROM invitations WHERE website_id = ?1 AND email = (SELECT email FROM users WHERE id = ?2)",
+        params![website, user],
+    )?;
+    audit::record(&tx, actor, Some(website), "team.add", &format!("{user} as {role}"))?;
+    tx.commit()?;
+    Ok(())
+}
+
+pub fn remove(conn: &mut Connection, website: &ObjectId, by: &ObjectId, user: &ObjectId, actor: &audit::Actor) -> Result<()> {
+    if by == user {
+        return Err(Error::BadRequest("You cannot remove yourself from a website you own".into()));
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let removed = tx.execute(
+        "DELETE FROM memberships WHERE website_id = ?1 AND user_id = ?2 AND role <> 'owner'",
+        params![website, user],
+    )?;
+    if removed == 0 {
+        return Err(Error::NotFound("That user is not a member of this website".into()));
+    }
+    audit::record(&tx, actor, Some(website), "team.remove", user.as_str())?;
+    tx.commit()?;
+    Ok(())
+}

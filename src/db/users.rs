@@ -1,0 +1,58 @@
+//! Users: the people who own and join websites.
+
+use rusqlite::{Connection, params};
+
+use crate::db::{self, is_unique_violation, optional};
+use crate::domain::ObjectId;
+use crate::error::{Error, Result};
+
+pub struct User {
+    pub id: ObjectId,
+    pub email: String,
+    pub name: Option<String>,
+}
+
+/// Trims and lower-cases an email address, refusing anything that is not one.
+pub fn parse_email(raw: &str) -> Result<String> {
+    let email = raw.trim().to_lowercase();
+    if email.is_empty() {
+        return Err(Error::BadRequest("email is required".into()));
+    }
+    if !email_address::EmailAddress::is_valid(&email) {
+        return Err(Error::BadRequest(format!("Invalid email address: {email:?}")));
+    }
+    Ok(email)
+}
+
+pub fn create(conn: &Connection, email: &str, name: Option<&str>, password_hash: Option<&str>) -> Result<ObjectId> {
+    let id = ObjectId::generate();
+    conn.execute(
+        "INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, email, name, password_hash, db::now()],
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            Error::Conflict(format!("A user with email {email} already exists"))
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(id)
+}
+
+pub fn find_by_email(conn: &Connection, email: &str) -> Result<Option<User>> {
+    optional(conn.query_row("SELECT id, email, name FROM users WHERE email = ?1", [email], |r| {
+        Ok(User { id: r.get(0)?, email: r.get(1)?, name: r.get(2)? })
+    }))
+}
+
+pub fn find(conn: &Connection, id: &ObjectId) -> Result<Option<User>> {
+    optional(conn.query_row("SELECT id, email, name FROM users WHERE id = ?1", [id], |r| {
+        Ok(User { id: r.get(0)?, email: r.get(1)?, name: r.get(2)? })
+    }))
+}
+
+/// Like `find_by_email`, but a missing user is a client error that names the address.
+pub fn require_by_email(conn: &Connection, email: &str) -> Result<User> {
+    find_by_email(conn, email)?.ok_or_else(|| Error::NotFound(format!("No user with email {email}")))
+}

@@ -1,0 +1,157 @@
+//! Websites and the caller's role on each.
+
+use rand::RngExt;
+use rand::distr::Alphanumeric;
+use rusqlite::{Connection, Row, TransactionBehavior, params};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::{self, audit, is_unique_violation, optional};
+use crate::domain::{ObjectId, Role};
+use crate::error::{Error, Result};
+
+/// The website object of the contract (§3).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebsiteView {
+    #[serde(rename = "_id")]
+    #[schema(value_type = String, example = "665f0b3c4d2e1a0012345678")]
+    pub id: ObjectId,
+    pub domain: String,
+    pub name: Option<String>,
+    pub tracking_id: String,
+    pub timezone: String,
+    pub currency: String,
+    #[schema(value_type = String, example = "owner")]
+    pub role: Role,
+}
+
+/// What `POST /websites` answers.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedWebsite {
+    #[schema(value_type = String)]
+    pub website_id: ObjectId,
+    pub domain: String,
+    pub tracking_id: String,
+}
+
+pub struct NewWebsite {
+    pub domain: String,
+    pub name: Option<String>,
+    pub timezone: String,
+}
+
+/// Fields of `PUT /websites/{id}`; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct WebsiteChanges {
+    pub domain: Option<String>,
+    pub name: Option<Option<String>>,
+    pub timezone: Option<String>,
+    pub currency: Option<String>,
+}
+
+const COLUMNS: &str = "w.id, w.domain, w.name, w.tracking_id, w.timezone, w.currency";
+
+fn view(row: &Row<'_>, role: Role) -> rusqlite::Result<WebsiteView> {
+    Ok(WebsiteView {
+        id: row.get(0)?,
+        domain: row.get(1)?,
+        name: row.get(2)?,
+        tracking_id: row.get(3)?,
+        timezone: row.get(4)?,
+        currency: row.get(5)?,
+        role,
+    })
+}
+
+fn duplicate_domain(domain: &str) -> Error {
+    Error::Conflict(format!("A website with domain {domain} already exists on your account"))
+}
+
+fn new_tracking_id() -> String {
+    let body: String = rand::rng().sample_iter(Alphanumeric).take(16).map(char::from).collect();
+    format!("dfid_{body}")
+}
+
+/// Creates the website and makes `owner` its owner, in one transaction.
+pub fn create(conn: &mut Connection, owner: &ObjectId, new: &NewWebsite, actor: &audit::Actor) -> Result<CreatedWebsite> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let id = ObjectId::generate();
+    let tracking_id = new_tracking_id();
+    let now = db::now();
+    tx.execute(
+        "INSERT INTO websites (id, owner_id, domain, name, tracking_id, timezone, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![id, owner, new.domain, new.name, tracking_id, new.timezone, now],
+    )
+    .map_err(|e| if is_unique_violation(&e) { duplicate_domain(&new.domain) } else { e.into() })?;
+    tx.execute(
+        "INSERT INTO memberships (website_id, user_id, role, joined_at) VALUES (?1, ?2, 'owner', ?3)",
+        params![id, owner, now],
+    )?;
+    audit::record(&tx, actor, Some(&id), "website.create", &new.domain)?;
+    tx.commit()?;
+    Ok(CreatedWebsite { website_id: id, domain: new.domain.clone(), tracking_id })
+}
+
+/// The user's websites with their role, optionally limited to an allowlist (empty = all).
+pub fn list_for_user(conn: &Connection, user: &ObjectId, allowlist: &[ObjectId]) -> Result<Vec<WebsiteView>> {
+    let sql = format!(
+        "SELECT {COLUMNS}, m.role FROM websites w JOIN memberships m ON m.website_id = w.id
+         WHERE m.user_id = ?1 ORDER BY w.created_at, w.id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([user], |r| view(r, r.get(6)?))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let site = row?;
+        if allowlist.is_empty() || allowlist.contains(&site.id) {
+            out.push(site);
+        }
+    }
+    Ok(out)
+}
+
+/// One website, shown with the given role.
+pub fn get(conn: &Connection, id: &ObjectId, role: Role) -> Result<WebsiteView> {
+    let sql = format!("SELECT {COLUMNS} FROM websites w WHERE w.id = ?1");
+    optional(conn.prepare_cached(&sql)?.query_row([id], |r| view(r, role)))?
+        .ok_or_else(|| Error::NotFound("Website not found".into()))
+}
+
+/// The user's role on the website, or `None` when the website is missing or they are not a member.
+pub fn role_of(conn: &Connection, website: &ObjectId, user: &ObjectId) -> Result<Option<Role>> {
+    optional(
+        conn.prepare_cached("SELECT role FROM memberships WHERE website_id = ?1 AND user_id = ?2")?
+            .query_row([website, user], |r| r.get(0)),
+    )
+}
+
+pub fn exists(conn: &Connection, website: &ObjectId) -> Result<bool> {
+    Ok(conn.prepare_cached("SELECT 1 FROM websites WHERE id = ?1")?.exists([website])?)
+}
+
+pub fn update(conn: &mut Connection, id: &ObjectId, changes: &WebsiteChanges, actor: &audit::Actor) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if let Some(domain) = &changes.domain {
+        tx.execute("UPDATE websites SET domain = ?1 WHERE id = ?2", params![domain, id])
+            .map_err(|e| if is_unique_violation(&e) { duplicate_domain(domain) } else { e.into() })?;
+    }
+    if let Some(name) = &changes.name {
+        tx.execute("UPDATE websites SET name = ?1 WHERE id = ?2", params![name, id])?;
+    }
+    if let Some(tz) = &changes.timezone {
+        tx.execute("UPDATE websites SET timezone = ?1 WHERE id = ?2", params![tz, id])?;
+    }
+    if let Some(currency) = &changes.currency {
+        tx.execute("UPDATE websites SET currency = ?1 WHERE id = ?2", params![currency, id])?;
+    }
+    audit::record(&tx, actor, Some(id), "website.update", "")?;
+    tx.commit()?;
+    Ok(())
+}
+
+pub fn currency(conn: &Connection, id: &ObjectId) -> Result<String> {
+    Ok(conn.prepare_cached("SELECT currency FROM websites WHERE id = ?1")?.query_row([id], |r| r.get(0))?)
+}

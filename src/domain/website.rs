@@ -1,0 +1,92 @@
+//! Website fields: domain, IANA timezone, ISO 4217 currency, display name.
+
+use std::str::FromStr;
+
+/// Lower-cases, converts an internationalised name to its ASCII form, and checks the DNS rules.
+/// The contract asks for a bare domain: a scheme, path, port or whitespace is refused with a hint.
+pub fn parse_domain(raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err("domain is required (e.g. example.com)".into());
+    }
+    if trimmed.contains("://") {
+        return Err("Invalid domain: give the domain without a scheme (example.com, not https://example.com)".into());
+    }
+    if trimmed.contains(['/', ':', '?', '#', '@']) || trimmed.chars().any(char::is_whitespace) {
+        return Err(format!("Invalid domain: {trimmed:?} must be a bare domain such as example.com, without path or port"));
+    }
+    let ascii = idna::domain_to_ascii(trimmed.trim_end_matches('.'))
+        .map_err(|_| format!("Invalid domain: {trimmed:?} is not a valid domain name"))?;
+    let labels: Vec<&str> = ascii.split('.').collect();
+    let labels_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    if !labels_ok || ascii.len() > 253 {
+        return Err(format!("Invalid domain: {trimmed:?} is not a valid domain name (e.g. example.com)"));
+    }
+    Ok(ascii)
+}
+
+/// Accepts IANA time zone names (`Europe/Berlin`, `UTC`).
+pub fn parse_timezone(raw: &str) -> Result<String, String> {
+    chrono_tz::Tz::from_str(raw.trim())
+        .map(|tz| tz.name().to_owned())
+        .map_err(|_| format!("Invalid timezone: {raw:?} is not an IANA time zone name (e.g. America/New_York)"))
+}
+
+/// Accepts ISO 4217 codes in any case; answers upper case.
+pub fn parse_currency(raw: &str) -> Result<String, String> {
+    let upper = raw.trim().to_ascii_uppercase();
+    iso_currency::Currency::from_code(&upper)
+        .map(|c| c.code().to_owned())
+        .ok_or_else(|| format!("Invalid currency: {raw:?} is not an ISO 4217 code (e.g. USD)"))
+}
+
+/// Names are optional, trimmed, and at most 100 characters; an empty name means none.
+pub fn parse_name(raw: Option<&str>, field: &str) -> Result<Option<String>, String> {
+    let Some(name) = raw.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    if name.chars().count() > 100 {
+        return Err(format!("{field} must be at most 100 characters"));
+    }
+    Ok(Some(name.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains() {
+        assert_eq!(parse_domain("Example.COM").unwrap(), "example.com");
+        assert_eq!(parse_domain("münchen.de").unwrap(), "xn--mnchen-3ya.de");
+        assert!(parse_domain("https://example.com").unwrap_err().contains("without a scheme"));
+        assert!(parse_domain("example.com/path").is_err());
+        assert!(parse_domain("example.com:8080").is_err());
+        assert!(parse_domain("localhost").is_err());
+        assert!(parse_domain("-bad.com").is_err());
+        assert!(parse_domain("").is_err());
+    }
+
+    #[test]
+    fn timezones_and_currencies() {
+        assert_eq!(parse_timezone("Europe/Berlin").unwrap(), "Europe/Berlin");
+        assert!(parse_timezone("Mars/Olympus").is_err());
+        assert_eq!(parse_currency("eur").unwrap(), "EUR");
+        assert!(parse_currency("EURO").is_err());
+        assert!(parse_currency("XYZ").is_err());
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(parse_name(Some("  "), "name").unwrap(), None);
+        assert_eq!(parse_name(Some(" Shop "), "name").unwrap().as_deref(), Some("Shop"));
+        assert!(parse_name(Some(&"x".repeat(101)), "name").is_err());
+    }
+}

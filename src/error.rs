@@ -1,0 +1,157 @@
+//! The one error type that crosses module borders, and the one Responder that writes the error envelope.
+
+use std::io::Cursor;
+use std::sync::Mutex;
+
+use rocket::http::{ContentType, Header, Status};
+use rocket::request::{self, Request};
+use rocket::response::{self, Responder, Response};
+use serde_json::json;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("Too many requests; retry after {retry_after} seconds")]
+    RateLimited { retry_after: u64 },
+    /// 503 with `Retry-After`: an upstream asked us to slow down.
+    #[error("{message}")]
+    Unavailable { message: String, retry_after: u64 },
+    #[error("{0}")]
+    BadGateway(String),
+    #[error("{0}")]
+    GatewayTimeout(String),
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("database pool error: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn internal(what: impl std::fmt::Display) -> Self {
+        Self::Internal(what.to_string())
+    }
+
+    pub fn status(&self) -> Status {
+        match self {
+            Self::BadRequest(_) => Status::BadRequest,
+            Self::Unauthorized(_) => Status::Unauthorized,
+            Self::Forbidden(_) => Status::Forbidden,
+            Self::NotFound(_) => Status::NotFound,
+            Self::Conflict(_) => Status::Conflict,
+            Self::PayloadTooLarge(_) => Status::PayloadTooLarge,
+            Self::UnsupportedMediaType(_) => Status::UnsupportedMediaType,
+            Self::RateLimited { .. } => Status::TooManyRequests,
+            Self::Unavailable { .. } => Status::ServiceUnavailable,
+            Self::BadGateway(_) => Status::BadGateway,
+            Self::GatewayTimeout(_) => Status::GatewayTimeout,
+            Self::Db(_) | Self::Pool(_) | Self::Internal(_) => Status::InternalServerError,
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after } | Self::Unavailable { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// What the client is told. Internal failures are opaque; the detail goes to the log.
+    fn public_message(&self, request_id: &str) -> String {
+        match self {
+            Self::Db(_) | Self::Pool(_) | Self::Internal(_) => {
+                format!("Internal server error; quote request id {request_id} when reporting it")
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// A per-request id, logged with every 5xx and sent back as `X-Request-Id`.
+pub struct RequestId(pub String);
+
+pub fn request_id<'r>(req: &'r Request<'_>) -> &'r str {
+    &req.local_cache(|| RequestId(hex::encode(rand::random::<[u8; 8]>()))).0
+}
+
+/// The envelope for a status, with a message.
+pub fn envelope(status: Status, message: &str) -> String {
+    json!({"status": "error", "error": {"code": status.code, "message": message}}).to_string()
+}
+
+impl<'r> Responder<'r, 'static> for Error {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let status = self.status();
+        let id = request_id(req);
+        if status.code >= 500 {
+            tracing::error!(request_id = id, method = %req.method(), path = %req.uri().path(), error = %self, "request failed");
+        }
+        let body = envelope(status, &self.public_message(id));
+        let mut res = Response::build();
+        res.status(status).header(ContentType::JSON).sized_body(body.len(), Cursor::new(body));
+        if let Some(secs) = self.retry_after() {
+            res.header(Header::new("Retry-After", secs.to_string()));
+        }
+        Ok(res.finalize())
+    }
+}
+
+/// Where a failing guard leaves its error, so that the catcher Rocket then calls can answer with it.
+#[derive(Default)]
+struct GuardError(Mutex<Option<Error>>);
+
+/// Fails a guard with `err`: the status goes to Rocket, the error itself to the catcher.
+pub fn guard_failure<T>(req: &Request<'_>, err: Error) -> request::Outcome<T, Error> {
+    let status = err.status();
+    stash(req, err);
+    request::Outcome::Error((status, Error::Internal(String::new())))
+}
+
+/// Leaves `err` for the catcher (used by data guards, whose outcome type differs).
+pub fn stash(req: &Request<'_>, err: Error) {
+    let slot = req.local_cache(GuardError::default);
+    if let Ok(mut slot) = slot.0.lock() {
+        slot.get_or_insert(err);
+    }
+}
+
+/// Takes the error a guard left, if any.
+pub fn take_stashed(req: &Request<'_>) -> Option<Error> {
+    req.local_cache(GuardError::default).0.lock().ok().and_then(|mut s| s.take())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_detail() {
+        let e = Error::Internal("/secret/path: SQL near SELECT".into());
+        let msg = e.public_message("abc");
+        assert!(!msg.contains("SQL") && !msg.contains("/secret"));
+        assert!(msg.contains("abc"));
+    }
+
+    #[test]
+    fn envelope_has_integer_code() {
+        let v: serde_json::Value = serde_json::from_str(&envelope(Status::NotFound, "x")).unwrap();
+        assert_eq!(v["error"]["code"], 404);
+        assert_eq!(v["status"], "error");
+    }
+}

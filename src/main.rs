@@ -1,0 +1,55 @@
+//! The revlink binary: parse the command line, then serve or run one admin command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use revlink::cli::{self, Cli, Command};
+use tracing_subscriber::EnvFilter;
+
+#[rocket::main]
+async fn main() -> ExitCode {
+    let args = Cli::parse();
+    let serving = matches!(args.command, None | Some(Command::Serve));
+    // Admin commands keep stdout for their JSON: their log goes to stderr, quietly.
+    let default_filter = if serving { "info" } else { "warn" };
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)))
+        .with_writer(std::io::stderr)
+        .init();
+    let figment = revlink::config::figment();
+
+    match args.command {
+        None | Some(Command::Serve) => serve(figment).await,
+        Some(command) => match tokio::task::spawn_blocking(move || cli::run(command, &figment)).await {
+            Ok(Ok(value)) => {
+                println!("{value}");
+                ExitCode::SUCCESS
+            }
+            Ok(Err(message)) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+async fn serve(figment: rocket::figment::Figment) -> ExitCode {
+    let rocket = match revlink::build(figment) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rocket.launch().await {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
