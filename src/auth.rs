@@ -171,7 +171,8 @@ impl<'r, N: Need> FromRequest<'r> for WebsiteAccess<N> {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Error> {
         let caller = try_outcome!(req.guard::<&Caller>().await);
-        let raw_id = req.param::<&str>(0).and_then(Result::ok).unwrap_or_default();
+        // Website-scoped routes are `/websites/<website_id>/...` under the mount point: segment 1.
+        let raw_id = req.param::<&str>(1).and_then(Result::ok).unwrap_or_default();
         let website_id = match parse_path_id(raw_id, "websiteId") {
             Ok(id) => id,
             Err(e) => return guard_failure(req, e),

@@ -48,6 +48,24 @@ impl Error {
         Self::Internal(what.to_string())
     }
 
+    /// A copy for Rocket's own log line about a refused guard; internal detail stays out of it.
+    fn log_copy(&self) -> Self {
+        match self {
+            Self::BadRequest(m) => Self::BadRequest(m.clone()),
+            Self::Unauthorized(m) => Self::Unauthorized(m),
+            Self::Forbidden(m) => Self::Forbidden(m.clone()),
+            Self::NotFound(m) => Self::NotFound(m.clone()),
+            Self::Conflict(m) => Self::Conflict(m.clone()),
+            Self::PayloadTooLarge(m) => Self::PayloadTooLarge(m.clone()),
+            Self::UnsupportedMediaType(m) => Self::UnsupportedMediaType(m.clone()),
+            Self::RateLimited { retry_after } => Self::RateLimited { retry_after: *retry_after },
+            Self::Unavailable { message, retry_after } => Self::Unavailable { message: message.clone(), retry_after: *retry_after },
+            Self::BadGateway(m) => Self::BadGateway(m.clone()),
+            Self::GatewayTimeout(m) => Self::GatewayTimeout(m.clone()),
+            Self::Db(_) | Self::Pool(_) | Self::Internal(_) => Self::Internal("logged with the request id".into()),
+        }
+    }
+
     pub fn status(&self) -> Status {
         match self {
             Self::BadRequest(_) => Status::BadRequest,
@@ -118,13 +136,20 @@ struct GuardError(Mutex<Option<Error>>);
 
 /// Fails a guard with `err`: the status goes to Rocket, the error itself to the catcher.
 pub fn guard_failure<T>(req: &Request<'_>, err: Error) -> request::Outcome<T, Error> {
-    let status = err.status();
+    let (status, copy) = (err.status(), err.log_copy());
     stash(req, err);
-    request::Outcome::Error((status, Error::Internal(String::new())))
+    request::Outcome::Error((status, copy))
 }
 
-/// Leaves `err` for the catcher (used by data guards, whose outcome type differs).
-pub fn stash(req: &Request<'_>, err: Error) {
+/// The data-guard twin of `guard_failure`.
+pub fn data_failure<'r, T>(req: &'r Request<'_>, err: Error) -> rocket::data::Outcome<'r, T, Error> {
+    let (status, copy) = (err.status(), err.log_copy());
+    stash(req, err);
+    rocket::data::Outcome::Error((status, copy))
+}
+
+/// Leaves `err` for the catcher.
+fn stash(req: &Request<'_>, err: Error) {
     let slot = req.local_cache(GuardError::default);
     if let Ok(mut slot) = slot.0.lock() {
         slot.get_or_insert(err);

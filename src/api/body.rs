@@ -5,7 +5,7 @@ use rocket::http::Status;
 use rocket::request::Request;
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, stash};
+use crate::error::{Error, data_failure};
 
 /// A request body that was JSON-typed and within the limit. Whether it parsed is kept, so that each
 /// route can answer a malformed body with its own message (the connect route's is fixed by §4).
@@ -15,12 +15,6 @@ pub enum JsonBody {
     Value(serde_json::Value),
 }
 
-fn refuse<'r>(req: &'r Request<'_>, err: Error) -> data::Outcome<'r, JsonBody, Error> {
-    let status = err.status();
-    stash(req, err);
-    data::Outcome::Error((status, Error::Internal(String::new())))
-}
-
 #[rocket::async_trait]
 impl<'r> FromData<'r> for JsonBody {
     type Error = Error;
@@ -28,15 +22,15 @@ impl<'r> FromData<'r> for JsonBody {
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self, Error> {
         if let Some(ct) = req.content_type().filter(|ct| !ct.is_json()) {
             let msg = format!("Unsupported content type {ct}; send the body as JSON with Content-Type: application/json");
-            return refuse(req, Error::UnsupportedMediaType(msg));
+            return data_failure(req, Error::UnsupportedMediaType(msg));
         }
         let limit = req.limits().get("json").unwrap_or_else(|| 64.kibibytes());
         let bytes = match data.open(limit).into_bytes().await {
             Ok(b) => b,
-            Err(e) => return refuse(req, Error::BadRequest(format!("Could not read the request body: {e}"))),
+            Err(e) => return data_failure(req, Error::BadRequest(format!("Could not read the request body: {e}"))),
         };
         if !bytes.is_complete() {
-            return refuse(req, Error::PayloadTooLarge(format!("Request body is larger than the {limit} limit")));
+            return data_failure(req, Error::PayloadTooLarge(format!("Request body is larger than the {limit} limit")));
         }
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return data::Outcome::Success(JsonBody::Empty);

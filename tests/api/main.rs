@@ -1,0 +1,6 @@
+//! The API integration tests: one binary, a fresh app per test (see `helpers`).
+
+mod authorization;
+mod connect_stripe;
+mod helpers;
+mod stripe_fake;
