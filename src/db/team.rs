@@ -35,7 +35,7 @@ pub struct Invitation {
 pub fn list(conn: &Connection, website: &ObjectId) -> Result<Vec<TeamMember>> {
     let mut stmt = conn.prepare_cached(
         "SELECT u.id, u.name, u.email, m.role, m.joined_at FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.website_id = ?1 ORDER BY m.joined_at, u.email",
+         WHERE m.website_id = ?1 ORDER BY m.role = 'owner' DESC, m.joined_at, u.email",
     )?;
     let rows = stmt.query_map([website], |r| {
         Ok(TeamMember {

@@ -3,4 +3,5 @@
 mod authorization;
 mod connect_stripe;
 mod helpers;
+mod resources;
 mod stripe_fake;
