@@ -54,7 +54,7 @@ pub struct Health {
 }
 
 /// Liveness: no credential, no database.
-#[utoipa::path(tag = "meta", responses((status = 200, body = Success<Health>)))]
+#[utoipa::path(context_path = "/api/v1", tag = "meta", responses((status = 200, body = Success<Health>)))]
 #[get("/health")]
 pub fn health() -> ApiResult<Health> {
     one(Health { health: "ok", version: env!("CARGO_PKG_VERSION") })

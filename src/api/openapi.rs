@@ -51,7 +51,7 @@ impl Modify for BearerAuth {
 pub struct ApiDoc;
 
 /// This document, as JSON.
-#[utoipa::path(tag = "meta", responses((status = 200, description = "the OpenAPI 3 document")))]
+#[utoipa::path(context_path = "/api/v1", tag = "meta", responses((status = 200, description = "the OpenAPI 3 document")))]
 #[get("/openapi.json")]
 pub fn openapi_json() -> (ContentType, &'static str) {
     static DOC: OnceLock<String> = OnceLock::new();

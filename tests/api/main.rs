@@ -3,5 +3,7 @@
 mod authorization;
 mod connect_stripe;
 mod helpers;
+mod limits;
+mod openapi;
 mod resources;
 mod stripe_fake;

@@ -1,0 +1,111 @@
+//! Every failure a client can cause answers with the envelope: catchers, body limits, content
+//! types, rate limits (contract §1 and §5).
+
+use rocket::http::{ContentType, Header, Method};
+
+use crate::helpers::{TestApp, assert_error};
+
+const ADMIN: &str = "/api/v1/admin";
+
+#[rocket::async_test]
+async fn unknown_routes_and_methods_answer_with_the_envelope() {
+    let app = TestApp::new().await;
+    let reply = app.send(Method::Get, "/api/v1/admin/nothing-here", None, None).await;
+    assert_error(&reply, 404, "No route for GET /api/v1/admin/nothing-here");
+    let reply = app.send(Method::Patch, &format!("{ADMIN}/websites"), None, None).await;
+    assert_error(&reply, 404, "No route for PATCH /api/v1/admin/websites");
+    let reply = app.send(Method::Get, "/", None, None).await;
+    assert_eq!(reply.status.code, 404);
+    assert_eq!(reply.body["status"], "error");
+}
+
+#[rocket::async_test]
+async fn bearer_parsing() {
+    let app = TestApp::new().await;
+    let (_, _, token) = app.owner_with_site();
+    let url = format!("{ADMIN}/websites");
+    for header in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer    ", "Token abc"] {
+        let res = app.client.get(url.as_str()).header(Header::new("Authorization", header)).dispatch().await;
+        assert_eq!(res.status().code, 401, "{header}");
+        let body: serde_json::Value = serde_json::from_str(&res.into_string().await.unwrap()).unwrap();
+        assert_eq!(body["error"]["message"], "Missing bearer token", "{header}");
+    }
+    assert_error(&app.get(&url, "dft_notarealtoken").await, 401, "Invalid token");
+    assert_error(&app.get(&url, "sk_live_whatever").await, 401, "Invalid token");
+    let lower = app.client.get(url.as_str()).header(Header::new("Authorization", format!("bearer {token}"))).dispatch().await;
+    assert_eq!(lower.status().code, 200, "the scheme is case-insensitive");
+}
+
+#[rocket::async_test]
+async fn bodies_over_64_kib_are_413() {
+    let app = TestApp::new().await;
+    let (_, site, token) = app.owner_with_site();
+    let big = format!("{{\"stripeRak\":\"{}\"}}", "a".repeat(70 * 1024));
+    let reply = app.send(Method::Post, &format!("{ADMIN}/websites/{site}/integrations/stripe"), Some(&token), Some(&big)).await;
+    assert_error(&reply, 413, "Request body is larger than the 64KiB limit");
+    let just_under = format!("{{\"name\":\"x\",\"pad\":\"{}\"}}", "a".repeat(60 * 1024));
+    let reply = app.send(Method::Post, &format!("{ADMIN}/websites/{site}/apikeys"), Some(&token), Some(&just_under)).await;
+    assert_eq!(reply.status.code, 200, "a body under the limit is read: {}", reply.body);
+}
+
+#[rocket::async_test]
+async fn non_json_content_types_are_415() {
+    let app = TestApp::new().await;
+    let (_, site, token) = app.owner_with_site();
+    let res = app
+        .client
+        .post(format!("{ADMIN}/websites/{site}/integrations/stripe"))
+        .header(Header::new("Authorization", format!("Bearer {token}")))
+        .header(ContentType::Form)
+        .body("stripeRak=rk_live_0123456789")
+        .dispatch()
+        .await;
+    assert_eq!(res.status().code, 415);
+    let body: serde_json::Value = serde_json::from_str(&res.into_string().await.unwrap()).unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "Unsupported content type application/x-www-form-urlencoded; send the body as JSON with Content-Type: application/json"
+    );
+}
+
+#[rocket::async_test]
+async fn per_credential_rate_limit_with_headers() {
+    let app = TestApp::with(|f| f.merge(("rate_limit_per_minute", 3))).await;
+    let (_, _, token) = app.owner_with_site();
+    let url = format!("{ADMIN}/websites");
+    let first = app.get(&url, &token).await;
+    assert_eq!(first.header("X-RateLimit-Limit"), Some("3"));
+    assert_eq!(first.header("X-RateLimit-Remaining"), Some("2"));
+    assert!(first.header("X-RateLimit-Reset").is_some());
+    app.get(&url, &token).await;
+    app.get(&url, &token).await;
+    let refused = app.get(&url, &token).await;
+    assert_eq!(refused.status.code, 429);
+    assert_eq!(refused.body["error"]["code"], 429);
+    assert!(refused.message().starts_with("Too many requests; retry after"));
+    let retry: u64 = refused.header("Retry-After").unwrap().parse().unwrap();
+    assert!((1..=20).contains(&retry), "{retry}");
+    assert_eq!(refused.header("X-RateLimit-Remaining"), Some("0"));
+
+    let other = app.full_token(&app.user("second@example.com"));
+    assert_eq!(app.get(&url, &other).await.status.code, 200, "another credential has its own budget");
+}
+
+#[rocket::async_test]
+async fn repeated_authentication_failures_from_one_address_are_429() {
+    let app = TestApp::with(|f| f.merge(("auth_failure_limit_per_minute", 2))).await;
+    let url = format!("{ADMIN}/websites");
+    assert_eq!(app.get(&url, "dft_wrong").await.status.code, 401);
+    assert_eq!(app.get(&url, "dft_wrong").await.status.code, 401);
+    let refused = app.get(&url, "dft_wrong").await;
+    assert_eq!(refused.status.code, 429);
+    assert!(refused.header("Retry-After").is_some());
+}
+
+#[rocket::async_test]
+async fn every_answer_has_a_request_id() {
+    let app = TestApp::new().await;
+    let reply = app.send(Method::Get, "/api/v1/health", None, None).await;
+    assert_eq!(reply.body["data"][0]["health"], "ok");
+    assert_eq!(reply.header("X-Request-Id").map(str::len), Some(16));
+}
