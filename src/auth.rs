@@ -33,8 +33,16 @@ pub enum Caller {
 impl Caller {
     pub fn actor(&self) -> Actor {
         match self {
-            Self::Token(t) => Actor { kind: "token", id: Some(t.id.clone()), user_id: Some(t.user_id.clone()) },
-            Self::WebsiteKey(k) => Actor { kind: "website_key", id: Some(k.id.clone()), user_id: None },
+            Self::Token(t) => Actor {
+                kind: "token",
+                id: Some(t.id.clone()),
+                user_id: Some(t.user_id.clone()),
+            },
+            Self::WebsiteKey(k) => Actor {
+                kind: "website_key",
+                id: Some(k.id.clone()),
+                user_id: None,
+            },
         }
     }
 
@@ -49,12 +57,17 @@ impl Caller {
 fn bearer<'r>(req: &'r Request<'_>) -> Option<&'r str> {
     let value = req.headers().get_one("Authorization")?;
     let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// Looks the presented secret up by its hash and records its use.
 async fn lookup(state: &AppState, raw: &str) -> Result<Option<Caller>, Error> {
-    let Some(kind) = TokenKind::of(raw) else { return Ok(None) };
+    let Some(kind) = TokenKind::of(raw) else {
+        return Ok(None);
+    };
     let hash = hash_secret(raw);
     state
         .db
@@ -78,14 +91,25 @@ fn unauthenticated<T>(req: &Request<'_>, state: &AppState, message: &'static str
         Ok(_) => guard_failure(req, Error::Unauthorized(message)),
         Err(exceeded) => {
             ratelimit::record(req, exceeded.window);
-            guard_failure(req, Error::RateLimited { retry_after: exceeded.retry_after })
+            guard_failure(
+                req,
+                Error::RateLimited {
+                    retry_after: exceeded.retry_after,
+                },
+            )
         }
     }
 }
 
 async fn authenticate(req: &Request<'_>) -> Outcome<Caller, Error> {
-    let state = try_outcome!(req.guard::<&rocket::State<AppState>>().await.map_error(|(s, ())| (s, Error::internal("state"))));
-    let Some(raw) = bearer(req) else { return unauthenticated(req, state, MISSING_TOKEN) };
+    let state = try_outcome!(
+        req.guard::<&rocket::State<AppState>>()
+            .await
+            .map_error(|(s, ())| (s, Error::internal("state")))
+    );
+    let Some(raw) = bearer(req) else {
+        return unauthenticated(req, state, MISSING_TOKEN);
+    };
     let caller = match lookup(state, raw).await {
         Ok(Some(caller)) => caller,
         Ok(None) => return unauthenticated(req, state, INVALID_TOKEN),
@@ -98,7 +122,12 @@ async fn authenticate(req: &Request<'_>) -> Outcome<Caller, Error> {
         }
         Err(exceeded) => {
             ratelimit::record(req, exceeded.window);
-            guard_failure(req, Error::RateLimited { retry_after: exceeded.retry_after })
+            guard_failure(
+                req,
+                Error::RateLimited {
+                    retry_after: exceeded.retry_after,
+                },
+            )
         }
     }
 }
@@ -109,7 +138,9 @@ impl<'r> FromRequest<'r> for &'r Caller {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Error> {
         // Cached, so that layered guards authenticate (and count) a request once.
-        let cached = req.local_cache_async(async { authenticate(req).await.succeeded() }).await;
+        let cached = req
+            .local_cache_async(async { authenticate(req).await.succeeded() })
+            .await;
         match cached.as_ref() {
             Some(caller) => Outcome::Success(caller),
             // The failing first attempt already left its error for the catcher.
@@ -192,19 +223,31 @@ impl<'r, N: Need> FromRequest<'r> for WebsiteAccess<N> {
                 if !Role::Member.allows(N::PERMISSION, N::OWNER_ONLY) {
                     return guard_failure(
                         req,
-                        Error::Forbidden("Website API keys act at member level; this needs the owner's dft_ account token".into()),
+                        Error::Forbidden(
+                            "Website API keys act at member level; this needs the owner's dft_ account token".into(),
+                        ),
                     );
                 }
                 Outcome::Success(access(Role::Member, None))
             }
             Caller::Token(token) => {
                 if !token.permissions.grants(N::PERMISSION) {
-                    return guard_failure(req, Error::Forbidden(format!("This token lacks the {} permission", N::PERMISSION)));
+                    return guard_failure(
+                        req,
+                        Error::Forbidden(format!("This token lacks the {} permission", N::PERMISSION)),
+                    );
                 }
                 if !token.website_ids.is_empty() && !token.website_ids.contains(&website_id) {
-                    return guard_failure(req, Error::Forbidden("This token is not allowed to access this website".into()));
+                    return guard_failure(
+                        req,
+                        Error::Forbidden("This token is not allowed to access this website".into()),
+                    );
                 }
-                let state = try_outcome!(req.guard::<&rocket::State<AppState>>().await.map_error(|(s, ())| (s, Error::internal("state"))));
+                let state = try_outcome!(
+                    req.guard::<&rocket::State<AppState>>()
+                        .await
+                        .map_error(|(s, ())| (s, Error::internal("state")))
+                );
                 let (site, user) = (website_id.clone(), token.user_id.clone());
                 let role = match state.db.run(move |conn| websites::role_of(conn, &site, &user)).await {
                     Ok(Some(role)) => role,
@@ -239,7 +282,10 @@ impl<'r, N: Need> FromRequest<'r> for AccountAccess<N> {
             return guard_failure(req, Error::Forbidden(DF_KEY_ON_ACCOUNT_ROUTE.into()));
         };
         if !token.permissions.grants(N::PERMISSION) {
-            return guard_failure(req, Error::Forbidden(format!("This token lacks the {} permission", N::PERMISSION)));
+            return guard_failure(
+                req,
+                Error::Forbidden(format!("This token lacks the {} permission", N::PERMISSION)),
+            );
         }
         Outcome::Success(AccountAccess {
             user_id: token.user_id.clone(),

@@ -15,7 +15,11 @@ use crate::domain::{ObjectId, Role};
 use crate::{Runtime, api, config, crypto};
 
 #[derive(Debug, Parser)]
-#[command(name = "revlink", version, about = "Self-hosted Stripe revenue for web analytics (DataFast-compatible API)")]
+#[command(
+    name = "revlink",
+    version,
+    about = "Self-hosted Stripe revenue for web analytics (DataFast-compatible API)"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -122,14 +126,25 @@ pub fn run(command: Command, figment: &Figment) -> Result<Value, String> {
     let text = |e: crate::error::Error| e.to_string();
     match command {
         Command::Serve => Err("serve is not an admin command".into()),
-        Command::User(UserCommand::Create { email, name, password_file }) => {
+        Command::User(UserCommand::Create {
+            email,
+            name,
+            password_file,
+        }) => {
             let email = users::parse_email(&email).map_err(text)?;
             let name = parse_name(name.as_deref(), "--name")?;
             let hash = password_file.as_deref().map(read_password).transpose()?;
-            let id = db.with_conn(|c| users::create(c, &email, name.as_deref(), hash.as_deref())).map_err(text)?;
+            let id = db
+                .with_conn(|c| users::create(c, &email, name.as_deref(), hash.as_deref()))
+                .map_err(text)?;
             Ok(json!({ "userId": id }))
         }
-        Command::Website(WebsiteCommand::Create { owner, domain, timezone, name }) => {
+        Command::Website(WebsiteCommand::Create {
+            owner,
+            domain,
+            timezone,
+            name,
+        }) => {
             let new = websites::NewWebsite {
                 domain: parse_domain(&domain)?,
                 timezone: parse_timezone(&timezone)?,
@@ -158,7 +173,12 @@ pub fn run(command: Command, figment: &Figment) -> Result<Value, String> {
                 .map_err(text)?;
             Ok(json!({ "websiteId": website, "userId": user.id, "email": user.email, "role": role }))
         }
-        Command::Token(TokenCommand::Create { email, name, permissions, websites }) => {
+        Command::Token(TokenCommand::Create {
+            email,
+            name,
+            permissions,
+            websites,
+        }) => {
             let name = parse_name(name.as_deref(), "--name")?;
             let (permissions, website_ids) =
                 api::access_tokens::parse_scope(permissions.as_deref(), websites.as_deref()).map_err(text)?;
@@ -215,7 +235,9 @@ fn rotate_master_key(runtime: &Runtime, new_key_file: &Path) -> Result<Value, St
         .with_conn(|c| stripe::rotate_master_key(c, &runtime.master_key, &new_key))
         .map_err(|e| e.to_string())?;
     if inline {
-        eprintln!("The secrets are now encrypted with the new key: set master_key (ROCKET_MASTER_KEY) to it before the next start.");
+        eprintln!(
+            "The secrets are now encrypted with the new key: set master_key (ROCKET_MASTER_KEY) to it before the next start."
+        );
     } else {
         fs::rename(&staged, &key_path).map_err(|e| {
             format!(
@@ -225,5 +247,7 @@ fn rotate_master_key(runtime: &Runtime, new_key_file: &Path) -> Result<Value, St
             )
         })?;
     }
-    Ok(json!({ "reencrypted": count, "keyVersion": version, "masterKeyFile": (!inline).then(|| key_path.display().to_string()) }))
+    Ok(
+        json!({ "reencrypted": count, "keyVersion": version, "masterKeyFile": (!inline).then(|| key_path.display().to_string()) }),
+    )
 }

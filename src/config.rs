@@ -25,7 +25,11 @@ pub enum Environment {
 impl Environment {
     /// Production in release builds, development in debug builds.
     fn for_this_build() -> Self {
-        if cfg!(debug_assertions) { Self::Development } else { Self::Production }
+        if cfg!(debug_assertions) {
+            Self::Development
+        } else {
+            Self::Production
+        }
     }
 }
 
@@ -86,7 +90,11 @@ pub enum ConfigError {
     #[error("{0}")]
     Invalid(String),
     #[error("{what} {path}: {source}")]
-    Io { what: &'static str, path: PathBuf, source: std::io::Error },
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Rocket's own figment with revlink's defaults underneath: 64 KiB JSON bodies.
@@ -117,7 +125,9 @@ impl AppConfig {
     }
 
     pub fn master_key_path(&self) -> PathBuf {
-        self.master_key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
+        self.master_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"))
     }
 
     pub fn ensure_data_dir(&self) -> Result<(), ConfigError> {
@@ -131,9 +141,8 @@ impl AppConfig {
     /// The configured master key; when none is configured and no secret is stored yet, a new one
     /// is written to the key file. With secrets stored, a missing key is an error, never a new key.
     pub fn load_master_key(&self, secrets_exist: bool) -> Result<MasterKey, ConfigError> {
-        let malformed = |source: &str| {
-            ConfigError::Invalid(format!("the master key in {source} is not 64 hexadecimal characters"))
-        };
+        let malformed =
+            |source: &str| ConfigError::Invalid(format!("the master key in {source} is not 64 hexadecimal characters"));
         if let Some(inline) = &self.master_key {
             return MasterKey::from_hex(inline.expose_secret()).map_err(|_| malformed("master_key"));
         }
@@ -181,11 +190,20 @@ impl AppConfig {
 
 /// Creates `path` with mode 0600; refuses to overwrite an existing file.
 pub fn write_new_secret_file(path: &Path, contents: &str) -> Result<(), ConfigError> {
-    let io_err = |source| ConfigError::Io { what: "cannot write the secret file", path: path.to_owned(), source };
+    let io_err = |source| ConfigError::Io {
+        what: "cannot write the secret file",
+        path: path.to_owned(),
+        source,
+    };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).map_err(io_err)?;
     }
-    let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io_err)?;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io_err)?;
     file.write_all(format!("{contents}\n").as_bytes()).map_err(io_err)?;
     file.sync_all().map_err(io_err)
 }
@@ -218,7 +236,11 @@ mod tests {
         let first = fs::read_to_string(&path).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         c.load_master_key(true).unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), first, "an existing key is never replaced");
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            first,
+            "an existing key is never replaced"
+        );
     }
 
     #[test]
@@ -232,8 +254,13 @@ mod tests {
     #[test]
     fn malformed_inline_key_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let fig = figment().merge(("data_dir", dir.path())).merge(("master_key", "nothex"));
-        let err = AppConfig::from_figment(&fig).unwrap().load_master_key(false).unwrap_err();
+        let fig = figment()
+            .merge(("data_dir", dir.path()))
+            .merge(("master_key", "nothex"));
+        let err = AppConfig::from_figment(&fig)
+            .unwrap()
+            .load_master_key(false)
+            .unwrap_err();
         assert!(err.to_string().contains("64 hexadecimal"));
     }
 }

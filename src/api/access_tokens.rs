@@ -21,8 +21,16 @@ pub fn routes() -> Vec<Route> {
 #[utoipa::path(context_path = "/api/v1/admin", tag = "access-tokens", security(("bearer" = [])),
     responses((status = 200, body = Success<AccessTokenView>)))]
 #[get("/access-tokens")]
-pub async fn list_access_tokens(access: AccountAccess<ApiKeysRead>, state: &State<AppState>) -> ApiResult<AccessTokenView> {
-    success(state.db.run(move |c| credentials::list_access_tokens(c, &access.user_id)).await?)
+pub async fn list_access_tokens(
+    access: AccountAccess<ApiKeysRead>,
+    state: &State<AppState>,
+) -> ApiResult<AccessTokenView> {
+    success(
+        state
+            .db
+            .run(move |c| credentials::list_access_tokens(c, &access.user_id))
+            .await?,
+    )
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -42,12 +50,17 @@ pub fn parse_scope(
 ) -> Result<(PermissionSet, Vec<ObjectId>), Error> {
     let permissions = match permissions {
         None => PermissionSet::all(),
-        Some([]) => return Err(Error::BadRequest("permissions must not be empty; omit it for [\"*\"]".into())),
+        Some([]) => {
+            return Err(Error::BadRequest(
+                "permissions must not be empty; omit it for [\"*\"]".into(),
+            ));
+        }
         Some(list) => PermissionSet::parse(list).map_err(Error::BadRequest)?,
     };
     let mut ids = Vec::new();
     for raw in website_ids.unwrap_or_default() {
-        let id = ObjectId::parse(raw).ok_or_else(|| Error::BadRequest(format!("Invalid websiteId in websiteIds: {raw:?}")))?;
+        let id = ObjectId::parse(raw)
+            .ok_or_else(|| Error::BadRequest(format!("Invalid websiteId in websiteIds: {raw:?}")))?;
         if !ids.contains(&id) {
             ids.push(id);
         }
@@ -67,12 +80,15 @@ pub async fn create_access_token(
     let name = parse_name(input.name.as_deref(), "name").map_err(Error::BadRequest)?;
     let (permissions, website_ids) = parse_scope(input.permissions.as_deref(), input.website_ids.as_deref())?;
     if !access.caller_permissions.covers(&permissions) {
-        return Err(Error::Forbidden("A token cannot grant permissions that the token creating it lacks".into()));
+        return Err(Error::Forbidden(
+            "A token cannot grant permissions that the token creating it lacks".into(),
+        ));
     }
     let caller_sites = &access.caller_websites;
     if !caller_sites.is_empty() && (website_ids.is_empty() || website_ids.iter().any(|w| !caller_sites.contains(w))) {
         return Err(Error::Forbidden(
-            "A token cannot reach websites outside the allowlist of the token creating it; list websiteIds within it".into(),
+            "A token cannot reach websites outside the allowlist of the token creating it; list websiteIds within it"
+                .into(),
         ));
     }
     let (user, actor) = (access.user_id, access.actor);
@@ -85,9 +101,16 @@ pub async fn create_access_token(
 #[utoipa::path(context_path = "/api/v1/admin", tag = "access-tokens", security(("bearer" = [])),
     responses((status = 200, body = Success<Message>)))]
 #[delete("/access-tokens/<token_id>")]
-pub async fn delete_access_token(token_id: &str, access: AccountAccess<ApiKeysWrite>, state: &State<AppState>) -> ApiResult<Message> {
+pub async fn delete_access_token(
+    token_id: &str,
+    access: AccountAccess<ApiKeysWrite>,
+    state: &State<AppState>,
+) -> ApiResult<Message> {
     let id = parse_path_id(token_id, "tokenId")?;
     let (user, actor) = (access.user_id, access.actor);
-    state.db.run(move |c| credentials::delete_access_token(c, &user, &id, &actor)).await?;
+    state
+        .db
+        .run(move |c| credentials::delete_access_token(c, &user, &id, &actor))
+        .await?;
     one(Message::new("Access token deleted successfully"))
 }

@@ -20,9 +20,18 @@ pub fn routes() -> Vec<Route> {
 #[utoipa::path(context_path = "/api/v1/admin", tag = "api-keys", security(("bearer" = [])),
     responses((status = 200, body = Success<WebsiteKeyView>)))]
 #[get("/websites/<website_id>/apikeys")]
-pub async fn list_api_keys(website_id: &str, access: WebsiteAccess<ApiKeysRead>, state: &State<AppState>) -> ApiResult<WebsiteKeyView> {
+pub async fn list_api_keys(
+    website_id: &str,
+    access: WebsiteAccess<ApiKeysRead>,
+    state: &State<AppState>,
+) -> ApiResult<WebsiteKeyView> {
     let _ = website_id;
-    success(state.db.run(move |c| credentials::list_website_keys(c, &access.website_id)).await?)
+    success(
+        state
+            .db
+            .run(move |c| credentials::list_website_keys(c, &access.website_id))
+            .await?,
+    )
 }
 
 #[derive(Default, Deserialize, ToSchema)]
@@ -59,7 +68,10 @@ pub async fn roll_api_key(
 ) -> ApiResult<WebsiteKeyView> {
     let _ = website_id;
     let id = parse_path_id(api_key_id, "apiKeyId")?;
-    one(state.db.run(move |c| credentials::roll_website_key(c, &access.website_id, &id, &access.actor)).await?)
+    one(state
+        .db
+        .run(move |c| credentials::roll_website_key(c, &access.website_id, &id, &access.actor))
+        .await?)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -78,6 +90,9 @@ pub async fn delete_api_key(
 ) -> ApiResult<Deleted> {
     let _ = website_id;
     let id = parse_path_id(api_key_id, "apiKeyId")?;
-    state.db.run(move |c| credentials::delete_website_key(c, &access.website_id, &id, &access.actor)).await?;
+    state
+        .db
+        .run(move |c| credentials::delete_website_key(c, &access.website_id, &id, &access.actor))
+        .await?;
     one(Deleted { deleted: true })
 }

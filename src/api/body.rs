@@ -21,7 +21,8 @@ impl<'r> FromData<'r> for JsonBody {
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self, Error> {
         if let Some(ct) = req.content_type().filter(|ct| !ct.is_json()) {
-            let msg = format!("Unsupported content type {ct}; send the body as JSON with Content-Type: application/json");
+            let msg =
+                format!("Unsupported content type {ct}; send the body as JSON with Content-Type: application/json");
             return data_failure(req, Error::UnsupportedMediaType(msg));
         }
         let limit = req.limits().get("json").unwrap_or_else(|| 64.kibibytes());
@@ -30,7 +31,10 @@ impl<'r> FromData<'r> for JsonBody {
             Err(e) => return data_failure(req, Error::BadRequest(format!("Could not read the request body: {e}"))),
         };
         if !bytes.is_complete() {
-            return data_failure(req, Error::PayloadTooLarge(format!("Request body is larger than the {limit} limit")));
+            return data_failure(
+                req,
+                Error::PayloadTooLarge(format!("Request body is larger than the {limit} limit")),
+            );
         }
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return data::Outcome::Success(JsonBody::Empty);

@@ -46,18 +46,30 @@ pub struct Integrations {
 #[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),
     responses((status = 200, body = Success<Integrations>)))]
 #[get("/websites/<website_id>/integrations")]
-pub async fn get_integrations(website_id: &str, access: WebsiteAccess<SettingsRead>, state: &State<AppState>) -> ApiResult<Integrations> {
+pub async fn get_integrations(
+    website_id: &str,
+    access: WebsiteAccess<SettingsRead>,
+    state: &State<AppState>,
+) -> ApiResult<Integrations> {
     let _ = website_id;
     let (stripe, currency) = state
         .db
-        .run(move |c| Ok((stripe_db::status(c, &access.website_id)?, websites::currency(c, &access.website_id)?)))
+        .run(move |c| {
+            Ok((
+                stripe_db::status(c, &access.website_id)?,
+                websites::currency(c, &access.website_id)?,
+            ))
+        })
         .await?;
     let off = || NotConnected { connected: false };
     one(Integrations {
         stripe,
         lemonsqueezy: off(),
         polar: off(),
-        paddle: PaddleStatus { connected: false, key_expires_at: None },
+        paddle: PaddleStatus {
+            connected: false,
+            key_expires_at: None,
+        },
         shopify: off(),
         woocommerce: off(),
         currency,
@@ -94,7 +106,9 @@ pub async fn connect_stripe(
 ) -> ApiResult<StripeConnected> {
     let _ = website_id;
     // §4 step 1: every way of not sending a string `stripeRak` answers the same.
-    let input: ConnectStripe = body.parse().map_err(|_| Error::BadRequest("stripeRak is required".into()))?;
+    let input: ConnectStripe = body
+        .parse()
+        .map_err(|_| Error::BadRequest("stripeRak is required".into()))?;
     let key = StripeRestrictedKey::parse(&input.stripe_rak).map_err(|m| Error::BadRequest(m.into()))?;
     if state.config.environment == Environment::Production && key.mode() == StripeMode::Test {
         return Err(Error::BadRequest(TEST_KEY_IN_PRODUCTION.into()));
@@ -120,15 +134,25 @@ pub async fn connect_stripe(
             Ok(connection.currency)
         })
         .await?;
-    one(StripeConnected { message: "Stripe connected successfully", currency })
+    one(StripeConnected {
+        message: "Stripe connected successfully",
+        currency,
+    })
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),
     responses((status = 200, body = Success<Message>), (status = 404, description = "Stripe is not connected")))]
 #[delete("/websites/<website_id>/integrations/stripe")]
-pub async fn disconnect_stripe(website_id: &str, access: WebsiteAccess<SettingsWrite>, state: &State<AppState>) -> ApiResult<Message> {
+pub async fn disconnect_stripe(
+    website_id: &str,
+    access: WebsiteAccess<SettingsWrite>,
+    state: &State<AppState>,
+) -> ApiResult<Message> {
     let _ = website_id;
-    let removed = state.db.run(move |c| stripe_db::disconnect(c, &access.website_id, &access.actor)).await?;
+    let removed = state
+        .db
+        .run(move |c| stripe_db::disconnect(c, &access.website_id, &access.actor))
+        .await?;
     if !removed {
         return Err(Error::NotFound("Stripe is not connected".into()));
     }

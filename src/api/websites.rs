@@ -15,7 +15,13 @@ use crate::error::Error;
 use crate::state::AppState;
 
 pub fn routes() -> Vec<Route> {
-    routes![list_websites, create_website, get_website, update_website, delete_website]
+    routes![
+        list_websites,
+        create_website,
+        get_website,
+        update_website,
+        delete_website
+    ]
 }
 
 /// The caller's websites (a `df_` key: its own); a token's allowlist applies.
@@ -50,7 +56,11 @@ pub struct CreateWebsite {
 #[utoipa::path(context_path = "/api/v1/admin", tag = "websites", security(("bearer" = [])),
     request_body = CreateWebsite, responses((status = 200, body = Success<CreatedWebsite>)))]
 #[post("/websites", data = "<body>")]
-pub async fn create_website(access: AccountAccess<WebsitesWrite>, body: JsonBody, state: &State<AppState>) -> ApiResult<CreatedWebsite> {
+pub async fn create_website(
+    access: AccountAccess<WebsitesWrite>,
+    body: JsonBody,
+    state: &State<AppState>,
+) -> ApiResult<CreatedWebsite> {
     let input: CreateWebsite = body.parse()?;
     let new = NewWebsite {
         domain: parse_domain(&input.domain).map_err(Error::BadRequest)?,
@@ -64,9 +74,16 @@ pub async fn create_website(access: AccountAccess<WebsitesWrite>, body: JsonBody
 #[utoipa::path(context_path = "/api/v1/admin", tag = "websites", security(("bearer" = [])),
     responses((status = 200, body = Success<WebsiteView>)))]
 #[get("/websites/<website_id>")]
-pub async fn get_website(website_id: &str, access: WebsiteAccess<SettingsRead>, state: &State<AppState>) -> ApiResult<WebsiteView> {
+pub async fn get_website(
+    website_id: &str,
+    access: WebsiteAccess<SettingsRead>,
+    state: &State<AppState>,
+) -> ApiResult<WebsiteView> {
     let _ = website_id;
-    one(state.db.run(move |c| websites::get(c, &access.website_id, access.role)).await?)
+    one(state
+        .db
+        .run(move |c| websites::get(c, &access.website_id, access.role))
+        .await?)
 }
 
 /// Any of `domain, name, timezone, currency`; other fields are refused rather than ignored.
@@ -98,13 +115,34 @@ pub async fn update_website(
     let _ = website_id;
     let input: UpdateWebsite = body.parse()?;
     let changes = WebsiteChanges {
-        domain: input.domain.as_deref().map(parse_domain).transpose().map_err(Error::BadRequest)?,
-        name: input.name.map(|n| parse_name(n.as_deref(), "name")).transpose().map_err(Error::BadRequest)?,
-        timezone: input.timezone.as_deref().map(parse_timezone).transpose().map_err(Error::BadRequest)?,
-        currency: input.currency.as_deref().map(parse_currency).transpose().map_err(Error::BadRequest)?,
+        domain: input
+            .domain
+            .as_deref()
+            .map(parse_domain)
+            .transpose()
+            .map_err(Error::BadRequest)?,
+        name: input
+            .name
+            .map(|n| parse_name(n.as_deref(), "name"))
+            .transpose()
+            .map_err(Error::BadRequest)?,
+        timezone: input
+            .timezone
+            .as_deref()
+            .map(parse_timezone)
+            .transpose()
+            .map_err(Error::BadRequest)?,
+        currency: input
+            .currency
+            .as_deref()
+            .map(parse_currency)
+            .transpose()
+            .map_err(Error::BadRequest)?,
     };
     if changes.domain.is_none() && changes.name.is_none() && changes.timezone.is_none() && changes.currency.is_none() {
-        return Err(Error::BadRequest("Nothing to update: send any of domain, name, timezone, currency".into()));
+        return Err(Error::BadRequest(
+            "Nothing to update: send any of domain, name, timezone, currency".into(),
+        ));
     }
     one(state
         .db
@@ -122,6 +160,7 @@ pub async fn update_website(
 pub fn delete_website(website_id: &str, access: WebsiteAccess<WebsitesDelete>) -> Result<Json<()>, Error> {
     let _ = (website_id, access);
     Err(Error::Forbidden(
-        "Website deletion cannot be done programmatically. Please delete this website from the revlink settings pages.".into(),
+        "Website deletion cannot be done programmatically. Please delete this website from the revlink settings pages."
+            .into(),
     ))
 }

@@ -71,7 +71,8 @@ pub struct KeyRecord {
 
 fn json_column<T: serde::de::DeserializeOwned>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
     let text: String = row.get(idx)?;
-    serde_json::from_str(&text).map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, e.into()))
+    serde_json::from_str(&text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, e.into()))
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
@@ -103,7 +104,9 @@ pub fn create_access_token(
     actor: &audit::Actor,
 ) -> Result<AccessTokenView> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let count: i64 = tx.query_row("SELECT COUNT(*) FROM access_tokens WHERE user_id = ?1", [user], |r| r.get(0))?;
+    let count: i64 = tx.query_row("SELECT COUNT(*) FROM access_tokens WHERE user_id = ?1", [user], |r| {
+        r.get(0)
+    })?;
     if count >= MAX_TOKENS_PER_USER {
         return Err(Error::BadRequest(format!(
             "Token limit reached: at most {MAX_TOKENS_PER_USER} access tokens per user; delete one first"
@@ -111,7 +114,9 @@ pub fn create_access_token(
     }
     for website in website_ids {
         if crate::db::websites::role_of(&tx, website, user)?.is_none() {
-            return Err(Error::BadRequest(format!("websiteIds: {website} is not one of your websites")));
+            return Err(Error::BadRequest(format!(
+                "websiteIds: {website} is not one of your websites"
+            )));
         }
     }
     let secret = NewSecret::generate(TokenKind::Account);
@@ -120,7 +125,16 @@ pub fn create_access_token(
     tx.execute(
         "INSERT INTO access_tokens (id, user_id, name, token_hash, display_key, permissions, website_ids, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![id, user, name, secret.hash(), secret.display_key(), to_json(permissions)?, to_json(&website_ids)?, now],
+        params![
+            id,
+            user,
+            name,
+            secret.hash(),
+            secret.display_key(),
+            to_json(permissions)?,
+            to_json(&website_ids)?,
+            now
+        ],
     )?;
     audit::record(&tx, actor, None, "access_token.create", id.as_str())?;
     tx.commit()?;
@@ -146,7 +160,10 @@ pub fn list_access_tokens(conn: &Connection, user: &ObjectId) -> Result<Vec<Acce
 
 pub fn delete_access_token(conn: &mut Connection, user: &ObjectId, id: &ObjectId, actor: &audit::Actor) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let removed = tx.execute("DELETE FROM access_tokens WHERE id = ?1 AND user_id = ?2", params![id, user])?;
+    let removed = tx.execute(
+        "DELETE FROM access_tokens WHERE id = ?1 AND user_id = ?2",
+        params![id, user],
+    )?;
     if removed == 0 {
         return Err(Error::NotFound("Access token not found".into()));
     }
@@ -157,23 +174,31 @@ pub fn delete_access_token(conn: &mut Connection, user: &ObjectId, id: &ObjectId
 
 pub fn find_token(conn: &Connection, hash: &[u8; 32]) -> Result<Option<TokenRecord>> {
     optional(
-        conn.prepare_cached("SELECT id, user_id, permissions, website_ids, last_used_at FROM access_tokens WHERE token_hash = ?1")?
-            .query_row([&hash[..]], |r| {
-                Ok(TokenRecord {
-                    id: r.get(0)?,
-                    user_id: r.get(1)?,
-                    permissions: json_column(r, 2)?,
-                    website_ids: json_column(r, 3)?,
-                    last_used_at: r.get(4)?,
-                })
-            }),
+        conn.prepare_cached(
+            "SELECT id, user_id, permissions, website_ids, last_used_at FROM access_tokens WHERE token_hash = ?1",
+        )?
+        .query_row([&hash[..]], |r| {
+            Ok(TokenRecord {
+                id: r.get(0)?,
+                user_id: r.get(1)?,
+                permissions: json_column(r, 2)?,
+                website_ids: json_column(r, 3)?,
+                last_used_at: r.get(4)?,
+            })
+        }),
     )
 }
 
 pub fn find_key(conn: &Connection, hash: &[u8; 32]) -> Result<Option<KeyRecord>> {
     optional(
         conn.prepare_cached("SELECT id, website_id, last_used_at FROM website_keys WHERE key_hash = ?1")?
-            .query_row([&hash[..]], |r| Ok(KeyRecord { id: r.get(0)?, website_id: r.get(1)?, last_used_at: r.get(2)? })),
+            .query_row([&hash[..]], |r| {
+                Ok(KeyRecord {
+                    id: r.get(0)?,
+                    website_id: r.get(1)?,
+                    last_used_at: r.get(2)?,
+                })
+            }),
     )
 }
 
@@ -181,7 +206,9 @@ pub fn find_key(conn: &Connection, hash: &[u8; 32]) -> Result<Option<KeyRecord>>
 fn is_stale(last_used_at: Option<&str>) -> bool {
     let Some(text) = last_used_at else { return true };
     let parsed = OffsetDateTime::parse(text, &time::format_description::well_known::Iso8601::DEFAULT);
-    parsed.map_or(true, |t| (OffsetDateTime::now_utc() - t).whole_seconds() >= TOUCH_INTERVAL_SECS)
+    parsed.map_or(true, |t| {
+        (OffsetDateTime::now_utc() - t).whole_seconds() >= TOUCH_INTERVAL_SECS
+    })
 }
 
 pub fn touch_token(conn: &Connection, token: &TokenRecord) -> Result<()> {
@@ -214,9 +241,18 @@ fn key_view(row: &Row<'_>) -> rusqlite::Result<WebsiteKeyView> {
     })
 }
 
-pub fn create_website_key(conn: &mut Connection, website: &ObjectId, name: Option<&str>, actor: &audit::Actor) -> Result<WebsiteKeyView> {
+pub fn create_website_key(
+    conn: &mut Connection,
+    website: &ObjectId,
+    name: Option<&str>,
+    actor: &audit::Actor,
+) -> Result<WebsiteKeyView> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let count: i64 = tx.query_row("SELECT COUNT(*) FROM website_keys WHERE website_id = ?1", [website], |r| r.get(0))?;
+    let count: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM website_keys WHERE website_id = ?1",
+        [website],
+        |r| r.get(0),
+    )?;
     if count >= MAX_KEYS_PER_WEBSITE {
         return Err(Error::BadRequest("Key limit reached".into()));
     }
@@ -252,7 +288,12 @@ fn key_not_found() -> Error {
 }
 
 /// Replaces the key's secret in place: the old value stops working at once.
-pub fn roll_website_key(conn: &mut Connection, website: &ObjectId, id: &ObjectId, actor: &audit::Actor) -> Result<WebsiteKeyView> {
+pub fn roll_website_key(
+    conn: &mut Connection,
+    website: &ObjectId,
+    id: &ObjectId,
+    actor: &audit::Actor,
+) -> Result<WebsiteKeyView> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let secret = NewSecret::generate(TokenKind::WebsiteKey);
     let updated = tx.execute(
@@ -270,9 +311,17 @@ pub fn roll_website_key(conn: &mut Connection, website: &ObjectId, id: &ObjectId
     Ok(view)
 }
 
-pub fn delete_website_key(conn: &mut Connection, website: &ObjectId, id: &ObjectId, actor: &audit::Actor) -> Result<()> {
+pub fn delete_website_key(
+    conn: &mut Connection,
+    website: &ObjectId,
+    id: &ObjectId,
+    actor: &audit::Actor,
+) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let removed = tx.execute("DELETE FROM website_keys WHERE id = ?1 AND website_id = ?2", params![id, website])?;
+    let removed = tx.execute(
+        "DELETE FROM website_keys WHERE id = ?1 AND website_id = ?2",
+        params![id, website],
+    )?;
     if removed == 0 {
         return Err(key_not_found());
     }

@@ -65,12 +65,17 @@ impl Db {
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
         let db = self.clone();
-        tokio::task::spawn_blocking(move || db.with_conn(f)).await.map_err(Error::internal)?
+        tokio::task::spawn_blocking(move || db.with_conn(f))
+            .await
+            .map_err(Error::internal)?
     }
 }
 
-const ISO_MILLIS: EncodedConfig =
-    Config::DEFAULT.set_time_precision(TimePrecision::Second { decimal_digits: std::num::NonZeroU8::new(3) }).encode();
+const ISO_MILLIS: EncodedConfig = Config::DEFAULT
+    .set_time_precision(TimePrecision::Second {
+        decimal_digits: std::num::NonZeroU8::new(3),
+    })
+    .encode();
 
 /// `2026-05-21T00:00:00.000Z`: the timestamp format of every stored and answered time.
 pub fn format_time(t: OffsetDateTime) -> String {

@@ -101,7 +101,13 @@ pub fn invite(
 }
 
 /// Adds a user directly (the admin command); an existing member is a conflict.
-pub fn add_member(conn: &mut Connection, website: &ObjectId, user: &ObjectId, role: Role, actor: &audit::Actor) -> Result<()> {
+pub fn add_member(
+    conn: &mut Connection,
+    website: &ObjectId,
+    user: &ObjectId,
+    role: Role,
+    actor: &audit::Actor,
+) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute(
         "INSERT INTO memberships (website_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4)",
@@ -123,9 +129,17 @@ pub fn add_member(conn: &mut Connection, website: &ObjectId, user: &ObjectId, ro
     Ok(())
 }
 
-pub fn remove(conn: &mut Connection, website: &ObjectId, by: &ObjectId, user: &ObjectId, actor: &audit::Actor) -> Result<()> {
+pub fn remove(
+    conn: &mut Connection,
+    website: &ObjectId,
+    by: &ObjectId,
+    user: &ObjectId,
+    actor: &audit::Actor,
+) -> Result<()> {
     if by == user {
-        return Err(Error::BadRequest("You cannot remove yourself from a website you own".into()));
+        return Err(Error::BadRequest(
+            "You cannot remove yourself from a website you own".into(),
+        ));
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let removed = tx.execute(

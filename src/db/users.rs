@@ -41,15 +41,27 @@ pub fn create(conn: &Connection, email: &str, name: Option<&str>, password_hash:
 }
 
 pub fn find_by_email(conn: &Connection, email: &str) -> Result<Option<User>> {
-    optional(conn.query_row("SELECT id, email, name FROM users WHERE email = ?1", [email], |r| {
-        Ok(User { id: r.get(0)?, email: r.get(1)?, name: r.get(2)? })
-    }))
+    optional(
+        conn.query_row("SELECT id, email, name FROM users WHERE email = ?1", [email], |r| {
+            Ok(User {
+                id: r.get(0)?,
+                email: r.get(1)?,
+                name: r.get(2)?,
+            })
+        }),
+    )
 }
 
 pub fn find(conn: &Connection, id: &ObjectId) -> Result<Option<User>> {
-    optional(conn.query_row("SELECT id, email, name FROM users WHERE id = ?1", [id], |r| {
-        Ok(User { id: r.get(0)?, email: r.get(1)?, name: r.get(2)? })
-    }))
+    optional(
+        conn.query_row("SELECT id, email, name FROM users WHERE id = ?1", [id], |r| {
+            Ok(User {
+                id: r.get(0)?,
+                email: r.get(1)?,
+                name: r.get(2)?,
+            })
+        }),
+    )
 }
 
 /// Like `find_by_email`, but a missing user is a client error that names the address.

@@ -98,7 +98,12 @@ impl FromStr for Permission {
             .iter()
             .position(|p| *p == s)
             .map(|i| Self::Named(i as u8))
-            .ok_or_else(|| format!("Unknown permission: {s}. Use \"*\" or any of: {}", PERMISSIONS.join(", ")))
+            .ok_or_else(|| {
+                format!(
+                    "Unknown permission: {s}. Use \"*\" or any of: {}",
+                    PERMISSIONS.join(", ")
+                )
+            })
     }
 }
 
@@ -228,7 +233,10 @@ mod tests {
 
     #[test]
     fn star_absorbs_everything_and_unknown_strings_fail() {
-        assert_eq!(PermissionSet::parse(&["analytics:read", "*"]).unwrap(), PermissionSet::all());
+        assert_eq!(
+            PermissionSet::parse(&["analytics:read", "*"]).unwrap(),
+            PermissionSet::all()
+        );
         let err = PermissionSet::parse(&["analytics:read", "everything"]).unwrap_err();
         assert!(err.contains("everything"), "{err}");
     }

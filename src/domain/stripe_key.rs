@@ -40,13 +40,15 @@ impl StripeRestrictedKey {
         } else {
             return Err(INVALID_FORMAT);
         };
-        let well_formed = trimmed.len() <= MAX_LEN
-            && rest.len() >= MIN_SECRET_LEN
-            && rest.bytes().all(|b| b.is_ascii_alphanumeric());
+        let well_formed =
+            trimmed.len() <= MAX_LEN && rest.len() >= MIN_SECRET_LEN && rest.bytes().all(|b| b.is_ascii_alphanumeric());
         if !well_formed {
             return Err(INVALID_FORMAT);
         }
-        Ok(Self { secret: SecretString::from(trimmed.to_owned()), mode })
+        Ok(Self {
+            secret: SecretString::from(trimmed.to_owned()),
+            mode,
+        })
     }
 
     pub fn mode(&self) -> StripeMode {

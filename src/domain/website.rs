@@ -13,7 +13,9 @@ pub fn parse_domain(raw: &str) -> Result<String, String> {
         return Err("Invalid domain: give the domain without a scheme (example.com, not https://example.com)".into());
     }
     if trimmed.contains(['/', ':', '?', '#', '@']) || trimmed.chars().any(char::is_whitespace) {
-        return Err(format!("Invalid domain: {trimmed:?} must be a bare domain such as example.com, without path or port"));
+        return Err(format!(
+            "Invalid domain: {trimmed:?} must be a bare domain such as example.com, without path or port"
+        ));
     }
     let ascii = idna::domain_to_ascii(trimmed.trim_end_matches('.'))
         .map_err(|_| format!("Invalid domain: {trimmed:?} is not a valid domain name"))?;
@@ -27,7 +29,9 @@ pub fn parse_domain(raw: &str) -> Result<String, String> {
                 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
     if !labels_ok || ascii.len() > 253 {
-        return Err(format!("Invalid domain: {trimmed:?} is not a valid domain name (e.g. example.com)"));
+        return Err(format!(
+            "Invalid domain: {trimmed:?} is not a valid domain name (e.g. example.com)"
+        ));
     }
     Ok(ascii)
 }
@@ -66,7 +70,11 @@ mod tests {
     fn domains() {
         assert_eq!(parse_domain("Example.COM").unwrap(), "example.com");
         assert_eq!(parse_domain("münchen.de").unwrap(), "xn--mnchen-3ya.de");
-        assert!(parse_domain("https://example.com").unwrap_err().contains("without a scheme"));
+        assert!(
+            parse_domain("https://example.com")
+                .unwrap_err()
+                .contains("without a scheme")
+        );
         assert!(parse_domain("example.com/path").is_err());
         assert!(parse_domain("example.com:8080").is_err());
         assert!(parse_domain("localhost").is_err());

@@ -1,6 +1,8 @@
 //! An in-process Stripe on 127.0.0.1 (wiremock), answering with Stripe's own response bodies
 //! (field names as in Stripe's published fixtures).
 
+#![allow(dead_code)] // shared by several test binaries, each using a part
+
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -8,7 +10,12 @@ use wiremock::matchers::{header_exists, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub const BALANCE: &str = "/v1/balance";
-pub const LISTS: [&str; 4] = ["/v1/charges", "/v1/payment_intents", "/v1/checkout/sessions", "/v1/invoices"];
+pub const LISTS: [&str; 4] = [
+    "/v1/charges",
+    "/v1/payment_intents",
+    "/v1/checkout/sessions",
+    "/v1/invoices",
+];
 
 pub struct StripeFake {
     pub server: MockServer,
@@ -95,7 +102,9 @@ pub fn server_error() -> ResponseTemplate {
 
 impl StripeFake {
     pub async fn start() -> Self {
-        Self { server: MockServer::builder().start().await }
+        Self {
+            server: MockServer::builder().start().await,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -105,29 +114,52 @@ impl StripeFake {
     /// Answers `path` with `response` (more specific mounts made later do not override earlier ones,
     /// so tests mount their failures before `healthy`).
     pub async fn answer(&self, at: &str, response: ResponseTemplate) {
-        Mock::given(method("GET")).and(path(at)).and(header_exists("authorization")).respond_with(response).mount(&self.server).await;
+        Mock::given(method("GET"))
+            .and(path(at))
+            .and(header_exists("authorization"))
+            .respond_with(response)
+            .mount(&self.server)
+            .await;
     }
 
     /// A working account: the balance and every list the import probes.
     pub async fn healthy(&self, livemode: bool, available: &[(i64, &str)]) {
-        self.answer(BALANCE, ResponseTemplate::new(200).set_body_json(balance(livemode, available))).await;
+        self.answer(
+            BALANCE,
+            ResponseTemplate::new(200).set_body_json(balance(livemode, available)),
+        )
+        .await;
         for list_path in LISTS {
-            let data = if list_path == "/v1/charges" { vec![charge(livemode)] } else { vec![] };
-            self.answer(list_path, ResponseTemplate::new(200).set_body_json(list(list_path, data))).await;
+            let data = if list_path == "/v1/charges" {
+                vec![charge(livemode)]
+            } else {
+                vec![]
+            };
+            self.answer(
+                list_path,
+                ResponseTemplate::new(200).set_body_json(list(list_path, data)),
+            )
+            .await;
         }
     }
 
     /// Every call answers after `delay` (past the client's timeout in the timeout test).
     pub async fn hang(&self, delay: Duration) {
-        self.answer(BALANCE, ResponseTemplate::new(200).set_body_json(balance(true, &[(1, "usd")])).set_delay(delay)).await;
+        self.answer(
+            BALANCE,
+            ResponseTemplate::new(200)
+                .set_body_json(balance(true, &[(1, "usd")]))
+                .set_delay(delay),
+        )
+        .await;
     }
 
     /// How many calls reached the fake, and whether every one carried the key as a bearer token.
     pub async fn calls_with_key(&self, key: &str) -> (usize, bool) {
         let requests = self.server.received_requests().await.unwrap_or_default();
-        let all_bearer = requests.iter().all(|r| {
-            r.headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {key}"))
-        });
+        let all_bearer = requests
+            .iter()
+            .all(|r| r.headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {key}")));
         (requests.len(), all_bearer)
     }
 }

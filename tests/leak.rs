@@ -1,0 +1,115 @@
+//! Secrets never leak: after connect, reconnect, failed connects and disconnect, neither the raw
+//! Stripe keys nor the raw bearer token appear in the database files (with `-wal`), the captured
+//! logs (at TRACE, Rocket's and reqwest's included), or any response body.
+
+#[path = "api/helpers.rs"]
+mod helpers;
+#[path = "api/stripe_fake.rs"]
+mod stripe_fake;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use rocket::http::Method;
+use tracing_subscriber::fmt::MakeWriter;
+
+use helpers::{LIVE_KEY, TestApp};
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[rocket::async_test]
+async fn raw_keys_appear_nowhere() {
+    let logs = Captured::default();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .init();
+
+    let second = "rk_live_51SecondKeyQwErTyUiOpAsDfGh";
+    let rejected = "rk_live_51RejectedKeyZxCvBnMqWeRtYu";
+    let app = TestApp::with(|f| f.merge(("log_level", "debug"))).await;
+    let (_, site, token) = app.owner_with_site();
+    let stripe_path = format!("/api/v1/admin/websites/{site}/integrations/stripe");
+    let mut bodies = Vec::new();
+
+    app.stripe
+        .answer("/v1/invoices", stripe_fake::missing_permission("rak_invoice_read"))
+        .await;
+    app.stripe.healthy(true, &[(100, "usd")]).await;
+    bodies.push(app.connect(&site, &token, rejected).await.body);
+    app.stripe.server.reset().await;
+    app.stripe.healthy(true, &[(100, "usd")]).await;
+    for key in [LIVE_KEY, second] {
+        let reply = app.connect(&site, &token, key).await;
+        assert_eq!(reply.status.code, 200, "{}", reply.body);
+        bodies.push(reply.body);
+        bodies.push(
+            app.get(&format!("/api/v1/admin/websites/{site}/integrations"), &token)
+                .await
+                .body,
+        );
+    }
+    bodies.push(app.send(Method::Delete, &stripe_path, Some(&token), None).await.body);
+    bodies.push(
+        app.get(&format!("/api/v1/admin/websites/{site}/integrations"), &token)
+            .await
+            .body,
+    );
+
+    let logged = logs.0.lock().unwrap().clone();
+    assert!(
+        contains(&logged, "/v1/balance"),
+        "the capture works: Stripe calls are logged"
+    );
+    assert!(
+        contains(&logged, "Matched:"),
+        "Rocket's own request log is captured too"
+    );
+    let data_dir = app.dir.path().to_owned();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for entry in std::fs::read_dir(&data_dir).unwrap() {
+        let path = entry.unwrap().path();
+        files.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+    }
+    assert!(
+        files.iter().any(|(name, _)| name.ends_with("-wal")),
+        "the WAL is checked too: {files:?}",
+        files = files.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+
+    for secret in [LIVE_KEY, second, rejected, token.as_str()] {
+        assert!(!contains(&logged, secret), "{secret} in the logs");
+        for body in &bodies {
+            assert!(!body.to_string().contains(secret), "{secret} in a response: {body}");
+        }
+        for (name, bytes) in &files {
+            if name.ends_with(".key") {
+                continue;
+            }
+            assert!(!contains(bytes, secret), "{secret} in {name}");
+        }
+    }
+}
