@@ -170,7 +170,9 @@ impl AppConfig {
 
     /// Rocket's cookie key: the configured `secret_key`, else `<data_dir>/secret.key`, generated once.
     pub fn secret_key_hex(&self, figment: &Figment) -> Result<Option<String>, ConfigError> {
-        if figment.find_value("secret_key").is_ok() {
+        // Rocket's own defaults carry an all-zero key: only a non-zero one counts as configured.
+        let configured = figment.extract_inner::<rocket::config::SecretKey>("secret_key").is_ok_and(|k| !k.is_zero());
+        if configured {
             return Ok(None);
         }
         let path = self.data_dir.join("secret.key");
@@ -182,7 +184,8 @@ impl AppConfig {
             })?;
             return Ok(Some(text.trim().to_owned()));
         }
-        let hex_key = hex::encode(rand::random::<[u8; 64]>());
+        // Rocket takes 256 bits as 64 hex characters.
+        let hex_key = hex::encode(rand::random::<[u8; 32]>());
         write_new_secret_file(&path, &hex_key)?;
         Ok(Some(hex_key))
     }

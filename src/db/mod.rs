@@ -21,14 +21,15 @@ use crate::error::{Error, Result};
 
 pub type Pool = r2d2::Pool<SqliteConnectionManager>;
 
-/// Pragmas set on every new connection. WAL lets readers run beside the one writer; `secure_delete`
+/// Pragmas set on every new connection. `busy_timeout` comes first: the pool opens connections in
+/// parallel, and switching a new file to WAL briefly locks it. WAL lets readers run beside the one writer; `secure_delete`
 /// overwrites deleted ciphertext instead of leaving it in free pages.
 fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
+        "PRAGMA busy_timeout = 5000;
+         PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 5000;
          PRAGMA secure_delete = ON;",
     )
 }

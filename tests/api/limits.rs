@@ -137,3 +137,12 @@ async fn every_answer_has_a_request_id() {
     assert_eq!(reply.body["data"][0]["health"], "ok");
     assert_eq!(reply.header("X-Request-Id").map(str::len), Some(16));
 }
+
+#[rocket::async_test]
+async fn the_release_profile_starts_with_the_generated_cookie_secret() {
+    // Rocket refuses to launch in release without a secret key: revlink generates and keeps one.
+    let app = TestApp::with(|f| f.select("release")).await;
+    assert_eq!(app.send(Method::Get, "/api/v1/health", None, None).await.status.code, 200);
+    let secret = std::fs::read_to_string(app.dir.path().join("secret.key")).unwrap();
+    assert_eq!(secret.trim().len(), 64);
+}
