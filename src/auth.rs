@@ -4,6 +4,7 @@
 
 use std::marker::PhantomData;
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 
 use rocket::Request;
 use rocket::outcome::try_outcome;
@@ -63,13 +64,17 @@ fn bearer<'r>(req: &'r Request<'_>) -> Option<&'r str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Looks the presented secret up by its hash and records its use.
-async fn lookup(state: &AppState, raw: &str) -> Result<Option<Caller>, Error> {
+/// Looks the presented secret up by its hash (in the cache, else in the database, recording its use).
+async fn lookup(state: &AppState, raw: &str) -> Result<Option<Arc<Caller>>, Error> {
     let Some(kind) = TokenKind::of(raw) else {
         return Ok(None);
     };
     let hash = hash_secret(raw);
-    state
+    if let Some(hit) = state.auth_cache.caller(&hash) {
+        return Ok(Some(hit));
+    }
+    let generation = state.auth_cache.caller_generation();
+    let found = state
         .db
         .run(move |conn| {
             Ok(match kind {
@@ -81,7 +86,12 @@ async fn lookup(state: &AppState, raw: &str) -> Result<Option<Caller>, Error> {
                     .transpose()?,
             })
         })
-        .await
+        .await?
+        .map(Arc::new);
+    if let Some(caller) = &found {
+        state.auth_cache.remember_caller(hash, Arc::clone(caller), generation);
+    }
+    Ok(found)
 }
 
 /// A 401, or a 429 once the client address has failed too often.
@@ -101,7 +111,7 @@ fn unauthenticated<T>(req: &Request<'_>, state: &AppState, message: &'static str
     }
 }
 
-async fn authenticate(req: &Request<'_>) -> Outcome<Caller, Error> {
+async fn authenticate(req: &Request<'_>) -> Outcome<Arc<Caller>, Error> {
     let state = try_outcome!(
         req.guard::<&rocket::State<AppState>>()
             .await
@@ -141,7 +151,7 @@ impl<'r> FromRequest<'r> for &'r Caller {
         let cached = req
             .local_cache_async(async { authenticate(req).await.succeeded() })
             .await;
-        match cached.as_ref() {
+        match cached.as_deref() {
             Some(caller) => Outcome::Success(caller),
             // The failing first attempt already left its error for the catcher.
             None => Outcome::Error((rocket::http::Status::Unauthorized, Error::Unauthorized(INVALID_TOKEN))),
@@ -175,6 +185,25 @@ needs! {
     ApiKeysWrite => API_KEYS_WRITE;
     TeamRead => TEAM_READ;
     TeamManage => TEAM_WRITE, owner_only = true;
+}
+
+/// The user's role on the website, from the cache or the database (non-members are not cached).
+async fn role_of(state: &AppState, website: &ObjectId, user: &ObjectId) -> Result<Option<Role>, Error> {
+    if let Some(role) = state.auth_cache.role(website, user) {
+        return Ok(Some(role));
+    }
+    let generation = state.auth_cache.role_generation();
+    let (site, person) = (website.clone(), user.clone());
+    let role = state
+        .db
+        .run(move |conn| websites::role_of(conn, &site, &person))
+        .await?;
+    if let Some(role) = role {
+        state
+            .auth_cache
+            .remember_role(website.clone(), user.clone(), role, generation);
+    }
+    Ok(role)
 }
 
 /// Proof that the caller may do `N` on the website in the path's first parameter.
@@ -248,8 +277,7 @@ impl<'r, N: Need> FromRequest<'r> for WebsiteAccess<N> {
                         .await
                         .map_error(|(s, ())| (s, Error::internal("state")))
                 );
-                let (site, user) = (website_id.clone(), token.user_id.clone());
-                let role = match state.db.run(move |conn| websites::role_of(conn, &site, &user)).await {
+                let role = match role_of(state, &website_id, &token.user_id).await {
                     Ok(Some(role)) => role,
                     Ok(None) => return guard_failure(req, Error::NotFound("Website not found".into())),
                     Err(e) => return guard_failure(req, e),

@@ -171,7 +171,9 @@ impl AppConfig {
     /// Rocket's cookie key: the configured `secret_key`, else `<data_dir>/secret.key`, generated once.
     pub fn secret_key_hex(&self, figment: &Figment) -> Result<Option<String>, ConfigError> {
         // Rocket's own defaults carry an all-zero key: only a non-zero one counts as configured.
-        let configured = figment.extract_inner::<rocket::config::SecretKey>("secret_key").is_ok_and(|k| !k.is_zero());
+        let configured = figment
+            .extract_inner::<rocket::config::SecretKey>("secret_key")
+            .is_ok_and(|k| !k.is_zero());
         if configured {
             return Ok(None);
         }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod auth_cache;
 pub mod cli;
 pub mod config;
 pub mod crypto;
@@ -99,6 +100,7 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
         config.auth_failure_limit_per_minute,
     ));
     let state = AppState {
+        auth_cache: auth_cache::AuthCache::default(),
         db: runtime.db,
         config,
         master_key: runtime.master_key,

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth_cache::AuthCache;
 use crate::config::AppConfig;
 use crate::crypto::MasterKey;
 use crate::db::Db;
@@ -9,6 +10,7 @@ use crate::ratelimit::RateLimits;
 use crate::stripe::StripeClient;
 
 pub struct AppState {
+    pub auth_cache: AuthCache,
     pub db: Db,
     pub config: AppConfig,
     pub master_key: MasterKey,

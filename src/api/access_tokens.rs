@@ -112,5 +112,6 @@ pub async fn delete_access_token(
         .db
         .run(move |c| credentials::delete_access_token(c, &user, &id, &actor))
         .await?;
+    state.auth_cache.forget_credentials();
     one(Message::new("Access token deleted successfully"))
 }

@@ -68,10 +68,12 @@ pub async fn roll_api_key(
 ) -> ApiResult<WebsiteKeyView> {
     let _ = website_id;
     let id = parse_path_id(api_key_id, "apiKeyId")?;
-    one(state
+    let rolled = state
         .db
         .run(move |c| credentials::roll_website_key(c, &access.website_id, &id, &access.actor))
-        .await?)
+        .await?;
+    state.auth_cache.forget_credentials();
+    one(rolled)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -94,5 +96,6 @@ pub async fn delete_api_key(
         .db
         .run(move |c| credentials::delete_website_key(c, &access.website_id, &id, &access.actor))
         .await?;
+    state.auth_cache.forget_credentials();
     one(Deleted { deleted: true })
 }

@@ -95,5 +95,6 @@ pub async fn remove_member(
         .db
         .run(move |c| team::remove(c, &access.website_id, &owner, &user, &access.actor))
         .await?;
+    state.auth_cache.forget_roles();
     one(Message::new("Team member removed successfully"))
 }

@@ -347,3 +347,43 @@ async fn reconnect_replaces_and_disconnect_deletes() {
         .unwrap();
     assert_eq!(actions, ["stripe.connect", "stripe.reconnect", "stripe.disconnect"]);
 }
+
+#[rocket::async_test]
+async fn a_403_on_each_endpoint_names_its_permission() {
+    let cases = [
+        (BALANCE, "rak_balance_read"),
+        ("/v1/charges", "rak_charge_read"),
+        ("/v1/payment_intents", "rak_payment_intent_read"),
+        ("/v1/checkout/sessions", "rak_checkout_session_read"),
+        ("/v1/invoices", "rak_invoice_read"),
+    ];
+    for (endpoint, permission) in cases {
+        let (app, site, reply) = connect_against(async |s| {
+            s.answer(endpoint, stripe_fake::missing_permission(permission)).await;
+            s.healthy(true, &[(1, "usd")]).await;
+        })
+        .await;
+        let expected =
+            format!("This key is missing Stripe permissions: {permission}. Grant Read access to them and try again.");
+        assert_error(&reply, 400, &expected);
+        assert!(stored(&app, &site).is_none());
+    }
+}
+
+#[rocket::async_test]
+async fn a_403_without_a_permission_name_falls_back_to_the_endpoints_permission() {
+    let (_, _, reply) = connect_against(async |s| {
+        let older = wiremock::ResponseTemplate::new(403).set_body_json(serde_json::json!({"error": {
+            "message": "The provided key 'rk_live_***' does not have the required permissions for this endpoint on account 'acct_1'. This is a restricted API key, but the required permissions are not available for use by restricted keys.",
+            "type": "invalid_request_error"
+        }}));
+        s.answer("/v1/payment_intents", older).await;
+        s.healthy(true, &[(1, "usd")]).await;
+    })
+    .await;
+    assert_error(
+        &reply,
+        400,
+        "This key is missing Stripe permissions: rak_payment_intent_read. Grant Read access to them and try again.",
+    );
+}

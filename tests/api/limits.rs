@@ -142,7 +142,10 @@ async fn every_answer_has_a_request_id() {
 async fn the_release_profile_starts_with_the_generated_cookie_secret() {
     // Rocket refuses to launch in release without a secret key: revlink generates and keeps one.
     let app = TestApp::with(|f| f.select("release")).await;
-    assert_eq!(app.send(Method::Get, "/api/v1/health", None, None).await.status.code, 200);
+    assert_eq!(
+        app.send(Method::Get, "/api/v1/health", None, None).await.status.code,
+        200
+    );
     let secret = std::fs::read_to_string(app.dir.path().join("secret.key")).unwrap();
     assert_eq!(secret.trim().len(), 64);
 }

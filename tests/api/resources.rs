@@ -307,6 +307,8 @@ async fn team_invite_list_remove() {
     let base = format!("{ADMIN}/websites/{site}/team");
     let member = app.user("member@example.com");
     app.member(&site, &member, Role::Member);
+    let member_token = app.full_token(&member);
+    assert_eq!(app.get(&base, &member_token).await.status.code, 200);
 
     let listed = app.get(&base, &token).await;
     let people = listed.body["data"].as_array().unwrap();
@@ -392,6 +394,7 @@ async fn team_invite_list_remove() {
         )
         .await;
     assert_eq!(removed.status.code, 200);
+    assert_error(&app.get(&base, &member_token).await, 404, "Website not found");
     let gone = app
         .send(
             Method::Delete,
