@@ -94,29 +94,38 @@ async fn lookup(state: &AppState, raw: &str) -> Result<Option<Arc<Caller>>, Erro
     Ok(found)
 }
 
+/// The managed state; `build` always manages it, so its absence is a bug reported as a 500.
+fn app_state<'r>(req: &'r Request<'_>) -> Result<&'r AppState, Error> {
+    req.rocket()
+        .state::<AppState>()
+        .ok_or_else(|| Error::internal("AppState is not managed"))
+}
+
+/// A 429 with the window's headers.
+fn over_limit<T>(req: &Request<'_>, exceeded: ratelimit::Exceeded) -> Outcome<T, Error> {
+    ratelimit::record(req, exceeded.window);
+    guard_failure(
+        req,
+        Error::RateLimited {
+            retry_after: exceeded.retry_after,
+        },
+    )
+}
+
 /// A 401, or a 429 once the client address has failed too often.
 fn unauthenticated<T>(req: &Request<'_>, state: &AppState, message: &'static str) -> Outcome<T, Error> {
     let ip = req.client_ip().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     match state.limits.check_auth_failure(ip) {
         Ok(_) => guard_failure(req, Error::Unauthorized(message)),
-        Err(exceeded) => {
-            ratelimit::record(req, exceeded.window);
-            guard_failure(
-                req,
-                Error::RateLimited {
-                    retry_after: exceeded.retry_after,
-                },
-            )
-        }
+        Err(exceeded) => over_limit(req, exceeded),
     }
 }
 
 async fn authenticate(req: &Request<'_>) -> Outcome<Arc<Caller>, Error> {
-    let state = try_outcome!(
-        req.guard::<&rocket::State<AppState>>()
-            .await
-            .map_error(|(s, ())| (s, Error::internal("state")))
-    );
+    let state = match app_state(req) {
+        Ok(state) => state,
+        Err(e) => return guard_failure(req, e),
+    };
     let Some(raw) = bearer(req) else {
         return unauthenticated(req, state, MISSING_TOKEN);
     };
@@ -130,15 +139,7 @@ async fn authenticate(req: &Request<'_>) -> Outcome<Arc<Caller>, Error> {
             ratelimit::record(req, window);
             Outcome::Success(caller)
         }
-        Err(exceeded) => {
-            ratelimit::record(req, exceeded.window);
-            guard_failure(
-                req,
-                Error::RateLimited {
-                    retry_after: exceeded.retry_after,
-                },
-            )
-        }
+        Err(exceeded) => over_limit(req, exceeded),
     }
 }
 
@@ -272,11 +273,10 @@ impl<'r, N: Need> FromRequest<'r> for WebsiteAccess<N> {
                         Error::Forbidden("This token is not allowed to access this website".into()),
                     );
                 }
-                let state = try_outcome!(
-                    req.guard::<&rocket::State<AppState>>()
-                        .await
-                        .map_error(|(s, ())| (s, Error::internal("state")))
-                );
+                let state = match app_state(req) {
+                    Ok(state) => state,
+                    Err(e) => return guard_failure(req, e),
+                };
                 let role = match role_of(state, &website_id, &token.user_id).await {
                     Ok(Some(role)) => role,
                     Ok(None) => return guard_failure(req, Error::NotFound("Website not found".into())),
