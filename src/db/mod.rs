@@ -10,6 +10,7 @@ pub mod users;
 pub mod websites;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
@@ -38,17 +39,31 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
+    /// One thread per pooled connection. Database work queues here, so a busy thread takes the next
+    /// job without sleeping; tokio's general blocking pool would wake a fresh thread per query.
+    threads: Arc<rayon::ThreadPool>,
 }
 
 impl Db {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &Path, pool_size: u32) -> Result<Self> {
         let manager = SqliteConnectionManager::file(path).with_init(configure);
+        let size = pool_size.max(1);
         let pool = r2d2::Pool::builder()
-            .max_size(pool_size.max(1))
+            .max_size(size)
             .connection_timeout(Duration::from_secs(10))
+            // A local file does not go stale; checking each checkout would cost a query every time.
+            .test_on_check_out(false)
             .build(manager)?;
-        let db = Self { pool };
+        let threads = rayon::ThreadPoolBuilder::new()
+            .num_threads(size as usize)
+            .thread_name(|i| format!("revlink-db-{i}"))
+            .build()
+            .map_err(Error::internal)?;
+        let db = Self {
+            pool,
+            threads: Arc::new(threads),
+        };
         db.with_conn(migrate::run)?;
         Ok(db)
     }
@@ -59,16 +74,19 @@ impl Db {
         f(&mut conn)
     }
 
-    /// Runs `f` on a pooled connection on tokio's blocking pool.
+    /// Runs `f` on a pooled connection on one of the database threads, off the async executor.
     pub async fn run<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
+        let (tx, rx) = tokio::sync::oneshot::channel();
         let db = self.clone();
-        tokio::task::spawn_blocking(move || db.with_conn(f))
-            .await
-            .map_err(Error::internal)?
+        self.threads.spawn(move || {
+            // The receiver is gone only when the request was dropped; the result is then moot.
+            let _ = tx.send(db.with_conn(f));
+        });
+        rx.await.map_err(|_| Error::internal("a database job panicked"))?
     }
 }
 
