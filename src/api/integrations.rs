@@ -52,15 +52,7 @@ pub async fn get_integrations(
     state: &State<AppState>,
 ) -> ApiResult<Integrations> {
     let _ = website_id;
-    let (stripe, currency) = state
-        .db
-        .run(move |c| {
-            Ok((
-                stripe_db::status(c, &access.website_id)?,
-                websites::currency(c, &access.website_id)?,
-            ))
-        })
-        .await?;
+    let (stripe, currency) = state.db.run(move |c| stripe_db::status(c, &access.website_id)).await?;
     let off = || NotConnected { connected: false };
     one(Integrations {
         stripe,

@@ -85,31 +85,28 @@ pub fn disconnect(conn: &mut Connection, website: &ObjectId, actor: &audit::Acto
     Ok(removed > 0)
 }
 
-pub fn status(conn: &Connection, website: &ObjectId) -> Result<StripeStatus> {
-    let row = optional(
-        conn.prepare_cached(
-            "SELECT s.livemode, s.display_key, s.currency, s.connected_at, u.email
-             FROM stripe_connections s LEFT JOIN users u ON u.id = s.connected_by WHERE s.website_id = ?1",
-        )?
-        .query_row([website], |r| {
-            Ok(StripeStatus {
-                connected: true,
-                livemode: Some(r.get(0)?),
-                display_key: Some(r.get(1)?),
-                currency: Some(r.get(2)?),
-                connected_at: Some(r.get(3)?),
-                connected_by: r.get(4)?,
-            })
-        }),
+/// The website's Stripe status and its currency, in one read.
+pub fn status(conn: &Connection, website: &ObjectId) -> Result<(StripeStatus, String)> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT w.currency, s.livemode, s.display_key, s.currency, s.connected_at, u.email
+         FROM websites w
+         LEFT JOIN stripe_connections s ON s.website_id = w.id
+         LEFT JOIN users u ON u.id = s.connected_by
+         WHERE w.id = ?1",
     )?;
-    Ok(row.unwrap_or(StripeStatus {
-        connected: false,
-        livemode: None,
-        display_key: None,
-        currency: None,
-        connected_at: None,
-        connected_by: None,
-    }))
+    let row = optional(stmt.query_row([website], |r| {
+        let livemode: Option<bool> = r.get(1)?;
+        let status = StripeStatus {
+            connected: livemode.is_some(),
+            livemode,
+            display_key: r.get(2)?,
+            currency: r.get(3)?,
+            connected_at: r.get(4)?,
+            connected_by: r.get(5)?,
+        };
+        Ok((status, r.get(0)?))
+    }))?;
+    row.ok_or_else(|| Error::NotFound("Website not found".into()))
 }
 
 pub fn count(conn: &Connection) -> Result<i64> {
