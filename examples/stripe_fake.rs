@@ -12,11 +12,7 @@ use wiremock::MockServer;
 async fn main() {
     let port: u16 = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(12111);
     let listener = TcpListener::bind(("127.0.0.1", port)).expect("the port is free");
-    let server = MockServer::builder()
-        .listener(listener)
-        .disable_request_recording()
-        .start()
-        .await;
+    let server = MockServer::builder().listener(listener).disable_request_recording().start().await;
     let fake = stripe_fake::StripeFake { server };
     fake.healthy(true, &[(125_000, "usd")]).await;
     println!("Stripe fake on {}", fake.url());

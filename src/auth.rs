@@ -12,10 +12,11 @@ use rocket::request::{FromRequest, Outcome};
 
 use crate::db::audit::Actor;
 use crate::db::credentials::{self, KeyRecord, TokenRecord};
+use crate::db::sessions::{self, SessionRecord};
 use crate::db::websites;
 use crate::domain::ids::parse_path_id;
 use crate::domain::secret_token::{TokenKind, hash_secret};
-use crate::domain::{ObjectId, Permission, Role};
+use crate::domain::{ObjectId, Permission, PermissionSet, Role};
 use crate::error::{Error, guard_failure};
 use crate::ratelimit;
 use crate::state::AppState;
@@ -25,25 +26,34 @@ pub const INVALID_TOKEN: &str = "Invalid token";
 pub const DF_KEY_ON_ACCOUNT_ROUTE: &str = "Called with a df_ website key; this route needs a dft_ account token";
 pub const KEY_OF_ANOTHER_WEBSITE: &str = "This API key belongs to another website";
 
+pub const SESSION_COOKIE: &str = "revlink_session";
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+pub const CSRF_REFUSED: &str = "Missing or wrong CSRF token; reload the page and try again";
+
 /// The authenticated credential of a request.
 pub enum Caller {
     Token(TokenRecord),
     WebsiteKey(KeyRecord),
+    /// A logged-in browser: its user, with every permission, limited by role.
+    Session(SessionRecord),
 }
 
 impl Caller {
     pub fn actor(&self) -> Actor {
         match self {
-            Self::Token(t) => Actor {
-                kind: "token",
-                id: Some(t.id.clone()),
-                user_id: Some(t.user_id.clone()),
-            },
-            Self::WebsiteKey(k) => Actor {
-                kind: "website_key",
-                id: Some(k.id.clone()),
-                user_id: None,
-            },
+            Self::Token(t) => Actor { kind: "token", id: Some(t.id.clone()), user_id: Some(t.user_id.clone()) },
+            Self::WebsiteKey(k) => Actor { kind: "website_key", id: Some(k.id.clone()), user_id: None },
+            Self::Session(s) => Actor { kind: "session", id: None, user_id: Some(s.user_id.clone()) },
+        }
+    }
+
+    /// The user, permissions and allowlist of an account-level caller (a token or a session).
+    pub fn account(&self) -> Option<(&ObjectId, &PermissionSet, &[ObjectId])> {
+        static ALL: std::sync::LazyLock<PermissionSet> = std::sync::LazyLock::new(PermissionSet::all);
+        match self {
+            Self::Token(t) => Some((&t.user_id, &t.permissions, &t.website_ids)),
+            Self::Session(s) => Some((&s.user_id, &ALL, &[])),
+            Self::WebsiteKey(_) => None,
         }
     }
 
@@ -51,6 +61,7 @@ impl Caller {
         match self {
             Self::Token(t) => t.id.as_str(),
             Self::WebsiteKey(k) => k.id.as_str(),
+            Self::Session(s) => s.csrf_token.as_str(),
         }
     }
 }
@@ -58,10 +69,7 @@ impl Caller {
 fn bearer<'r>(req: &'r Request<'_>) -> Option<&'r str> {
     let value = req.headers().get_one("Authorization")?;
     let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
 /// Looks the presented secret up by its hash (in the cache, else in the database, recording its use).
@@ -94,22 +102,52 @@ async fn lookup(state: &AppState, raw: &str) -> Result<Option<Arc<Caller>>, Erro
     Ok(found)
 }
 
+/// The browser session named by the private session cookie, if it is live.
+pub async fn session(req: &Request<'_>, state: &AppState) -> Result<Option<SessionRecord>, Error> {
+    let Some(cookie) = req.cookies().get_private(SESSION_COOKIE) else { return Ok(None) };
+    let value = cookie.value().to_owned();
+    state.db.run(move |conn| sessions::find(conn, &value)).await
+}
+
+/// The CSRF token a form post must carry, left by the guard for the form's data guard.
+pub struct ExpectedCsrf(pub Option<String>);
+
+/// A browser's write must echo its session's CSRF token: in the header (fetch), or for an HTML
+/// form post in the `csrf_token` field, which the form's data guard checks against what is left here.
+fn check_csrf(req: &Request<'_>, expected: &str) -> Result<(), Error> {
+    use rocket::http::Method;
+    if matches!(req.method(), Method::Get | Method::Head | Method::Options) {
+        return Ok(());
+    }
+    if let Some(sent) = req.headers().get_one(CSRF_HEADER) {
+        return if constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(CSRF_REFUSED.into()))
+        };
+    }
+    if req.content_type().is_some_and(|ct| ct.is_form()) {
+        req.local_cache(|| ExpectedCsrf(Some(expected.to_owned())));
+        return Ok(());
+    }
+    Err(Error::Forbidden(CSRF_REFUSED.into()))
+}
+
+/// Compares without an early exit, so timing tells nothing about how much matched.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
+}
+
 /// The managed state; `build` always manages it, so its absence is a bug reported as a 500.
 fn app_state<'r>(req: &'r Request<'_>) -> Result<&'r AppState, Error> {
-    req.rocket()
-        .state::<AppState>()
-        .ok_or_else(|| Error::internal("AppState is not managed"))
+    req.rocket().state::<AppState>().ok_or_else(|| Error::internal("AppState is not managed"))
 }
 
 /// A 429 with the window's headers.
 fn over_limit<T>(req: &Request<'_>, exceeded: ratelimit::Exceeded) -> Outcome<T, Error> {
     ratelimit::record(req, exceeded.window);
-    guard_failure(
-        req,
-        Error::RateLimited {
-            retry_after: exceeded.retry_after,
-        },
-    )
+    guard_failure(req, Error::RateLimited { retry_after: exceeded.retry_after })
 }
 
 /// A 401, or a 429 once the client address has failed too often.
@@ -126,13 +164,22 @@ async fn authenticate(req: &Request<'_>) -> Outcome<Arc<Caller>, Error> {
         Ok(state) => state,
         Err(e) => return guard_failure(req, e),
     };
-    let Some(raw) = bearer(req) else {
-        return unauthenticated(req, state, MISSING_TOKEN);
-    };
-    let caller = match lookup(state, raw).await {
-        Ok(Some(caller)) => caller,
-        Ok(None) => return unauthenticated(req, state, INVALID_TOKEN),
-        Err(e) => return guard_failure(req, e),
+    let caller = match bearer(req) {
+        Some(raw) => match lookup(state, raw).await {
+            Ok(Some(caller)) => caller,
+            Ok(None) => return unauthenticated(req, state, INVALID_TOKEN),
+            Err(e) => return guard_failure(req, e),
+        },
+        None => match session(req, state).await {
+            Ok(Some(record)) => {
+                if let Err(e) = check_csrf(req, &record.csrf_token) {
+                    return guard_failure(req, e);
+                }
+                Arc::new(Caller::Session(record))
+            }
+            Ok(None) => return unauthenticated(req, state, MISSING_TOKEN),
+            Err(e) => return guard_failure(req, e),
+        },
     };
     match state.limits.check_credential(caller.rate_key()) {
         Ok(window) => {
@@ -149,9 +196,7 @@ impl<'r> FromRequest<'r> for &'r Caller {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Error> {
         // Cached, so that layered guards authenticate (and count) a request once.
-        let cached = req
-            .local_cache_async(async { authenticate(req).await.succeeded() })
-            .await;
+        let cached = req.local_cache_async(async { authenticate(req).await.succeeded() }).await;
         match cached.as_deref() {
             Some(caller) => Outcome::Success(caller),
             // The failing first attempt already left its error for the catcher.
@@ -195,14 +240,9 @@ async fn role_of(state: &AppState, website: &ObjectId, user: &ObjectId) -> Resul
     }
     let generation = state.auth_cache.role_generation();
     let (site, person) = (website.clone(), user.clone());
-    let role = state
-        .db
-        .run(move |conn| websites::role_of(conn, &site, &person))
-        .await?;
+    let role = state.db.run(move |conn| websites::role_of(conn, &site, &person)).await?;
     if let Some(role) = role {
-        state
-            .auth_cache
-            .remember_role(website.clone(), user.clone(), role, generation);
+        state.auth_cache.remember_role(website.clone(), user.clone(), role, generation);
     }
     Ok(role)
 }
@@ -260,14 +300,17 @@ impl<'r, N: Need> FromRequest<'r> for WebsiteAccess<N> {
                 }
                 Outcome::Success(access(Role::Member, None))
             }
-            Caller::Token(token) => {
-                if !token.permissions.grants(N::PERMISSION) {
+            Caller::Token(_) | Caller::Session(_) => {
+                let Some((user, permissions, allowlist)) = caller.account() else {
+                    return guard_failure(req, Error::internal("an account caller without an account"));
+                };
+                if !permissions.grants(N::PERMISSION) {
                     return guard_failure(
                         req,
                         Error::Forbidden(format!("This token lacks the {} permission", N::PERMISSION)),
                     );
                 }
-                if !token.website_ids.is_empty() && !token.website_ids.contains(&website_id) {
+                if !allowlist.is_empty() && !allowlist.contains(&website_id) {
                     return guard_failure(
                         req,
                         Error::Forbidden("This token is not allowed to access this website".into()),
@@ -277,7 +320,7 @@ impl<'r, N: Need> FromRequest<'r> for WebsiteAccess<N> {
                     Ok(state) => state,
                     Err(e) => return guard_failure(req, e),
                 };
-                let role = match role_of(state, &website_id, &token.user_id).await {
+                let role = match role_of(state, &website_id, user).await {
                     Ok(Some(role)) => role,
                     Ok(None) => return guard_failure(req, Error::NotFound("Website not found".into())),
                     Err(e) => return guard_failure(req, e),
@@ -285,7 +328,7 @@ impl<'r, N: Need> FromRequest<'r> for WebsiteAccess<N> {
                 if !role.allows(N::PERMISSION, N::OWNER_ONLY) {
                     return guard_failure(req, role_refusal(role, N::OWNER_ONLY));
                 }
-                Outcome::Success(access(role, Some(token.user_id.clone())))
+                Outcome::Success(access(role, Some(user.clone())))
             }
         }
     }
@@ -294,7 +337,7 @@ impl<'r, N: Need> FromRequest<'r> for WebsiteAccess<N> {
 /// Proof that an account token with permission `N` is calling an account-level route.
 pub struct AccountAccess<N: Need> {
     pub user_id: ObjectId,
-    pub caller_permissions: crate::domain::PermissionSet,
+    pub caller_permissions: PermissionSet,
     pub caller_websites: Vec<ObjectId>,
     pub actor: Actor,
     need: PhantomData<N>,
@@ -306,19 +349,16 @@ impl<'r, N: Need> FromRequest<'r> for AccountAccess<N> {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Error> {
         let caller = try_outcome!(req.guard::<&Caller>().await);
-        let Caller::Token(token) = caller else {
+        let Some((user, permissions, allowlist)) = caller.account() else {
             return guard_failure(req, Error::Forbidden(DF_KEY_ON_ACCOUNT_ROUTE.into()));
         };
-        if !token.permissions.grants(N::PERMISSION) {
-            return guard_failure(
-                req,
-                Error::Forbidden(format!("This token lacks the {} permission", N::PERMISSION)),
-            );
+        if !permissions.grants(N::PERMISSION) {
+            return guard_failure(req, Error::Forbidden(format!("This token lacks the {} permission", N::PERMISSION)));
         }
         Outcome::Success(AccountAccess {
-            user_id: token.user_id.clone(),
-            caller_permissions: token.permissions.clone(),
-            caller_websites: token.website_ids.clone(),
+            user_id: user.clone(),
+            caller_permissions: permissions.clone(),
+            caller_websites: allowlist.to_vec(),
             actor: caller.actor(),
             need: PhantomData,
         })

@@ -15,11 +15,7 @@ use crate::domain::{ObjectId, Role};
 use crate::{Runtime, api, config, crypto};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "revlink",
-    version,
-    about = "Self-hosted Stripe revenue for web analytics (DataFast-compatible API)"
-)]
+#[command(name = "revlink", version, about = "Self-hosted Stripe revenue for web analytics (DataFast-compatible API)")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -126,25 +122,14 @@ pub fn run(command: Command, figment: &Figment) -> Result<Value, String> {
     let text = |e: crate::error::Error| e.to_string();
     match command {
         Command::Serve => Err("serve is not an admin command".into()),
-        Command::User(UserCommand::Create {
-            email,
-            name,
-            password_file,
-        }) => {
+        Command::User(UserCommand::Create { email, name, password_file }) => {
             let email = users::parse_email(&email).map_err(text)?;
             let name = parse_name(name.as_deref(), "--name")?;
             let hash = password_file.as_deref().map(read_password).transpose()?;
-            let id = db
-                .with_conn(|c| users::create(c, &email, name.as_deref(), hash.as_deref()))
-                .map_err(text)?;
+            let id = db.with_conn(|c| users::create(c, &email, name.as_deref(), hash.as_deref())).map_err(text)?;
             Ok(json!({ "userId": id }))
         }
-        Command::Website(WebsiteCommand::Create {
-            owner,
-            domain,
-            timezone,
-            name,
-        }) => {
+        Command::Website(WebsiteCommand::Create { owner, domain, timezone, name }) => {
             let new = websites::NewWebsite {
                 domain: parse_domain(&domain)?,
                 timezone: parse_timezone(&timezone)?,
@@ -173,12 +158,7 @@ pub fn run(command: Command, figment: &Figment) -> Result<Value, String> {
                 .map_err(text)?;
             Ok(json!({ "websiteId": website, "userId": user.id, "email": user.email, "role": role }))
         }
-        Command::Token(TokenCommand::Create {
-            email,
-            name,
-            permissions,
-            websites,
-        }) => {
+        Command::Token(TokenCommand::Create { email, name, permissions, websites }) => {
             let name = parse_name(name.as_deref(), "--name")?;
             let (permissions, website_ids) =
                 api::access_tokens::parse_scope(permissions.as_deref(), websites.as_deref()).map_err(text)?;

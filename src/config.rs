@@ -25,11 +25,7 @@ pub enum Environment {
 impl Environment {
     /// Production in release builds, development in debug builds.
     fn for_this_build() -> Self {
-        if cfg!(debug_assertions) {
-            Self::Development
-        } else {
-            Self::Production
-        }
+        if cfg!(debug_assertions) { Self::Development } else { Self::Production }
     }
 }
 
@@ -90,11 +86,7 @@ pub enum ConfigError {
     #[error("{0}")]
     Invalid(String),
     #[error("{what} {path}: {source}")]
-    Io {
-        what: &'static str,
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { what: &'static str, path: PathBuf, source: std::io::Error },
 }
 
 /// Rocket's own figment with revlink's defaults underneath: 64 KiB JSON bodies.
@@ -125,9 +117,7 @@ impl AppConfig {
     }
 
     pub fn master_key_path(&self) -> PathBuf {
-        self.master_key_file
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("master.key"))
+        self.master_key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
     }
 
     pub fn ensure_data_dir(&self) -> Result<(), ConfigError> {
@@ -171,9 +161,7 @@ impl AppConfig {
     /// Rocket's cookie key: the configured `secret_key`, else `<data_dir>/secret.key`, generated once.
     pub fn secret_key_hex(&self, figment: &Figment) -> Result<Option<String>, ConfigError> {
         // Rocket's own defaults carry an all-zero key: only a non-zero one counts as configured.
-        let configured = figment
-            .extract_inner::<rocket::config::SecretKey>("secret_key")
-            .is_ok_and(|k| !k.is_zero());
+        let configured = figment.extract_inner::<rocket::config::SecretKey>("secret_key").is_ok_and(|k| !k.is_zero());
         if configured {
             return Ok(None);
         }
@@ -195,20 +183,11 @@ impl AppConfig {
 
 /// Creates `path` with mode 0600; refuses to overwrite an existing file.
 pub fn write_new_secret_file(path: &Path, contents: &str) -> Result<(), ConfigError> {
-    let io_err = |source| ConfigError::Io {
-        what: "cannot write the secret file",
-        path: path.to_owned(),
-        source,
-    };
+    let io_err = |source| ConfigError::Io { what: "cannot write the secret file", path: path.to_owned(), source };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).map_err(io_err)?;
     }
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io_err)?;
+    let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io_err)?;
     file.write_all(format!("{contents}\n").as_bytes()).map_err(io_err)?;
     file.sync_all().map_err(io_err)
 }
@@ -241,11 +220,7 @@ mod tests {
         let first = fs::read_to_string(&path).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         c.load_master_key(true).unwrap();
-        assert_eq!(
-            fs::read_to_string(&path).unwrap(),
-            first,
-            "an existing key is never replaced"
-        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), first, "an existing key is never replaced");
     }
 
     #[test]
@@ -259,13 +234,8 @@ mod tests {
     #[test]
     fn malformed_inline_key_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let fig = figment()
-            .merge(("data_dir", dir.path()))
-            .merge(("master_key", "nothex"));
-        let err = AppConfig::from_figment(&fig)
-            .unwrap()
-            .load_master_key(false)
-            .unwrap_err();
+        let fig = figment().merge(("data_dir", dir.path())).merge(("master_key", "nothex"));
+        let err = AppConfig::from_figment(&fig).unwrap().load_master_key(false).unwrap_err();
         assert!(err.to_string().contains("64 hexadecimal"));
     }
 }

@@ -34,9 +34,7 @@ impl MasterKey {
     pub fn from_hex(hex_key: &str) -> Result<Self, CryptoError> {
         let bytes = hex::decode(hex_key.trim()).map_err(|_| CryptoError::MalformedKey)?;
         let key = Key::<Aes256Gcm>::try_from(bytes.as_slice()).map_err(|_| CryptoError::MalformedKey)?;
-        Ok(Self {
-            cipher: Aes256Gcm::new(&key),
-        })
+        Ok(Self { cipher: Aes256Gcm::new(&key) })
     }
 
     /// A new random key, hex-encoded, for writing to a key file.
@@ -49,19 +47,10 @@ impl MasterKey {
         let nonce = Nonce::generate();
         let ciphertext = self
             .cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: plaintext.as_bytes(),
-                    aad: associated_data,
-                },
-            )
+            .encrypt(&nonce, Payload { msg: plaintext.as_bytes(), aad: associated_data })
             // Encryption only fails for inputs beyond GCM's 64 GiB bound; a key is at most 255 bytes.
             .expect("AES-GCM encryption of a short secret cannot fail");
-        Sealed {
-            nonce: nonce.to_vec(),
-            ciphertext,
-        }
+        Sealed { nonce: nonce.to_vec(), ciphertext }
     }
 
     /// Decrypts, checking the tag against the same associated data.
@@ -69,13 +58,7 @@ impl MasterKey {
         let nonce = Nonce::try_from(sealed.nonce.as_slice()).map_err(|_| CryptoError::Undecryptable)?;
         let plain = self
             .cipher
-            .decrypt(
-                &nonce,
-                Payload {
-                    msg: &sealed.ciphertext,
-                    aad: associated_data,
-                },
-            )
+            .decrypt(&nonce, Payload { msg: &sealed.ciphertext, aad: associated_data })
             .map_err(|_| CryptoError::Undecryptable)?;
         let text = String::from_utf8(plain).map_err(|_| CryptoError::Undecryptable)?;
         Ok(SecretString::from(text))

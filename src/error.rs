@@ -58,13 +58,10 @@ impl Error {
             Self::Conflict(m) => Self::Conflict(m.clone()),
             Self::PayloadTooLarge(m) => Self::PayloadTooLarge(m.clone()),
             Self::UnsupportedMediaType(m) => Self::UnsupportedMediaType(m.clone()),
-            Self::RateLimited { retry_after } => Self::RateLimited {
-                retry_after: *retry_after,
-            },
-            Self::Unavailable { message, retry_after } => Self::Unavailable {
-                message: message.clone(),
-                retry_after: *retry_after,
-            },
+            Self::RateLimited { retry_after } => Self::RateLimited { retry_after: *retry_after },
+            Self::Unavailable { message, retry_after } => {
+                Self::Unavailable { message: message.clone(), retry_after: *retry_after }
+            }
             Self::BadGateway(m) => Self::BadGateway(m.clone()),
             Self::GatewayTimeout(m) => Self::GatewayTimeout(m.clone()),
             Self::Db(_) | Self::Pool(_) | Self::Internal(_) => Self::Internal("logged with the request id".into()),
@@ -127,9 +124,7 @@ impl<'r> Responder<'r, 'static> for Error {
         }
         let body = envelope(status, &self.public_message(id));
         let mut res = Response::build();
-        res.status(status)
-            .header(ContentType::JSON)
-            .sized_body(body.len(), Cursor::new(body));
+        res.status(status).header(ContentType::JSON).sized_body(body.len(), Cursor::new(body));
         if let Some(secs) = self.retry_after() {
             res.header(Header::new("Retry-After", secs.to_string()));
         }
@@ -165,11 +160,7 @@ fn stash(req: &Request<'_>, err: Error) {
 
 /// Takes the error a guard left, if any.
 pub fn take_stashed(req: &Request<'_>) -> Option<Error> {
-    req.local_cache(GuardError::default)
-        .0
-        .lock()
-        .ok()
-        .and_then(|mut s| s.take())
+    req.local_cache(GuardError::default).0.lock().ok().and_then(|mut s| s.take())
 }
 
 #[cfg(test)]

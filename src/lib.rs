@@ -56,14 +56,13 @@ impl Runtime {
         let db = Db::open(&config.database_path(), config.db_pool_size).map_err(StartupError::Database)?;
         let stored = db.with_conn(|c| db::stripe::count(c)).map_err(StartupError::Database)?;
         let master_key = config.load_master_key(stored > 0)?;
-        db.with_conn(|c| db::stripe::verify_master_key(c, &master_key))
-            .map_err(|e| {
-                let detail = match e {
-                    error::Error::Internal(m) => m,
-                    other => other.to_string(),
-                };
-                StartupError::MasterKey(detail)
-            })?;
+        db.with_conn(|c| db::stripe::verify_master_key(c, &master_key)).map_err(|e| {
+            let detail = match e {
+                error::Error::Internal(m) => m,
+                other => other.to_string(),
+            };
+            StartupError::MasterKey(detail)
+        })?;
         Ok(Self { config, db, master_key })
     }
 }
@@ -74,10 +73,7 @@ struct RequestIds;
 #[rocket::async_trait]
 impl Fairing for RequestIds {
     fn info(&self) -> Info {
-        Info {
-            name: "request ids",
-            kind: Kind::Response,
-        }
+        Info { name: "request ids", kind: Kind::Response }
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
@@ -95,10 +91,7 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
     };
     let config = runtime.config;
     let stripe = StripeClient::new(&config.stripe_api_base, Duration::from_secs(config.stripe_timeout_secs))?;
-    let limits = Arc::new(RateLimits::new(
-        config.rate_limit_per_minute,
-        config.auth_failure_limit_per_minute,
-    ));
+    let limits = Arc::new(RateLimits::new(config.rate_limit_per_minute, config.auth_failure_limit_per_minute));
     let state = AppState {
         auth_cache: auth_cache::AuthCache::default(),
         db: runtime.db,

@@ -71,25 +71,14 @@ impl RateLimits {
                 let remaining = snapshot.remaining_burst_capacity();
                 let per_cell = snapshot.quota().replenish_interval();
                 let reset = per_cell * (limit - remaining);
-                Ok(Window {
-                    limit,
-                    remaining,
-                    reset_secs: ceil_secs(reset),
-                })
+                Ok(Window { limit, remaining, reset_secs: ceil_secs(reset) })
             }
             Err(not_until) => {
                 let wait = not_until.wait_time_from(self.clock.now());
                 let limit = not_until.quota().burst_size().get();
                 let reset = not_until.quota().replenish_interval() * limit;
                 let retry_after = ceil_secs(wait).max(1);
-                Err(Exceeded {
-                    window: Window {
-                        limit,
-                        remaining: 0,
-                        reset_secs: ceil_secs(reset),
-                    },
-                    retry_after,
-                })
+                Err(Exceeded { window: Window { limit, remaining: 0, reset_secs: ceil_secs(reset) }, retry_after })
             }
         }
     }
@@ -111,10 +100,7 @@ fn ceil_secs(d: Duration) -> u64 {
 pub struct AppliedWindow(pub std::sync::OnceLock<Window>);
 
 pub fn record(req: &Request<'_>, window: Window) {
-    let _ = req
-        .local_cache(|| AppliedWindow(std::sync::OnceLock::new()))
-        .0
-        .set(window);
+    let _ = req.local_cache(|| AppliedWindow(std::sync::OnceLock::new())).0.set(window);
 }
 
 /// Writes `X-RateLimit-*` on every answer a limit applied to.
@@ -123,10 +109,7 @@ pub struct RateLimitHeaders;
 #[rocket::async_trait]
 impl Fairing for RateLimitHeaders {
     fn info(&self) -> Info {
-        Info {
-            name: "X-RateLimit headers",
-            kind: Kind::Response,
-        }
+        Info { name: "X-RateLimit headers", kind: Kind::Response }
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {

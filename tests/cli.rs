@@ -26,11 +26,7 @@ fn revlink(dir: &Path, args: &[&str]) -> Output {
 
 fn ok_json(dir: &Path, args: &[&str]) -> Value {
     let out = revlink(dir, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1, "one JSON object on stdout: {stdout}");
     serde_json::from_str(&stdout).unwrap()
@@ -54,9 +50,7 @@ fn store_secret(dir: &Path, website: &str) {
         display_key: "rk_live_...vWe3".into(),
         currency: "USD".into(),
     };
-    rt.db
-        .with_conn(|c| stripe::connect(c, &site, &conn, &Actor::cli()))
-        .unwrap();
+    rt.db.with_conn(|c| stripe::connect(c, &site, &conn, &Actor::cli())).unwrap();
 }
 
 #[test]
@@ -65,19 +59,7 @@ fn admin_commands_create_what_the_api_serves() {
     let d = dir.path();
     std::fs::write(d.join("pw"), "correct horse battery\n").unwrap();
 
-    let user = ok_json(
-        d,
-        &[
-            "user",
-            "create",
-            "--email",
-            "Ann@Example.com",
-            "--name",
-            "Ann",
-            "--password-file",
-            "pw",
-        ],
-    );
+    let user = ok_json(d, &["user", "create", "--email", "Ann@Example.com", "--name", "Ann", "--password-file", "pw"]);
     assert_eq!(user["userId"].as_str().unwrap().len(), 24);
     let site = ok_json(
         d,
@@ -95,19 +77,8 @@ fn admin_commands_create_what_the_api_serves() {
     let website_id = site["websiteId"].as_str().unwrap().to_owned();
     assert!(site["trackingId"].as_str().unwrap().starts_with("dfid_"));
     ok_json(d, &["user", "create", "--email", "bob@example.com"]);
-    let member = ok_json(
-        d,
-        &[
-            "member",
-            "add",
-            "--website",
-            &website_id,
-            "--email",
-            "bob@example.com",
-            "--role",
-            "viewer",
-        ],
-    );
+    let member =
+        ok_json(d, &["member", "add", "--website", &website_id, "--email", "bob@example.com", "--role", "viewer"]);
     assert_eq!(member["role"], "viewer");
 
     let token = ok_json(
@@ -126,10 +97,7 @@ fn admin_commands_create_what_the_api_serves() {
         ],
     );
     assert!(token["key"].as_str().unwrap().starts_with("dft_"));
-    assert_eq!(
-        token["permissions"],
-        serde_json::json!(["settings:read", "websites:read"])
-    );
+    assert_eq!(token["permissions"], serde_json::json!(["settings:read", "websites:read"]));
     assert_eq!(token["websiteIds"], serde_json::json!([website_id]));
     assert_eq!(token["scope"], "user");
     let key = ok_json(d, &["apikey", "create", "--website", &website_id, "--name", "prod"]);
@@ -139,71 +107,25 @@ fn admin_commands_create_what_the_api_serves() {
     // Bad input: a clear message on stderr, a non-zero exit, nothing written.
     assert!(fails(d, &["user", "create", "--email", "ann@example.com"]).contains("already exists"));
     assert!(
-        fails(
-            d,
-            &[
-                "website",
-                "create",
-                "--owner",
-                "nobody@example.com",
-                "--domain",
-                "x.com"
-            ]
-        )
-        .contains("No user with email nobody@example.com")
+        fails(d, &["website", "create", "--owner", "nobody@example.com", "--domain", "x.com"])
+            .contains("No user with email nobody@example.com")
     );
     assert!(
-        fails(
-            d,
-            &[
-                "website",
-                "create",
-                "--owner",
-                "ann@example.com",
-                "--domain",
-                "https://x.com"
-            ]
-        )
-        .contains("without a scheme")
+        fails(d, &["website", "create", "--owner", "ann@example.com", "--domain", "https://x.com"])
+            .contains("without a scheme")
     );
     assert!(
-        fails(
-            d,
-            &[
-                "token",
-                "create",
-                "--email",
-                "ann@example.com",
-                "--permissions",
-                "everything"
-            ]
-        )
-        .contains("Unknown permission: everything")
+        fails(d, &["token", "create", "--email", "ann@example.com", "--permissions", "everything"])
+            .contains("Unknown permission: everything")
     );
     assert!(fails(d, &["apikey", "create", "--website", "nope"]).contains("--website must be a 24-character"));
     assert!(
-        fails(
-            d,
-            &[
-                "member",
-                "add",
-                "--website",
-                &website_id,
-                "--email",
-                "bob@example.com",
-                "--role",
-                "member"
-            ]
-        )
-        .contains("already a member")
+        fails(d, &["member", "add", "--website", &website_id, "--email", "bob@example.com", "--role", "member"])
+            .contains("already a member")
     );
     std::fs::write(d.join("short"), "short\n").unwrap();
     assert!(
-        fails(
-            d,
-            &["user", "create", "--email", "c@example.com", "--password-file", "short"]
-        )
-        .contains("at least 8")
+        fails(d, &["user", "create", "--email", "c@example.com", "--password-file", "short"]).contains("at least 8")
     );
 }
 
@@ -216,14 +138,7 @@ fn rotate_master_key_reencrypts_every_secret_and_installs_the_new_key() {
         .map(|i| {
             let s = ok_json(
                 d,
-                &[
-                    "website",
-                    "create",
-                    "--owner",
-                    "ann@example.com",
-                    "--domain",
-                    &format!("s{i}.example.com"),
-                ],
+                &["website", "create", "--owner", "ann@example.com", "--domain", &format!("s{i}.example.com")],
             );
             s["websiteId"].as_str().unwrap().to_owned()
         })
@@ -236,15 +151,9 @@ fn rotate_master_key_reencrypts_every_secret_and_installs_the_new_key() {
     std::fs::write(d.join("new.key"), &new_hex).unwrap();
 
     let out = ok_json(d, &["rotate-master-key", "--new-key-file", "new.key"]);
-    assert_eq!(
-        (out["reencrypted"].as_u64(), out["keyVersion"].as_u64()),
-        (Some(3), Some(2))
-    );
+    assert_eq!((out["reencrypted"].as_u64(), out["keyVersion"].as_u64()), (Some(3), Some(2)));
 
-    assert_eq!(
-        std::fs::read_to_string(d.join("data/master.key")).unwrap().trim(),
-        new_hex
-    );
+    assert_eq!(std::fs::read_to_string(d.join("data/master.key")).unwrap().trim(), new_hex);
     assert!(!d.join("data/master.key.new").exists());
     let figment = revlink::config::figment().merge(("data_dir", d.join("data")));
     let rt = revlink::Runtime::open(&figment).expect("opens with the new key");
@@ -255,19 +164,13 @@ fn rotate_master_key_reencrypts_every_secret_and_installs_the_new_key() {
             let rows = stmt.query_map([], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
-                    revlink::crypto::Sealed {
-                        nonce: r.get(1)?,
-                        ciphertext: r.get(2)?,
-                    },
+                    revlink::crypto::Sealed { nonce: r.get(1)?, ciphertext: r.get(2)? },
                     r.get::<_, i64>(3)?,
                 ))
             })?;
             for row in rows {
                 let (site, sealed, version) = row?;
-                assert_eq!(
-                    rt.master_key.open(&sealed, site.as_bytes()).unwrap().expose_secret(),
-                    RK
-                );
+                assert_eq!(rt.master_key.open(&sealed, site.as_bytes()).unwrap().expose_secret(), RK);
                 assert!(old.open(&sealed, site.as_bytes()).is_err());
                 assert_eq!(version, 2);
             }
@@ -282,27 +185,14 @@ fn refuses_to_start_when_the_master_key_cannot_open_stored_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     ok_json(d, &["user", "create", "--email", "ann@example.com"]);
-    let site = ok_json(
-        d,
-        &[
-            "website",
-            "create",
-            "--owner",
-            "ann@example.com",
-            "--domain",
-            "s.example.com",
-        ],
-    );
+    let site = ok_json(d, &["website", "create", "--owner", "ann@example.com", "--domain", "s.example.com"]);
     store_secret(d, site["websiteId"].as_str().unwrap());
 
     let key_file = d.join("data/master.key");
     let original = std::fs::read_to_string(&key_file).unwrap();
     std::fs::write(&key_file, MasterKey::generate_hex()).unwrap();
     let err = fails(d, &["serve"]);
-    assert!(
-        err.contains("refusing to start") && err.contains("cannot decrypt"),
-        "{err}"
-    );
+    assert!(err.contains("refusing to start") && err.contains("cannot decrypt"), "{err}");
 
     std::fs::remove_file(&key_file).unwrap();
     let err = fails(d, &["serve"]);

@@ -28,9 +28,7 @@ async fn concurrent_connects_and_disconnects_end_consistent() {
     fake.healthy(true, &[(100, "usd")]).await;
     let dir = tempfile::tempdir().unwrap();
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let figment = helpers::test_figment(&dir, &fake.url())
-        .merge(("port", port))
-        .merge(("address", "127.0.0.1"));
+    let figment = helpers::test_figment(&dir, &fake.url()).merge(("port", port)).merge(("address", "127.0.0.1"));
     let rocket = revlink::build(figment).unwrap().ignite().await.unwrap();
     let shutdown = rocket.shutdown();
     let state_db = rocket.state::<AppState>().unwrap().db.clone();
@@ -54,18 +52,10 @@ async fn concurrent_connects_and_disconnects_end_consistent() {
             Ok((token.key.unwrap(), sites))
         })
         .unwrap();
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
     let base = format!("http://127.0.0.1:{port}/api/v1/admin/websites");
     for _ in 0..50 {
-        if http
-            .get(format!("http://127.0.0.1:{port}/api/v1/health"))
-            .send()
-            .await
-            .is_ok()
-        {
+        if http.get(format!("http://127.0.0.1:{port}/api/v1/health")).send().await.is_ok() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -75,18 +65,12 @@ async fn concurrent_connects_and_disconnects_end_consistent() {
     let mut tasks = Vec::new();
     for (i, site) in sites.iter().enumerate() {
         for round in 0..ROUNDS {
-            let (http, url, token) = (
-                http.clone(),
-                format!("{base}/{site}/integrations/stripe"),
-                token.clone(),
-            );
+            let (http, url, token) = (http.clone(), format!("{base}/{site}/integrations/stripe"), token.clone());
             let connect = (i + round) % 3 != 0;
             tasks.push(tokio::spawn(async move {
                 let req = if connect {
                     let key = format!("rk_live_51Concurrent{round:02}Site{i:02}Abcdef");
-                    http.post(&url)
-                        .bearer_auth(&token)
-                        .json(&serde_json::json!({ "stripeRak": key }))
+                    http.post(&url).bearer_auth(&token).json(&serde_json::json!({ "stripeRak": key }))
                 } else {
                     http.delete(&url).bearer_auth(&token)
                 };
@@ -107,10 +91,7 @@ async fn concurrent_connects_and_disconnects_end_consistent() {
         if *connect {
             assert_eq!(*status, 200, "{body}");
         } else {
-            assert!(
-                *status == 200 || (*status == 404 && body.contains("Stripe is not connected")),
-                "{status}: {body}"
-            );
+            assert!(*status == 200 || (*status == 404 && body.contains("Stripe is not connected")), "{status}: {body}");
         }
         successes += usize::from(*status == 200);
     }

@@ -42,11 +42,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 #[rocket::async_test]
 async fn raw_keys_appear_nowhere() {
     let logs = Captured::default();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(logs.clone())
-        .with_ansi(false)
-        .init();
+    tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(logs.clone()).with_ansi(false).init();
 
     let second = "rk_live_51SecondKeyQwErTyUiOpAsDfGh";
     let rejected = "rk_live_51RejectedKeyZxCvBnMqWeRtYu";
@@ -55,9 +51,7 @@ async fn raw_keys_appear_nowhere() {
     let stripe_path = format!("/api/v1/admin/websites/{site}/integrations/stripe");
     let mut bodies = Vec::new();
 
-    app.stripe
-        .answer("/v1/invoices", stripe_fake::missing_permission("rak_invoice_read"))
-        .await;
+    app.stripe.answer("/v1/invoices", stripe_fake::missing_permission("rak_invoice_read")).await;
     app.stripe.healthy(true, &[(100, "usd")]).await;
     bodies.push(app.connect(&site, &token, rejected).await.body);
     app.stripe.server.reset().await;
@@ -66,28 +60,14 @@ async fn raw_keys_appear_nowhere() {
         let reply = app.connect(&site, &token, key).await;
         assert_eq!(reply.status.code, 200, "{}", reply.body);
         bodies.push(reply.body);
-        bodies.push(
-            app.get(&format!("/api/v1/admin/websites/{site}/integrations"), &token)
-                .await
-                .body,
-        );
+        bodies.push(app.get(&format!("/api/v1/admin/websites/{site}/integrations"), &token).await.body);
     }
     bodies.push(app.send(Method::Delete, &stripe_path, Some(&token), None).await.body);
-    bodies.push(
-        app.get(&format!("/api/v1/admin/websites/{site}/integrations"), &token)
-            .await
-            .body,
-    );
+    bodies.push(app.get(&format!("/api/v1/admin/websites/{site}/integrations"), &token).await.body);
 
     let logged = logs.0.lock().unwrap().clone();
-    assert!(
-        contains(&logged, "/v1/balance"),
-        "the capture works: Stripe calls are logged"
-    );
-    assert!(
-        contains(&logged, "Matched:"),
-        "Rocket's own request log is captured too"
-    );
+    assert!(contains(&logged, "/v1/balance"), "the capture works: Stripe calls are logged");
+    assert!(contains(&logged, "Matched:"), "Rocket's own request log is captured too");
     let data_dir = app.dir.path().to_owned();
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for entry in std::fs::read_dir(&data_dir).unwrap() {

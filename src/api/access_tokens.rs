@@ -25,12 +25,7 @@ pub async fn list_access_tokens(
     access: AccountAccess<ApiKeysRead>,
     state: &State<AppState>,
 ) -> ApiResult<AccessTokenView> {
-    success(
-        state
-            .db
-            .run(move |c| credentials::list_access_tokens(c, &access.user_id))
-            .await?,
-    )
+    success(state.db.run(move |c| credentials::list_access_tokens(c, &access.user_id)).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -51,9 +46,7 @@ pub fn parse_scope(
     let permissions = match permissions {
         None => PermissionSet::all(),
         Some([]) => {
-            return Err(Error::BadRequest(
-                "permissions must not be empty; omit it for [\"*\"]".into(),
-            ));
+            return Err(Error::BadRequest("permissions must not be empty; omit it for [\"*\"]".into()));
         }
         Some(list) => PermissionSet::parse(list).map_err(Error::BadRequest)?,
     };
@@ -80,9 +73,7 @@ pub async fn create_access_token(
     let name = parse_name(input.name.as_deref(), "name").map_err(Error::BadRequest)?;
     let (permissions, website_ids) = parse_scope(input.permissions.as_deref(), input.website_ids.as_deref())?;
     if !access.caller_permissions.covers(&permissions) {
-        return Err(Error::Forbidden(
-            "A token cannot grant permissions that the token creating it lacks".into(),
-        ));
+        return Err(Error::Forbidden("A token cannot grant permissions that the token creating it lacks".into()));
     }
     let caller_sites = &access.caller_websites;
     if !caller_sites.is_empty() && (website_ids.is_empty() || website_ids.iter().any(|w| !caller_sites.contains(w))) {
@@ -108,10 +99,7 @@ pub async fn delete_access_token(
 ) -> ApiResult<Message> {
     let id = parse_path_id(token_id, "tokenId")?;
     let (user, actor) = (access.user_id, access.actor);
-    state
-        .db
-        .run(move |c| credentials::delete_access_token(c, &user, &id, &actor))
-        .await?;
+    state.db.run(move |c| credentials::delete_access_token(c, &user, &id, &actor)).await?;
     state.auth_cache.forget_credentials();
     one(Message::new("Access token deleted successfully"))
 }

@@ -26,12 +26,7 @@ pub async fn list_api_keys(
     state: &State<AppState>,
 ) -> ApiResult<WebsiteKeyView> {
     let _ = website_id;
-    success(
-        state
-            .db
-            .run(move |c| credentials::list_website_keys(c, &access.website_id))
-            .await?,
-    )
+    success(state.db.run(move |c| credentials::list_website_keys(c, &access.website_id)).await?)
 }
 
 #[derive(Default, Deserialize, ToSchema)]
@@ -68,10 +63,8 @@ pub async fn roll_api_key(
 ) -> ApiResult<WebsiteKeyView> {
     let _ = website_id;
     let id = parse_path_id(api_key_id, "apiKeyId")?;
-    let rolled = state
-        .db
-        .run(move |c| credentials::roll_website_key(c, &access.website_id, &id, &access.actor))
-        .await?;
+    let rolled =
+        state.db.run(move |c| credentials::roll_website_key(c, &access.website_id, &id, &access.actor)).await?;
     state.auth_cache.forget_credentials();
     one(rolled)
 }
@@ -92,10 +85,7 @@ pub async fn delete_api_key(
 ) -> ApiResult<Deleted> {
     let _ = website_id;
     let id = parse_path_id(api_key_id, "apiKeyId")?;
-    state
-        .db
-        .run(move |c| credentials::delete_website_key(c, &access.website_id, &id, &access.actor))
-        .await?;
+    state.db.run(move |c| credentials::delete_website_key(c, &access.website_id, &id, &access.actor)).await?;
     state.auth_cache.forget_credentials();
     one(Deleted { deleted: true })
 }

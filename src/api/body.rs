@@ -31,10 +31,7 @@ impl<'r> FromData<'r> for JsonBody {
             Err(e) => return data_failure(req, Error::BadRequest(format!("Could not read the request body: {e}"))),
         };
         if !bytes.is_complete() {
-            return data_failure(
-                req,
-                Error::PayloadTooLarge(format!("Request body is larger than the {limit} limit")),
-            );
+            return data_failure(req, Error::PayloadTooLarge(format!("Request body is larger than the {limit} limit")));
         }
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return data::Outcome::Success(JsonBody::Empty);

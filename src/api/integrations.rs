@@ -58,10 +58,7 @@ pub async fn get_integrations(
         stripe,
         lemonsqueezy: off(),
         polar: off(),
-        paddle: PaddleStatus {
-            connected: false,
-            key_expires_at: None,
-        },
+        paddle: PaddleStatus { connected: false, key_expires_at: None },
         shopify: off(),
         woocommerce: off(),
         currency,
@@ -98,9 +95,7 @@ pub async fn connect_stripe(
 ) -> ApiResult<StripeConnected> {
     let _ = website_id;
     // §4 step 1: every way of not sending a string `stripeRak` answers the same.
-    let input: ConnectStripe = body
-        .parse()
-        .map_err(|_| Error::BadRequest("stripeRak is required".into()))?;
+    let input: ConnectStripe = body.parse().map_err(|_| Error::BadRequest("stripeRak is required".into()))?;
     let key = StripeRestrictedKey::parse(&input.stripe_rak).map_err(|m| Error::BadRequest(m.into()))?;
     if state.config.environment == Environment::Production && key.mode() == StripeMode::Test {
         return Err(Error::BadRequest(TEST_KEY_IN_PRODUCTION.into()));
@@ -126,10 +121,7 @@ pub async fn connect_stripe(
             Ok(connection.currency)
         })
         .await?;
-    one(StripeConnected {
-        message: "Stripe connected successfully",
-        currency,
-    })
+    one(StripeConnected { message: "Stripe connected successfully", currency })
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),
@@ -141,10 +133,7 @@ pub async fn disconnect_stripe(
     state: &State<AppState>,
 ) -> ApiResult<Message> {
     let _ = website_id;
-    let removed = state
-        .db
-        .run(move |c| stripe_db::disconnect(c, &access.website_id, &access.actor))
-        .await?;
+    let removed = state.db.run(move |c| stripe_db::disconnect(c, &access.website_id, &access.actor)).await?;
     if !removed {
         return Err(Error::NotFound("Stripe is not connected".into()));
     }

@@ -27,10 +27,7 @@ pub struct Success<T> {
 pub type ApiResult<T> = Result<Json<Success<T>>, Error>;
 
 pub fn success<T>(data: Vec<T>) -> ApiResult<T> {
-    Ok(Json(Success {
-        status: "success",
-        data,
-    }))
+    Ok(Json(Success { status: "success", data }))
 }
 
 pub fn one<T>(item: T) -> ApiResult<T> {
@@ -45,9 +42,7 @@ pub struct Message {
 
 impl Message {
     pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-        }
+        Self { message: message.into() }
     }
 }
 
@@ -62,10 +57,7 @@ pub struct Health {
 #[utoipa::path(context_path = "/api/v1", tag = "meta", responses((status = 200, body = Success<Health>)))]
 #[get("/health")]
 pub fn health() -> ApiResult<Health> {
-    one(Health {
-        health: "ok",
-        version: env!("CARGO_PKG_VERSION"),
-    })
+    one(Health { health: "ok", version: env!("CARGO_PKG_VERSION") })
 }
 
 /// Routes mounted at `/api/v1/admin`.

@@ -38,10 +38,7 @@ pub struct Invite {
 
 /// The owner behind a `TeamManage` access (website keys never reach here: the guard refuses them).
 fn owner_of(access: &WebsiteAccess<TeamManage>) -> Result<ObjectId, Error> {
-    access
-        .user_id
-        .clone()
-        .ok_or_else(|| Error::Forbidden("Only the website's owner can do this".into()))
+    access.user_id.clone().ok_or_else(|| Error::Forbidden("Only the website's owner can do this".into()))
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "team", security(("bearer" = [])),
@@ -60,16 +57,11 @@ pub async fn invite_member(
         None => Role::Viewer,
         Some(r @ ("viewer" | "member")) => r.parse().map_err(Error::BadRequest)?,
         Some(other) => {
-            return Err(Error::BadRequest(format!(
-                "Invalid role {other:?}: use viewer or member"
-            )));
+            return Err(Error::BadRequest(format!("Invalid role {other:?}: use viewer or member")));
         }
     };
     let inviter = owner_of(&access)?;
-    one(state
-        .db
-        .run(move |c| team::invite(c, &access.website_id, &inviter, &email, role, &access.actor))
-        .await?)
+    one(state.db.run(move |c| team::invite(c, &access.website_id, &inviter, &email, role, &access.actor)).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -91,10 +83,7 @@ pub async fn remove_member(
     let input: Remove = body.parse()?;
     let user = ObjectId::parse(&input.user_id).ok_or_else(|| Error::BadRequest("Invalid userId".into()))?;
     let owner = owner_of(&access)?;
-    state
-        .db
-        .run(move |c| team::remove(c, &access.website_id, &owner, &user, &access.actor))
-        .await?;
+    state.db.run(move |c| team::remove(c, &access.website_id, &owner, &user, &access.actor)).await?;
     state.auth_cache.forget_roles();
     one(Message::new("Team member removed successfully"))
 }

@@ -15,13 +15,7 @@ use crate::error::Error;
 use crate::state::AppState;
 
 pub fn routes() -> Vec<Route> {
-    routes![
-        list_websites,
-        create_website,
-        get_website,
-        update_website,
-        delete_website
-    ]
+    routes![list_websites, create_website, get_website, update_website, delete_website]
 }
 
 /// The caller's websites (a `df_` key: its own); a token's allowlist applies.
@@ -29,15 +23,18 @@ pub fn routes() -> Vec<Route> {
     responses((status = 200, body = Success<WebsiteView>)))]
 #[get("/websites")]
 pub async fn list_websites(caller: &Caller, state: &State<AppState>) -> ApiResult<WebsiteView> {
-    match caller {
-        Caller::Token(token) => {
-            if !token.permissions.grants(Permission::WEBSITES_READ) {
+    match caller.account() {
+        Some((user, permissions, allowlist)) => {
+            if !permissions.grants(Permission::WEBSITES_READ) {
                 return Err(Error::Forbidden("This token lacks the websites:read permission".into()));
             }
-            let (user, allow) = (token.user_id.clone(), token.website_ids.clone());
+            let (user, allow) = (user.clone(), allowlist.to_vec());
             success(state.db.run(move |c| websites::list_for_user(c, &user, &allow)).await?)
         }
-        Caller::WebsiteKey(key) => {
+        None => {
+            let Caller::WebsiteKey(key) = caller else {
+                return Err(Error::internal("a caller that is neither an account nor a key"));
+            };
             let site = key.website_id.clone();
             one(state.db.run(move |c| websites::get(c, &site, Role::Member)).await?)
         }
@@ -80,10 +77,7 @@ pub async fn get_website(
     state: &State<AppState>,
 ) -> ApiResult<WebsiteView> {
     let _ = website_id;
-    one(state
-        .db
-        .run(move |c| websites::get(c, &access.website_id, access.role))
-        .await?)
+    one(state.db.run(move |c| websites::get(c, &access.website_id, access.role)).await?)
 }
 
 /// Any of `domain, name, timezone, currency`; other fields are refused rather than ignored.
@@ -115,34 +109,13 @@ pub async fn update_website(
     let _ = website_id;
     let input: UpdateWebsite = body.parse()?;
     let changes = WebsiteChanges {
-        domain: input
-            .domain
-            .as_deref()
-            .map(parse_domain)
-            .transpose()
-            .map_err(Error::BadRequest)?,
-        name: input
-            .name
-            .map(|n| parse_name(n.as_deref(), "name"))
-            .transpose()
-            .map_err(Error::BadRequest)?,
-        timezone: input
-            .timezone
-            .as_deref()
-            .map(parse_timezone)
-            .transpose()
-            .map_err(Error::BadRequest)?,
-        currency: input
-            .currency
-            .as_deref()
-            .map(parse_currency)
-            .transpose()
-            .map_err(Error::BadRequest)?,
+        domain: input.domain.as_deref().map(parse_domain).transpose().map_err(Error::BadRequest)?,
+        name: input.name.map(|n| parse_name(n.as_deref(), "name")).transpose().map_err(Error::BadRequest)?,
+        timezone: input.timezone.as_deref().map(parse_timezone).transpose().map_err(Error::BadRequest)?,
+        currency: input.currency.as_deref().map(parse_currency).transpose().map_err(Error::BadRequest)?,
     };
     if changes.domain.is_none() && changes.name.is_none() && changes.timezone.is_none() && changes.currency.is_none() {
-        return Err(Error::BadRequest(
-            "Nothing to update: send any of domain, name, timezone, currency".into(),
-        ));
+        return Err(Error::BadRequest("Nothing to update: send any of domain, name, timezone, currency".into()));
     }
     one(state
         .db

@@ -16,11 +16,7 @@ pub struct Actor {
 
 impl Actor {
     pub fn cli() -> Self {
-        Self {
-            kind: "cli",
-            id: None,
-            user_id: None,
-        }
+        Self { kind: "cli", id: None, user_id: None }
     }
 }
 
@@ -34,15 +30,7 @@ pub fn record(
     conn.execute(
         "INSERT INTO audit_log (at, actor_kind, actor_id, user_id, website_id, action, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            db::now(),
-            actor.kind,
-            actor.id,
-            actor.user_id,
-            website_id,
-            action,
-            detail
-        ],
+        params![db::now(), actor.kind, actor.id, actor.user_id, website_id, action, detail],
     )?;
     Ok(())
 }

@@ -104,9 +104,7 @@ pub fn create_access_token(
     actor: &audit::Actor,
 ) -> Result<AccessTokenView> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let count: i64 = tx.query_row("SELECT COUNT(*) FROM access_tokens WHERE user_id = ?1", [user], |r| {
-        r.get(0)
-    })?;
+    let count: i64 = tx.query_row("SELECT COUNT(*) FROM access_tokens WHERE user_id = ?1", [user], |r| r.get(0))?;
     if count >= MAX_TOKENS_PER_USER {
         return Err(Error::BadRequest(format!(
             "Token limit reached: at most {MAX_TOKENS_PER_USER} access tokens per user; delete one first"
@@ -114,9 +112,7 @@ pub fn create_access_token(
     }
     for website in website_ids {
         if crate::db::websites::role_of(&tx, website, user)?.is_none() {
-            return Err(Error::BadRequest(format!(
-                "websiteIds: {website} is not one of your websites"
-            )));
+            return Err(Error::BadRequest(format!("websiteIds: {website} is not one of your websites")));
         }
     }
     let secret = NewSecret::generate(TokenKind::Account);
@@ -160,10 +156,7 @@ pub fn list_access_tokens(conn: &Connection, user: &ObjectId) -> Result<Vec<Acce
 
 pub fn delete_access_token(conn: &mut Connection, user: &ObjectId, id: &ObjectId, actor: &audit::Actor) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let removed = tx.execute(
-        "DELETE FROM access_tokens WHERE id = ?1 AND user_id = ?2",
-        params![id, user],
-    )?;
+    let removed = tx.execute("DELETE FROM access_tokens WHERE id = ?1 AND user_id = ?2", params![id, user])?;
     if removed == 0 {
         return Err(Error::NotFound("Access token not found".into()));
     }
@@ -193,11 +186,7 @@ pub fn find_key(conn: &Connection, hash: &[u8; 32]) -> Result<Option<KeyRecord>>
     optional(
         conn.prepare_cached("SELECT id, website_id, last_used_at FROM website_keys WHERE key_hash = ?1")?
             .query_row([&hash[..]], |r| {
-                Ok(KeyRecord {
-                    id: r.get(0)?,
-                    website_id: r.get(1)?,
-                    last_used_at: r.get(2)?,
-                })
+                Ok(KeyRecord { id: r.get(0)?, website_id: r.get(1)?, last_used_at: r.get(2)? })
             }),
     )
 }
@@ -206,9 +195,7 @@ pub fn find_key(conn: &Connection, hash: &[u8; 32]) -> Result<Option<KeyRecord>>
 fn is_stale(last_used_at: Option<&str>) -> bool {
     let Some(text) = last_used_at else { return true };
     let parsed = OffsetDateTime::parse(text, &time::format_description::well_known::Iso8601::DEFAULT);
-    parsed.map_or(true, |t| {
-        (OffsetDateTime::now_utc() - t).whole_seconds() >= TOUCH_INTERVAL_SECS
-    })
+    parsed.map_or(true, |t| (OffsetDateTime::now_utc() - t).whole_seconds() >= TOUCH_INTERVAL_SECS)
 }
 
 pub fn touch_token(conn: &Connection, token: &TokenRecord) -> Result<()> {
@@ -248,11 +235,8 @@ pub fn create_website_key(
     actor: &audit::Actor,
 ) -> Result<WebsiteKeyView> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let count: i64 = tx.query_row(
-        "SELECT COUNT(*) FROM website_keys WHERE website_id = ?1",
-        [website],
-        |r| r.get(0),
-    )?;
+    let count: i64 =
+        tx.query_row("SELECT COUNT(*) FROM website_keys WHERE website_id = ?1", [website], |r| r.get(0))?;
     if count >= MAX_KEYS_PER_WEBSITE {
         return Err(Error::BadRequest("Key limit reached".into()));
     }
@@ -318,10 +302,7 @@ pub fn delete_website_key(
     actor: &audit::Actor,
 ) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let removed = tx.execute(
-        "DELETE FROM website_keys WHERE id = ?1 AND website_id = ?2",
-        params![id, website],
-    )?;
+    let removed = tx.execute("DELETE FROM website_keys WHERE id = ?1 AND website_id = ?2", params![id, website])?;
     if removed == 0 {
         return Err(key_not_found());
     }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod credentials;
 pub mod migrate;
+pub mod sessions;
 pub mod stripe;
 pub mod team;
 pub mod users;
@@ -60,10 +61,7 @@ impl Db {
             .thread_name(|i| format!("revlink-db-{i}"))
             .build()
             .map_err(Error::internal)?;
-        let db = Self {
-            pool,
-            threads: Arc::new(threads),
-        };
+        let db = Self { pool, threads: Arc::new(threads) };
         db.with_conn(migrate::run)?;
         Ok(db)
     }
@@ -90,17 +88,12 @@ impl Db {
     }
 }
 
-const ISO_MILLIS: EncodedConfig = Config::DEFAULT
-    .set_time_precision(TimePrecision::Second {
-        decimal_digits: std::num::NonZeroU8::new(3),
-    })
-    .encode();
+const ISO_MILLIS: EncodedConfig =
+    Config::DEFAULT.set_time_precision(TimePrecision::Second { decimal_digits: std::num::NonZeroU8::new(3) }).encode();
 
 /// `2026-05-21T00:00:00.000Z`: the timestamp format of every stored and answered time.
 pub fn format_time(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&Iso8601::<ISO_MILLIS>)
-        .unwrap_or_else(|_| t.unix_timestamp().to_string())
+    t.to_offset(time::UtcOffset::UTC).format(&Iso8601::<ISO_MILLIS>).unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
 pub fn now() -> String {

@@ -36,9 +36,7 @@ pub struct StripeStatus {
 }
 
 fn key_version(conn: &Connection) -> Result<i64> {
-    let v: String = conn.query_row("SELECT value FROM settings WHERE key = 'master_key_version'", [], |r| {
-        r.get(0)
-    })?;
+    let v: String = conn.query_row("SELECT value FROM settings WHERE key = 'master_key_version'", [], |r| r.get(0))?;
     v.parse().map_err(Error::internal)
 }
 
@@ -63,10 +61,7 @@ pub fn connect(conn: &mut Connection, website: &ObjectId, new: &NewConnection, a
             db::now()
         ],
     )?;
-    tx.execute(
-        "UPDATE websites SET currency = ?1 WHERE id = ?2",
-        params![new.currency, website],
-    )?;
+    tx.execute("UPDATE websites SET currency = ?1 WHERE id = ?2", params![new.currency, website])?;
     let action = if replaced { "stripe.reconnect" } else { "stripe.connect" };
     let mode = if new.livemode { "live" } else { "test" };
     audit::record(&tx, actor, Some(website), action, &format!("{mode}, {}", new.currency))?;
@@ -115,15 +110,7 @@ pub fn count(conn: &Connection) -> Result<i64> {
 
 fn all_sealed(conn: &Connection) -> Result<Vec<(ObjectId, Sealed)>> {
     let mut stmt = conn.prepare("SELECT website_id, nonce, ciphertext FROM stripe_connections ORDER BY website_id")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get(0)?,
-            Sealed {
-                nonce: r.get(1)?,
-                ciphertext: r.get(2)?,
-            },
-        ))
-    })?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, Sealed { nonce: r.get(1)?, ciphertext: r.get(2)? })))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -149,9 +136,7 @@ pub fn rotate_master_key(conn: &mut Connection, old: &MasterKey, new: &MasterKey
     for (website, s) in &sealed {
         let ad = website.as_str().as_bytes();
         let plain = old.open(s, ad).map_err(|_| {
-            Error::Internal(format!(
-                "the current master key cannot decrypt the Stripe key of website {website}"
-            ))
+            Error::Internal(format!("the current master key cannot decrypt the Stripe key of website {website}"))
         })?;
         let resealed = new.seal(plain.expose_secret(), ad);
         tx.execute(
@@ -159,17 +144,8 @@ pub fn rotate_master_key(conn: &mut Connection, old: &MasterKey, new: &MasterKey
             params![resealed.ciphertext, resealed.nonce, version, website],
         )?;
     }
-    tx.execute(
-        "UPDATE settings SET value = ?1 WHERE key = 'master_key_version'",
-        [version.to_string()],
-    )?;
-    audit::record(
-        &tx,
-        &audit::Actor::cli(),
-        None,
-        "master_key.rotate",
-        &format!("{} secrets", sealed.len()),
-    )?;
+    tx.execute("UPDATE settings SET value = ?1 WHERE key = 'master_key_version'", [version.to_string()])?;
+    audit::record(&tx, &audit::Actor::cli(), None, "master_key.rotate", &format!("{} secrets", sealed.len()))?;
     tx.commit()?;
     Ok((sealed.len(), version))
 }

@@ -137,9 +137,7 @@ pub fn remove(
     actor: &audit::Actor,
 ) -> Result<()> {
     if by == user {
-        return Err(Error::BadRequest(
-            "You cannot remove yourself from a website you own".into(),
-        ));
+        return Err(Error::BadRequest("You cannot remove yourself from a website you own".into()));
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let removed = tx.execute(

@@ -90,24 +90,14 @@ pub fn create(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![id, owner, new.domain, new.name, tracking_id, new.timezone, now],
     )
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            duplicate_domain(&new.domain)
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(|e| if is_unique_violation(&e) { duplicate_domain(&new.domain) } else { e.into() })?;
     tx.execute(
         "INSERT INTO memberships (website_id, user_id, role, joined_at) VALUES (?1, ?2, 'owner', ?3)",
         params![id, owner, now],
     )?;
     audit::record(&tx, actor, Some(&id), "website.create", &new.domain)?;
     tx.commit()?;
-    Ok(CreatedWebsite {
-        website_id: id,
-        domain: new.domain.clone(),
-        tracking_id,
-    })
+    Ok(CreatedWebsite { website_id: id, domain: new.domain.clone(), tracking_id })
 }
 
 /// The user's websites with their role, optionally limited to an allowlist (empty = all).
@@ -144,22 +134,14 @@ pub fn role_of(conn: &Connection, website: &ObjectId, user: &ObjectId) -> Result
 }
 
 pub fn exists(conn: &Connection, website: &ObjectId) -> Result<bool> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM websites WHERE id = ?1")?
-        .exists([website])?)
+    Ok(conn.prepare_cached("SELECT 1 FROM websites WHERE id = ?1")?.exists([website])?)
 }
 
 pub fn update(conn: &mut Connection, id: &ObjectId, changes: &WebsiteChanges, actor: &audit::Actor) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if let Some(domain) = &changes.domain {
         tx.execute("UPDATE websites SET domain = ?1 WHERE id = ?2", params![domain, id])
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    duplicate_domain(domain)
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(|e| if is_unique_violation(&e) { duplicate_domain(domain) } else { e.into() })?;
     }
     if let Some(name) = &changes.name {
         tx.execute("UPDATE websites SET name = ?1 WHERE id = ?2", params![name, id])?;
@@ -176,7 +158,5 @@ pub fn update(conn: &mut Connection, id: &ObjectId, changes: &WebsiteChanges, ac
 }
 
 pub fn currency(conn: &Connection, id: &ObjectId) -> Result<String> {
-    Ok(conn
-        .prepare_cached("SELECT currency FROM websites WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))?)
+    Ok(conn.prepare_cached("SELECT currency FROM websites WHERE id = ?1")?.query_row([id], |r| r.get(0))?)
 }

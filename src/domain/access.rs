@@ -98,12 +98,7 @@ impl FromStr for Permission {
             .iter()
             .position(|p| *p == s)
             .map(|i| Self::Named(i as u8))
-            .ok_or_else(|| {
-                format!(
-                    "Unknown permission: {s}. Use \"*\" or any of: {}",
-                    PERMISSIONS.join(", ")
-                )
-            })
+            .ok_or_else(|| format!("Unknown permission: {s}. Use \"*\" or any of: {}", PERMISSIONS.join(", ")))
     }
 }
 
@@ -214,10 +209,7 @@ impl fmt::Display for Role {
 
 impl rusqlite::types::FromSql for Role {
     fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        value
-            .as_str()?
-            .parse()
-            .map_err(|e: String| rusqlite::types::FromSqlError::Other(e.into()))
+        value.as_str()?.parse().map_err(|e: String| rusqlite::types::FromSqlError::Other(e.into()))
     }
 }
 
@@ -233,10 +225,7 @@ mod tests {
 
     #[test]
     fn star_absorbs_everything_and_unknown_strings_fail() {
-        assert_eq!(
-            PermissionSet::parse(&["analytics:read", "*"]).unwrap(),
-            PermissionSet::all()
-        );
+        assert_eq!(PermissionSet::parse(&["analytics:read", "*"]).unwrap(), PermissionSet::all());
         let err = PermissionSet::parse(&["analytics:read", "everything"]).unwrap_err();
         assert!(err.contains("everything"), "{err}");
     }

@@ -13,10 +13,7 @@ pub struct ObjectId(String);
 impl ObjectId {
     /// A fresh id: the current Unix time in seconds, then 8 random bytes.
     pub fn generate() -> Self {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
+        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
         // Truncation to 32 bits is the ObjectId format; it wraps in 2106.
         let mut bytes = [0u8; 12];
         bytes[..4].copy_from_slice(&(secs as u32).to_be_bytes());

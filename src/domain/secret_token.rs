@@ -44,14 +44,8 @@ pub struct NewSecret {
 
 impl NewSecret {
     pub fn generate(kind: TokenKind) -> Self {
-        let body: String = rand::rng()
-            .sample_iter(Alphanumeric)
-            .take(SECRET_CHARS)
-            .map(char::from)
-            .collect();
-        Self {
-            raw: format!("{}{body}", kind.prefix()),
-        }
+        let body: String = rand::rng().sample_iter(Alphanumeric).take(SECRET_CHARS).map(char::from).collect();
+        Self { raw: format!("{}{body}", kind.prefix()) }
     }
 
     pub fn hash(&self) -> [u8; 32] {
@@ -112,9 +106,6 @@ mod tests {
 
     #[test]
     fn hash_is_sha256() {
-        assert_eq!(
-            hex::encode(hash_secret("abc")),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(hex::encode(hash_secret("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

@@ -45,10 +45,7 @@ impl StripeRestrictedKey {
         if !well_formed {
             return Err(INVALID_FORMAT);
         }
-        Ok(Self {
-            secret: SecretString::from(trimmed.to_owned()),
-            mode,
-        })
+        Ok(Self { secret: SecretString::from(trimmed.to_owned()), mode })
     }
 
     pub fn mode(&self) -> StripeMode {

@@ -29,9 +29,7 @@ pub fn parse_domain(raw: &str) -> Result<String, String> {
                 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
     if !labels_ok || ascii.len() > 253 {
-        return Err(format!(
-            "Invalid domain: {trimmed:?} is not a valid domain name (e.g. example.com)"
-        ));
+        return Err(format!("Invalid domain: {trimmed:?} is not a valid domain name (e.g. example.com)"));
     }
     Ok(ascii)
 }
@@ -70,11 +68,7 @@ mod tests {
     fn domains() {
         assert_eq!(parse_domain("Example.COM").unwrap(), "example.com");
         assert_eq!(parse_domain("münchen.de").unwrap(), "xn--mnchen-3ya.de");
-        assert!(
-            parse_domain("https://example.com")
-                .unwrap_err()
-                .contains("without a scheme")
-        );
+        assert!(parse_domain("https://example.com").unwrap_err().contains("without a scheme"));
         assert!(parse_domain("example.com/path").is_err());
         assert!(parse_domain("example.com:8080").is_err());
         assert!(parse_domain("localhost").is_err());

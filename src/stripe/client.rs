@@ -47,10 +47,7 @@ impl StripeClient {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("revlink/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self {
-            http,
-            base: base.trim_end_matches('/').to_owned(),
-        })
+        Ok(Self { http, base: base.trim_end_matches('/').to_owned() })
     }
 
     /// `GET {base}{path_and_query}` with the key as a bearer token.
@@ -77,36 +74,16 @@ impl StripeClient {
             Err(e) if e.is_timeout() => return Reply::Timeout,
             Err(e) => return Reply::Unreachable(e.to_string()),
         };
-        tracing::debug!(
-            path = path_and_query,
-            status = status.as_u16(),
-            request_id,
-            "Stripe answered"
-        );
+        tracing::debug!(path = path_and_query, status = status.as_u16(), request_id, "Stripe answered");
         if status.is_success() {
             return Reply::Ok(body);
         }
-        let message = serde_json::from_slice::<ErrorBody>(&body)
-            .ok()
-            .and_then(|b| b.error.message);
-        tracing::info!(
-            path = path_and_query,
-            status = status.as_u16(),
-            request_id,
-            "Stripe refused a call"
-        );
-        Reply::Failed {
-            status,
-            message,
-            retry_after,
-        }
+        let message = serde_json::from_slice::<ErrorBody>(&body).ok().and_then(|b| b.error.message);
+        tracing::info!(path = path_and_query, status = status.as_u16(), request_id, "Stripe refused a call");
+        Reply::Failed { status, message, retry_after }
     }
 }
 
 fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+    response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }

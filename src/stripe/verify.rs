@@ -86,18 +86,12 @@ fn permission_named_in(message: &str) -> Option<String> {
     let start = message.find("'rak_")? + 1;
     let len = message[start..].find('\'')?;
     let name = &message[start..start + len];
-    name.bytes()
-        .all(|b| b.is_ascii_lowercase() || b == b'_')
-        .then(|| name.to_owned())
+    name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_').then(|| name.to_owned())
 }
 
 /// The largest available balance decides the currency; pending is the fallback for new accounts.
 fn main_currency(balance: &Balance) -> Option<String> {
-    let pick = |list: &[Amount]| {
-        list.iter()
-            .max_by_key(|a| a.amount)
-            .map(|a| a.currency.to_ascii_uppercase())
-    };
+    let pick = |list: &[Amount]| list.iter().max_by_key(|a| a.amount).map(|a| a.currency.to_ascii_uppercase());
     pick(&balance.available).or_else(|| pick(&balance.pending))
 }
 
@@ -117,31 +111,16 @@ pub async fn verify(client: &StripeClient, key: &StripeRestrictedKey) -> Result<
     for (reply, (_, permission)) in replies.iter().zip(PROBES) {
         match reply {
             Reply::Ok(_) => {}
-            Reply::Failed {
-                status: StatusCode::UNAUTHORIZED,
-                ..
-            } => return Err(VerifyError::Rejected),
-            Reply::Failed {
-                status: StatusCode::FORBIDDEN,
-                message,
-                ..
-            } => {
-                let name = message
-                    .as_deref()
-                    .and_then(permission_named_in)
-                    .unwrap_or_else(|| permission.to_owned());
+            Reply::Failed { status: StatusCode::UNAUTHORIZED, .. } => return Err(VerifyError::Rejected),
+            Reply::Failed { status: StatusCode::FORBIDDEN, message, .. } => {
+                let name = message.as_deref().and_then(permission_named_in).unwrap_or_else(|| permission.to_owned());
                 if !missing.contains(&name) {
                     missing.push(name);
                 }
             }
-            Reply::Failed {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                retry_after,
-                ..
-            } => {
-                transient = transient.or(Some(VerifyError::RateLimited {
-                    retry_after: retry_after.unwrap_or(2).max(1),
-                }));
+            Reply::Failed { status: StatusCode::TOO_MANY_REQUESTS, retry_after, .. } => {
+                transient =
+                    transient.or(Some(VerifyError::RateLimited { retry_after: retry_after.unwrap_or(2).max(1) }));
             }
             Reply::Timeout => transient = transient.or(Some(VerifyError::Timeout)),
             Reply::Failed { .. } | Reply::Unreachable(_) => transient = transient.or(Some(VerifyError::Unavailable)),
@@ -154,9 +133,7 @@ pub async fn verify(client: &StripeClient, key: &StripeRestrictedKey) -> Result<
         return Err(VerifyError::MissingPermissions(missing));
     }
 
-    let [Reply::Ok(balance_body), rest @ ..] = &replies else {
-        unreachable!("every reply is Ok here")
-    };
+    let [Reply::Ok(balance_body), rest @ ..] = &replies else { unreachable!("every reply is Ok here") };
     let balance: Balance = serde_json::from_slice(balance_body).map_err(|_| VerifyError::Unavailable)?;
     for reply in rest {
         if let Reply::Ok(body) = reply {
@@ -167,10 +144,7 @@ pub async fn verify(client: &StripeClient, key: &StripeRestrictedKey) -> Result<
     if balance.livemode != key_is_live {
         return Err(VerifyError::ModeMismatch { key_is_live });
     }
-    Ok(VerifiedAccount {
-        livemode: balance.livemode,
-        currency: main_currency(&balance),
-    })
+    Ok(VerifiedAccount { livemode: balance.livemode, currency: main_currency(&balance) })
 }
 
 #[cfg(test)]

@@ -52,10 +52,7 @@ fn routes() -> Vec<Route> {
             false,
             Account,
             Some(r#"{"domain":"https://x.com","timezone":"UTC"}"#),
-            (
-                400,
-                "Invalid domain: give the domain without a scheme (example.com, not https://example.com)",
-            ),
+            (400, "Invalid domain: give the domain without a scheme (example.com, not https://example.com)"),
         ),
         r(Get, "/websites/{w}", "settings:read", false, Website, None, (200, "")),
         r(
@@ -92,24 +89,8 @@ fn routes() -> Vec<Route> {
                 "Unknown permission: nope. Use \"*\" or any of: analytics:read, goals:read, goals:write, payments:read, payments:write, identify:write, websites:read, websites:write, settings:read, settings:write, funnels:read, funnels:write, alerts:read, alerts:write, team:read, team:write, api-keys:read, api-keys:write",
             ),
         ),
-        r(
-            Delete,
-            "/access-tokens/{none}",
-            "api-keys:write",
-            false,
-            Account,
-            None,
-            (404, "Access token not found"),
-        ),
-        r(
-            Get,
-            "/websites/{w}/apikeys",
-            "api-keys:read",
-            false,
-            Website,
-            None,
-            (200, ""),
-        ),
+        r(Delete, "/access-tokens/{none}", "api-keys:write", false, Account, None, (404, "Access token not found")),
+        r(Get, "/websites/{w}/apikeys", "api-keys:read", false, Website, None, (200, "")),
         r(
             Post,
             "/websites/{w}/apikeys",
@@ -117,29 +98,10 @@ fn routes() -> Vec<Route> {
             false,
             Website,
             Some(r#"{"name":5}"#),
-            (
-                400,
-                "Invalid request body: invalid type: integer `5`, expected a string",
-            ),
+            (400, "Invalid request body: invalid type: integer `5`, expected a string"),
         ),
-        r(
-            Put,
-            "/websites/{w}/apikeys/{none}",
-            "api-keys:write",
-            false,
-            Website,
-            None,
-            (404, "API key not found"),
-        ),
-        r(
-            Delete,
-            "/websites/{w}/apikeys/{none}",
-            "api-keys:write",
-            false,
-            Website,
-            None,
-            (404, "API key not found"),
-        ),
+        r(Put, "/websites/{w}/apikeys/{none}", "api-keys:write", false, Website, None, (404, "API key not found")),
+        r(Delete, "/websites/{w}/apikeys/{none}", "api-keys:write", false, Website, None, (404, "API key not found")),
         r(Get, "/websites/{w}/team", "team:read", false, Website, None, (200, "")),
         r(
             Post,
@@ -159,15 +121,7 @@ fn routes() -> Vec<Route> {
             Some(r#"{"userId":"nope"}"#),
             (400, "Invalid userId"),
         ),
-        r(
-            Get,
-            "/websites/{w}/integrations",
-            "settings:read",
-            false,
-            Website,
-            None,
-            (200, ""),
-        ),
+        r(Get, "/websites/{w}/integrations", "settings:read", false, Website, None, (200, "")),
         r(
             Post,
             "/websites/{w}/integrations/stripe",
@@ -202,11 +156,7 @@ enum Cred {
     Revoked,
     KeyThis,
     KeyOther,
-    Token {
-        permitted: bool,
-        allow: Allow,
-        role: Option<Role>,
-    },
+    Token { permitted: bool, allow: Allow, role: Option<Role> },
 }
 
 fn expected(route: &Route, cred: Cred) -> (u16, String) {
@@ -215,25 +165,20 @@ fn expected(route: &Route, cred: Cred) -> (u16, String) {
     match (cred, route.scope) {
         (Cred::None, _) => (401, "Missing bearer token".into()),
         (Cred::Revoked, _) => (401, "Invalid token".into()),
-        (Cred::KeyThis | Cred::KeyOther, Scope::Account) => (
-            403,
-            "Called with a df_ website key; this route needs a dft_ account token".into(),
-        ),
+        (Cred::KeyThis | Cred::KeyOther, Scope::Account) => {
+            (403, "Called with a df_ website key; this route needs a dft_ account token".into())
+        }
         (Cred::KeyThis | Cred::KeyOther, Scope::List) => ok,
         (Cred::KeyOther, Scope::Website) => (403, "This API key belongs to another website".into()),
-        (Cred::KeyThis, Scope::Website) if route.owner_only => (
-            403,
-            "Website API keys act at member level; this needs the owner's dft_ account token".into(),
-        ),
+        (Cred::KeyThis, Scope::Website) if route.owner_only => {
+            (403, "Website API keys act at member level; this needs the owner's dft_ account token".into())
+        }
         (Cred::KeyThis, Scope::Website) => ok,
         (Cred::Token { permitted: false, .. }, _) => lacks,
         (Cred::Token { .. }, Scope::Account | Scope::List) => ok,
-        (
-            Cred::Token {
-                allow: Allow::Other, ..
-            },
-            Scope::Website,
-        ) => (403, "This token is not allowed to access this website".into()),
+        (Cred::Token { allow: Allow::Other, .. }, Scope::Website) => {
+            (403, "This token is not allowed to access this website".into())
+        }
         (Cred::Token { role: None, .. }, Scope::Website) => (404, "Website not found".into()),
         (Cred::Token { role: Some(role), .. }, Scope::Website) => {
             let read = route.permission.ends_with(":read");
@@ -266,24 +211,14 @@ async fn every_route_enforces_the_contract_rule() {
     let key_this = app.website_key(&site);
     let key_other = app.website_key(&other);
     let revoked = app.full_token(&owner);
-    app.state()
-        .db
-        .with_conn(|c| Ok(c.execute("DELETE FROM access_tokens", [])?))
-        .unwrap();
+    app.state().db.with_conn(|c| Ok(c.execute("DELETE FROM access_tokens", [])?)).unwrap();
 
-    let people: [(Option<Role>, &ObjectId); 4] = [
-        (Some(Role::Owner), &owner),
-        (Some(Role::Member), &member),
-        (Some(Role::Viewer), &viewer),
-        (None, &outsider),
-    ];
+    let people: [(Option<Role>, &ObjectId); 4] =
+        [(Some(Role::Owner), &owner), (Some(Role::Member), &member), (Some(Role::Viewer), &viewer), (None, &outsider)];
 
     let mut cells = 0;
     for route in routes() {
-        let path = format!(
-            "/api/v1/admin{}",
-            route.path.replace("{w}", site.as_str()).replace("{none}", NO_ID)
-        );
+        let path = format!("/api/v1/admin{}", route.path.replace("{w}", site.as_str()).replace("{none}", NO_ID));
         let mut creds: Vec<(Cred, Option<String>)> = vec![
             (Cred::None, None),
             (Cred::Revoked, Some(revoked.clone())),
@@ -305,10 +240,7 @@ async fn every_route_enforces_the_contract_rule() {
                         Allow::This => continue,
                         Allow::Other => vec![other.clone()],
                     };
-                    creds.push((
-                        Cred::Token { permitted, allow, role },
-                        Some(app.token(user, &perms, &list)),
-                    ));
+                    creds.push((Cred::Token { permitted, allow, role }, Some(app.token(user, &perms, &list))));
                 }
             }
         }
@@ -319,11 +251,7 @@ async fn every_route_enforces_the_contract_rule() {
             // Assert
             let (status, message) = expected(&route, *cred);
             if status == 200 {
-                assert_eq!(
-                    reply.status.code, 200,
-                    "{} {path} with {cred:?}: {}",
-                    route.method, reply.body
-                );
+                assert_eq!(reply.status.code, 200, "{} {path} with {cred:?}: {}", route.method, reply.body);
                 assert_eq!(reply.body["status"], "success");
                 assert!(reply.body["data"].is_array());
             } else {
@@ -331,10 +259,7 @@ async fn every_route_enforces_the_contract_rule() {
             }
             cells += 1;
         }
-        app.state()
-            .db
-            .with_conn(|c| Ok(c.execute("DELETE FROM access_tokens", [])?))
-            .unwrap();
+        app.state().db.with_conn(|c| Ok(c.execute("DELETE FROM access_tokens", [])?)).unwrap();
     }
     println!("authorization matrix: {cells} cells checked");
     assert!(cells >= 18 * 26, "{cells}");

@@ -26,15 +26,7 @@ fn stored(app: &TestApp, site: &ObjectId) -> Option<(Sealed, String)> {
             Ok(c.query_row(
                 "SELECT nonce, ciphertext, display_key FROM stripe_connections WHERE website_id = ?1",
                 [site],
-                |r| {
-                    Ok((
-                        Sealed {
-                            nonce: r.get(0)?,
-                            ciphertext: r.get(1)?,
-                        },
-                        r.get(2)?,
-                    ))
-                },
+                |r| Ok((Sealed { nonce: r.get(0)?, ciphertext: r.get(1)? }, r.get(2)?)),
             )
             .ok())
         })
@@ -46,9 +38,7 @@ async fn connects_a_live_key_and_stores_it_encrypted() {
     // Arrange
     let app = TestApp::with(|f| f.merge(("environment", "production"))).await;
     let (_, site, token) = app.owner_with_site();
-    app.stripe
-        .healthy(true, &[(1200, "usd"), (98_000, "eur"), (0, "gbp")])
-        .await;
+    app.stripe.healthy(true, &[(1200, "usd"), (98_000, "eur"), (0, "gbp")]).await;
 
     // Act
     let reply = app.connect(&site, &token, &format!("  {LIVE_KEY}\n")).await;
@@ -63,54 +53,28 @@ async fn connects_a_live_key_and_stores_it_encrypted() {
     assert_eq!(display, "rk_live_...vWe3");
     assert!(!String::from_utf8_lossy(&sealed.ciphertext).contains("rk_live"));
     let opened = app.state().master_key.open(&sealed, site.as_str().as_bytes()).unwrap();
-    assert_eq!(
-        opened.expose_secret(),
-        LIVE_KEY,
-        "surrounding whitespace is trimmed before storing"
-    );
+    assert_eq!(opened.expose_secret(), LIVE_KEY, "surrounding whitespace is trimmed before storing");
     let (calls, bearer) = app.stripe.calls_with_key(LIVE_KEY).await;
-    assert_eq!(
-        (calls, bearer),
-        (5, true),
-        "balance plus four list probes, each with the key"
-    );
+    assert_eq!((calls, bearer), (5, true), "balance plus four list probes, each with the key");
 
-    let status = app
-        .get(&format!("/api/v1/admin/websites/{site}/integrations"), &token)
-        .await;
+    let status = app.get(&format!("/api/v1/admin/websites/{site}/integrations"), &token).await;
     let data = &status.body["data"][0];
     assert_eq!(data["stripe"]["connected"], true);
     assert_eq!(data["stripe"]["livemode"], true);
     assert_eq!(data["stripe"]["displayKey"], "rk_live_...vWe3");
     assert_eq!(data["stripe"]["connectedBy"], "owner@example.com");
     assert_eq!(data["currency"], "EUR");
-    assert_eq!(
-        data["paddle"],
-        serde_json::json!({"connected": false, "keyExpiresAt": null})
-    );
+    assert_eq!(data["paddle"], serde_json::json!({"connected": false, "keyExpiresAt": null}));
     let website = app.get(&format!("/api/v1/admin/websites/{site}"), &token).await;
-    assert_eq!(
-        website.body["data"][0]["currency"], "EUR",
-        "the website takes the account currency"
-    );
+    assert_eq!(website.body["data"][0]["currency"], "EUR", "the website takes the account currency");
 }
 
 #[rocket::async_test]
 async fn body_must_carry_a_string_stripe_rak() {
     let app = TestApp::new().await;
     let (_, site, token) = app.owner_with_site();
-    for body in [
-        "{}",
-        "[]",
-        "\"rk_live_x\"",
-        "{\"stripeRak\":5}",
-        "{\"stripeRak\":null}",
-        "{bad json",
-        "  ",
-    ] {
-        let reply = app
-            .send(Method::Post, &stripe_path(&site), Some(&token), Some(body))
-            .await;
+    for body in ["{}", "[]", "\"rk_live_x\"", "{\"stripeRak\":5}", "{\"stripeRak\":null}", "{bad json", "  "] {
+        let reply = app.send(Method::Post, &stripe_path(&site), Some(&token), Some(body)).await;
         assert_error(&reply, 400, REQUIRED);
     }
     assert_eq!(app.stripe.calls_with_key(LIVE_KEY).await.0, 0);
@@ -140,11 +104,7 @@ async fn test_keys_are_refused_in_production_only() {
     let prod = TestApp::with(|f| f.merge(("environment", "production"))).await;
     let (_, site, token) = prod.owner_with_site();
     let reply = prod.connect(&site, &token, TEST_KEY).await;
-    assert_error(
-        &reply,
-        400,
-        "Test keys are not allowed in production; use a live restricted key (rk_live_...)",
-    );
+    assert_error(&reply, 400, "Test keys are not allowed in production; use a live restricted key (rk_live_...)");
     assert_eq!(prod.stripe.calls_with_key(TEST_KEY).await.0, 0);
 
     let dev = TestApp::new().await;
@@ -181,13 +141,8 @@ async fn invalid_and_expired_keys_are_rejected() {
 #[rocket::async_test]
 async fn every_missing_permission_is_named_at_once() {
     let (app, site, reply) = connect_against(async |s| {
-        s.answer("/v1/charges", stripe_fake::missing_permission("rak_charge_read"))
-            .await;
-        s.answer(
-            "/v1/checkout/sessions",
-            stripe_fake::missing_permission("rak_checkout_session_read"),
-        )
-        .await;
+        s.answer("/v1/charges", stripe_fake::missing_permission("rak_charge_read")).await;
+        s.answer("/v1/checkout/sessions", stripe_fake::missing_permission("rak_checkout_session_read")).await;
         s.healthy(true, &[(1, "usd")]).await;
     })
     .await;
@@ -202,10 +157,8 @@ async fn every_missing_permission_is_named_at_once() {
 #[rocket::async_test]
 async fn a_missing_balance_permission_is_named_too() {
     let (_, _, reply) = connect_against(async |s| {
-        s.answer(BALANCE, stripe_fake::missing_permission("rak_balance_read"))
-            .await;
-        s.answer("/v1/invoices", stripe_fake::missing_permission("rak_invoice_read"))
-            .await;
+        s.answer(BALANCE, stripe_fake::missing_permission("rak_balance_read")).await;
+        s.answer("/v1/invoices", stripe_fake::missing_permission("rak_invoice_read")).await;
         s.healthy(true, &[(1, "usd")]).await;
     })
     .await;
@@ -219,11 +172,7 @@ async fn a_missing_balance_permission_is_named_too() {
 #[rocket::async_test]
 async fn livemode_must_match_the_key() {
     let (_, _, reply) = connect_against(async |s| s.healthy(false, &[(1, "usd")]).await).await;
-    assert_error(
-        &reply,
-        400,
-        "This rk_live_ key belongs to a test-mode Stripe account; use a key from live mode",
-    );
+    assert_error(&reply, 400, "This rk_live_ key belongs to a test-mode Stripe account; use a key from live mode");
 }
 
 #[rocket::async_test]
@@ -254,11 +203,7 @@ async fn stripe_server_error_is_a_502() {
 #[rocket::async_test]
 async fn a_non_json_answer_is_a_502() {
     let (_, _, reply) = connect_against(async |s| {
-        s.answer(
-            BALANCE,
-            wiremock::ResponseTemplate::new(200).set_body_string("<html>maintenance</html>"),
-        )
-        .await;
+        s.answer(BALANCE, wiremock::ResponseTemplate::new(200).set_body_string("<html>maintenance</html>")).await;
         s.healthy(true, &[(1, "usd")]).await;
     })
     .await;
@@ -279,11 +224,7 @@ async fn a_hang_past_the_timeout_is_a_504() {
 #[rocket::async_test]
 async fn a_refused_connection_is_a_502() {
     // A port that was just free: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let app = TestApp::with(|f| f.merge(("stripe_api_base", format!("http://127.0.0.1:{port}")))).await;
     let (_, site, token) = app.owner_with_site();
     let reply = app.connect(&site, &token, LIVE_KEY).await;
@@ -325,13 +266,8 @@ async fn reconnect_replaces_and_disconnect_deletes() {
     assert!(stored(&app, &site).is_none());
     let again = app.send(Method::Delete, &stripe_path(&site), Some(&token), None).await;
     assert_error(&again, 404, "Stripe is not connected");
-    let status = app
-        .get(&format!("/api/v1/admin/websites/{site}/integrations"), &token)
-        .await;
-    assert_eq!(
-        status.body["data"][0]["stripe"],
-        serde_json::json!({"connected": false})
-    );
+    let status = app.get(&format!("/api/v1/admin/websites/{site}/integrations"), &token).await;
+    assert_eq!(status.body["data"][0]["stripe"], serde_json::json!({"connected": false}));
 
     let actions: Vec<String> = app
         .state()
@@ -339,9 +275,7 @@ async fn reconnect_replaces_and_disconnect_deletes() {
         .with_conn(|c| {
             let mut s =
                 c.prepare("SELECT action FROM audit_log WHERE website_id = ?1 AND action LIKE 'stripe.%' ORDER BY id")?;
-            let rows = s
-                .query_map([&site], |r| r.get(0))?
-                .collect::<Result<Vec<String>, _>>()?;
+            let rows = s.query_map([&site], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
             Ok(rows)
         })
         .unwrap();

@@ -36,10 +36,7 @@ impl Reply {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -74,30 +71,16 @@ impl TestApp {
     }
 
     pub fn user(&self, email: &str) -> ObjectId {
-        self.state()
-            .db
-            .with_conn(|c| users::create(c, email, Some("Test User"), None))
-            .expect("user")
+        self.state().db.with_conn(|c| users::create(c, email, Some("Test User"), None)).expect("user")
     }
 
     pub fn website(&self, owner: &ObjectId, domain: &str) -> ObjectId {
-        let new = websites::NewWebsite {
-            domain: domain.into(),
-            name: Some("Site".into()),
-            timezone: "UTC".into(),
-        };
-        self.state()
-            .db
-            .with_conn(|c| websites::create(c, owner, &new, &Actor::cli()))
-            .expect("website")
-            .website_id
+        let new = websites::NewWebsite { domain: domain.into(), name: Some("Site".into()), timezone: "UTC".into() };
+        self.state().db.with_conn(|c| websites::create(c, owner, &new, &Actor::cli())).expect("website").website_id
     }
 
     pub fn member(&self, website: &ObjectId, user: &ObjectId, role: Role) {
-        self.state()
-            .db
-            .with_conn(|c| team::add_member(c, website, user, role, &Actor::cli()))
-            .expect("member");
+        self.state().db.with_conn(|c| team::add_member(c, website, user, role, &Actor::cli())).expect("member");
     }
 
     pub fn token(&self, user: &ObjectId, permissions: &[&str], websites: &[ObjectId]) -> String {
@@ -142,11 +125,7 @@ impl TestApp {
         }
         let res = req.dispatch().await;
         let status = res.status();
-        let headers = res
-            .headers()
-            .iter()
-            .map(|h| (h.name().to_string(), h.value().to_string()))
-            .collect();
+        let headers = res.headers().iter().map(|h| (h.name().to_string(), h.value().to_string())).collect();
         let text = res.into_string().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON answer ({status}): {text}"));
         Reply { status, body, headers }

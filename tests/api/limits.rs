@@ -25,24 +25,15 @@ async fn bearer_parsing() {
     let (_, _, token) = app.owner_with_site();
     let url = format!("{ADMIN}/websites");
     for header in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer    ", "Token abc"] {
-        let res = app
-            .client
-            .get(url.as_str())
-            .header(Header::new("Authorization", header))
-            .dispatch()
-            .await;
+        let res = app.client.get(url.as_str()).header(Header::new("Authorization", header)).dispatch().await;
         assert_eq!(res.status().code, 401, "{header}");
         let body: serde_json::Value = serde_json::from_str(&res.into_string().await.unwrap()).unwrap();
         assert_eq!(body["error"]["message"], "Missing bearer token", "{header}");
     }
     assert_error(&app.get(&url, "dft_notarealtoken").await, 401, "Invalid token");
     assert_error(&app.get(&url, "sk_live_whatever").await, 401, "Invalid token");
-    let lower = app
-        .client
-        .get(url.as_str())
-        .header(Header::new("Authorization", format!("bearer {token}")))
-        .dispatch()
-        .await;
+    let lower =
+        app.client.get(url.as_str()).header(Header::new("Authorization", format!("bearer {token}"))).dispatch().await;
     assert_eq!(lower.status().code, 200, "the scheme is case-insensitive");
 }
 
@@ -51,24 +42,12 @@ async fn bodies_over_64_kib_are_413() {
     let app = TestApp::new().await;
     let (_, site, token) = app.owner_with_site();
     let big = format!("{{\"stripeRak\":\"{}\"}}", "a".repeat(70 * 1024));
-    let reply = app
-        .send(
-            Method::Post,
-            &format!("{ADMIN}/websites/{site}/integrations/stripe"),
-            Some(&token),
-            Some(&big),
-        )
-        .await;
+    let reply =
+        app.send(Method::Post, &format!("{ADMIN}/websites/{site}/integrations/stripe"), Some(&token), Some(&big)).await;
     assert_error(&reply, 413, "Request body is larger than the 64KiB limit");
     let just_under = format!("{{\"name\":\"x\",\"pad\":\"{}\"}}", "a".repeat(60 * 1024));
-    let reply = app
-        .send(
-            Method::Post,
-            &format!("{ADMIN}/websites/{site}/apikeys"),
-            Some(&token),
-            Some(&just_under),
-        )
-        .await;
+    let reply =
+        app.send(Method::Post, &format!("{ADMIN}/websites/{site}/apikeys"), Some(&token), Some(&just_under)).await;
     assert_eq!(reply.status.code, 200, "a body under the limit is read: {}", reply.body);
 }
 
@@ -112,11 +91,7 @@ async fn per_credential_rate_limit_with_headers() {
     assert_eq!(refused.header("X-RateLimit-Remaining"), Some("0"));
 
     let other = app.full_token(&app.user("second@example.com"));
-    assert_eq!(
-        app.get(&url, &other).await.status.code,
-        200,
-        "another credential has its own budget"
-    );
+    assert_eq!(app.get(&url, &other).await.status.code, 200, "another credential has its own budget");
 }
 
 #[rocket::async_test]
@@ -142,10 +117,7 @@ async fn every_answer_has_a_request_id() {
 async fn the_release_profile_starts_with_the_generated_cookie_secret() {
     // Rocket refuses to launch in release without a secret key: revlink generates and keeps one.
     let app = TestApp::with(|f| f.select("release")).await;
-    assert_eq!(
-        app.send(Method::Get, "/api/v1/health", None, None).await.status.code,
-        200
-    );
+    assert_eq!(app.send(Method::Get, "/api/v1/health", None, None).await.status.code, 200);
     let secret = std::fs::read_to_string(app.dir.path().join("secret.key")).unwrap();
     assert_eq!(secret.trim().len(), 64);
 }

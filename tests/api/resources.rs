@@ -9,8 +9,7 @@ use revlink::domain::Role;
 const ADMIN: &str = "/api/v1/admin";
 
 fn is_id(v: &Value) -> bool {
-    v.as_str()
-        .is_some_and(|s| s.len() == 24 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+    v.as_str().is_some_and(|s| s.len() == 24 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
 }
 
 #[rocket::async_test]
@@ -42,11 +41,7 @@ async fn websites_create_list_get_update() {
             Some(r#"{"domain":"shop.example.com","timezone":"UTC"}"#),
         )
         .await;
-    assert_error(
-        &dup,
-        409,
-        "A website with domain shop.example.com already exists on your account",
-    );
+    assert_error(&dup, 409, "A website with domain shop.example.com already exists on your account");
     let bad_tz = app
         .send(
             Method::Post,
@@ -55,19 +50,9 @@ async fn websites_create_list_get_update() {
             Some(r#"{"domain":"a.com","timezone":"Mars/Base"}"#),
         )
         .await;
-    assert_error(
-        &bad_tz,
-        400,
-        "Invalid timezone: \"Mars/Base\" is not an IANA time zone name (e.g. America/New_York)",
-    );
-    let missing = app
-        .send(
-            Method::Post,
-            &format!("{ADMIN}/websites"),
-            Some(&token),
-            Some(r#"{"timezone":"UTC"}"#),
-        )
-        .await;
+    assert_error(&bad_tz, 400, "Invalid timezone: \"Mars/Base\" is not an IANA time zone name (e.g. America/New_York)");
+    let missing =
+        app.send(Method::Post, &format!("{ADMIN}/websites"), Some(&token), Some(r#"{"timezone":"UTC"}"#)).await;
     assert_error(&missing, 400, "Invalid request body: missing field `domain`");
 
     let list = app.get(&format!("{ADMIN}/websites"), &token).await;
@@ -85,40 +70,16 @@ async fn websites_create_list_get_update() {
         .await;
     let site = &updated.body["data"][0];
     assert_eq!(
-        (
-            site["currency"].as_str(),
-            site["timezone"].as_str(),
-            site["name"].is_null()
-        ),
+        (site["currency"].as_str(), site["timezone"].as_str(), site["name"].is_null()),
         (Some("EUR"), Some("UTC"), true)
     );
-    let unknown = app
-        .send(
-            Method::Put,
-            &format!("{ADMIN}/websites/{id}"),
-            Some(&token),
-            Some(r#"{"domian":"x.com"}"#),
-        )
-        .await;
+    let unknown =
+        app.send(Method::Put, &format!("{ADMIN}/websites/{id}"), Some(&token), Some(r#"{"domian":"x.com"}"#)).await;
     assert_eq!(unknown.status.code, 400);
-    assert!(
-        unknown.message().contains("unknown field `domian`"),
-        "{}",
-        unknown.message()
-    );
-    let bad_currency = app
-        .send(
-            Method::Put,
-            &format!("{ADMIN}/websites/{id}"),
-            Some(&token),
-            Some(r#"{"currency":"EURO"}"#),
-        )
-        .await;
-    assert_error(
-        &bad_currency,
-        400,
-        "Invalid currency: \"EURO\" is not an ISO 4217 code (e.g. USD)",
-    );
+    assert!(unknown.message().contains("unknown field `domian`"), "{}", unknown.message());
+    let bad_currency =
+        app.send(Method::Put, &format!("{ADMIN}/websites/{id}"), Some(&token), Some(r#"{"currency":"EURO"}"#)).await;
+    assert_error(&bad_currency, 400, "Invalid currency: \"EURO\" is not an ISO 4217 code (e.g. USD)");
     let bad_id = app.get(&format!("{ADMIN}/websites/not-an-id"), &token).await;
     assert_error(&bad_id, 400, "Invalid websiteId");
 }
@@ -132,10 +93,7 @@ async fn a_website_key_lists_only_its_own_website_at_member_level() {
     let list = app.get(&format!("{ADMIN}/websites"), &key).await;
     let data = list.body["data"].as_array().unwrap();
     assert_eq!(data.len(), 1);
-    assert_eq!(
-        (data[0]["_id"].as_str(), data[0]["role"].as_str()),
-        (Some(site.as_str()), Some("member"))
-    );
+    assert_eq!((data[0]["_id"].as_str(), data[0]["role"].as_str()), (Some(site.as_str()), Some("member")));
 }
 
 #[rocket::async_test]
@@ -156,15 +114,9 @@ async fn access_tokens_are_shown_once_and_never_exceed_their_creator() {
         .await;
     let t = &created.body["data"][0];
     let raw = t["key"].as_str().unwrap();
-    assert!(
-        raw.starts_with("dft_") && raw.len() >= 4 + 27,
-        "at least 160 bits of base62"
-    );
+    assert!(raw.starts_with("dft_") && raw.len() >= 4 + 27, "at least 160 bits of base62");
     assert_eq!(t["displayKey"], format!("{}...{}", &raw[..7], &raw[raw.len() - 4..]));
-    assert_eq!(
-        (t["scope"].as_str(), t["name"].as_str()),
-        (Some("user"), Some("Read only"))
-    );
+    assert_eq!((t["scope"].as_str(), t["name"].as_str()), (Some("user"), Some("Read only")));
     assert_eq!(t["permissions"], json!(["analytics:read", "websites:read"]));
     assert_eq!(t["websiteIds"], json!([site]));
     assert!(t["lastUsedAt"].is_null() && t["createdAt"].as_str().unwrap().ends_with('Z'));
@@ -175,14 +127,7 @@ async fn access_tokens_are_shown_once_and_never_exceed_their_creator() {
     let tokens = app.get(&format!("{ADMIN}/access-tokens"), &token).await;
     assert!(!tokens.body.to_string().contains(raw));
     assert_eq!(tokens.body["data"].as_array().unwrap().len(), 2);
-    assert!(
-        tokens.body["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|t| t["lastUsedAt"].is_string()),
-        "use is recorded"
-    );
+    assert!(tokens.body["data"].as_array().unwrap().iter().any(|t| t["lastUsedAt"].is_string()), "use is recorded");
 
     // A narrower token cannot mint a wider one.
     let narrow = app.token(&owner, &["api-keys:write"], std::slice::from_ref(&site));
@@ -194,11 +139,7 @@ async fn access_tokens_are_shown_once_and_never_exceed_their_creator() {
             Some(r#"{"permissions":["*"],"websiteIds":[]}"#),
         )
         .await;
-    assert_error(
-        &wider,
-        403,
-        "A token cannot grant permissions that the token creating it lacks",
-    );
+    assert_error(&wider, 403, "A token cannot grant permissions that the token creating it lacks");
     let outside = app
         .send(
             Method::Post,
@@ -217,23 +158,9 @@ async fn access_tokens_are_shown_once_and_never_exceed_their_creator() {
     let id = t["_id"].as_str().unwrap();
     let other_user = app.user("other@example.com");
     let other_token = app.full_token(&other_user);
-    let foreign = app
-        .send(
-            Method::Delete,
-            &format!("{ADMIN}/access-tokens/{id}"),
-            Some(&other_token),
-            None,
-        )
-        .await;
+    let foreign = app.send(Method::Delete, &format!("{ADMIN}/access-tokens/{id}"), Some(&other_token), None).await;
     assert_error(&foreign, 404, "Access token not found");
-    let deleted = app
-        .send(
-            Method::Delete,
-            &format!("{ADMIN}/access-tokens/{id}"),
-            Some(&token),
-            None,
-        )
-        .await;
+    let deleted = app.send(Method::Delete, &format!("{ADMIN}/access-tokens/{id}"), Some(&token), None).await;
     assert_eq!(deleted.body["data"][0]["message"], "Access token deleted successfully");
     assert_error(&app.get(&format!("{ADMIN}/websites"), raw).await, 401, "Invalid token");
 }
@@ -245,19 +172,8 @@ async fn at_most_twenty_tokens_per_user() {
     for _ in 0..19 {
         app.full_token(&owner);
     }
-    let over = app
-        .send(
-            Method::Post,
-            &format!("{ADMIN}/access-tokens"),
-            Some(&token),
-            Some("{}"),
-        )
-        .await;
-    assert_error(
-        &over,
-        400,
-        "Token limit reached: at most 20 access tokens per user; delete one first",
-    );
+    let over = app.send(Method::Post, &format!("{ADMIN}/access-tokens"), Some(&token), Some("{}")).await;
+    assert_error(&over, 400, "Token limit reached: at most 20 access tokens per user; delete one first");
 }
 
 #[rocket::async_test]
@@ -266,9 +182,7 @@ async fn website_keys_create_roll_delete_and_limit() {
     let (_, site, token) = app.owner_with_site();
     let base = format!("{ADMIN}/websites/{site}/apikeys");
 
-    let created = app
-        .send(Method::Post, &base, Some(&token), Some(r#"{"name":"Production key"}"#))
-        .await;
+    let created = app.send(Method::Post, &base, Some(&token), Some(r#"{"name":"Production key"}"#)).await;
     let k = created.body["data"][0].clone();
     let raw = k["key"].as_str().unwrap().to_owned();
     assert!(raw.starts_with("df_"));
@@ -287,9 +201,7 @@ async fn website_keys_create_roll_delete_and_limit() {
     assert_error(&app.get(&base, &raw).await, 401, "Invalid token");
     assert_eq!(app.get(&base, &new_raw).await.status.code, 200);
 
-    let deleted = app
-        .send(Method::Delete, &format!("{base}/{id}"), Some(&token), None)
-        .await;
+    let deleted = app.send(Method::Delete, &format!("{base}/{id}"), Some(&token), None).await;
     assert_eq!(deleted.body, json!({"status":"success","data":[{"deleted":true}]}));
     assert_error(&app.get(&base, &new_raw).await, 401, "Invalid token");
 
@@ -319,90 +231,30 @@ async fn team_invite_list_remove() {
         assert!(people[1].get(field).is_some(), "{field}");
     }
 
-    let invited = app
-        .send(
-            Method::Post,
-            &base,
-            Some(&token),
-            Some(r#"{"email":"  New@Example.com "}"#),
-        )
-        .await;
+    let invited = app.send(Method::Post, &base, Some(&token), Some(r#"{"email":"  New@Example.com "}"#)).await;
     let inv = &invited.body["data"][0];
-    assert_eq!(
-        (inv["email"].as_str(), inv["role"].as_str()),
-        (Some("new@example.com"), Some("viewer"))
-    );
+    assert_eq!((inv["email"].as_str(), inv["role"].as_str()), (Some("new@example.com"), Some("viewer")));
     assert_eq!(inv["message"], "Invitation created. Send the invite link to the user.");
     assert!(is_id(&inv["invitationId"]));
-    let again = app
-        .send(
-            Method::Post,
-            &base,
-            Some(&token),
-            Some(r#"{"email":"new@example.com","role":"member"}"#),
-        )
-        .await;
-    assert_error(
-        &again,
-        409,
-        "new@example.com already has a pending invitation to this website",
-    );
-    let existing = app
-        .send(
-            Method::Post,
-            &base,
-            Some(&token),
-            Some(r#"{"email":"member@example.com"}"#),
-        )
-        .await;
+    let again =
+        app.send(Method::Post, &base, Some(&token), Some(r#"{"email":"new@example.com","role":"member"}"#)).await;
+    assert_error(&again, 409, "new@example.com already has a pending invitation to this website");
+    let existing = app.send(Method::Post, &base, Some(&token), Some(r#"{"email":"member@example.com"}"#)).await;
     assert_error(&existing, 409, "member@example.com is already a member of this website");
-    let me = app
-        .send(
-            Method::Post,
-            &base,
-            Some(&token),
-            Some(r#"{"email":"owner@example.com"}"#),
-        )
-        .await;
+    let me = app.send(Method::Post, &base, Some(&token), Some(r#"{"email":"owner@example.com"}"#)).await;
     assert_error(&me, 400, "You cannot invite yourself");
-    let as_owner = app
-        .send(
-            Method::Post,
-            &base,
-            Some(&token),
-            Some(r#"{"email":"x@example.com","role":"owner"}"#),
-        )
-        .await;
+    let as_owner =
+        app.send(Method::Post, &base, Some(&token), Some(r#"{"email":"x@example.com","role":"owner"}"#)).await;
     assert_error(&as_owner, 400, "Invalid role \"owner\": use viewer or member");
 
     let owner_id = people[0]["userId"].as_str().unwrap();
-    let remove_self = app
-        .send(
-            Method::Delete,
-            &base,
-            Some(&token),
-            Some(&json!({"userId": owner_id}).to_string()),
-        )
-        .await;
+    let remove_self =
+        app.send(Method::Delete, &base, Some(&token), Some(&json!({"userId": owner_id}).to_string())).await;
     assert_error(&remove_self, 400, "You cannot remove yourself from a website you own");
-    let removed = app
-        .send(
-            Method::Delete,
-            &base,
-            Some(&token),
-            Some(&json!({"userId": member}).to_string()),
-        )
-        .await;
+    let removed = app.send(Method::Delete, &base, Some(&token), Some(&json!({"userId": member}).to_string())).await;
     assert_eq!(removed.status.code, 200);
     assert_error(&app.get(&base, &member_token).await, 404, "Website not found");
-    let gone = app
-        .send(
-            Method::Delete,
-            &base,
-            Some(&token),
-            Some(&json!({"userId": member}).to_string()),
-        )
-        .await;
+    let gone = app.send(Method::Delete, &base, Some(&token), Some(&json!({"userId": member}).to_string())).await;
     assert_error(&gone, 404, "That user is not a member of this website");
     assert_eq!(app.get(&base, &token).await.body["data"].as_array().unwrap().len(), 1);
 }

@@ -10,12 +10,7 @@ use wiremock::matchers::{header_exists, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub const BALANCE: &str = "/v1/balance";
-pub const LISTS: [&str; 4] = [
-    "/v1/charges",
-    "/v1/payment_intents",
-    "/v1/checkout/sessions",
-    "/v1/invoices",
-];
+pub const LISTS: [&str; 4] = ["/v1/charges", "/v1/payment_intents", "/v1/checkout/sessions", "/v1/invoices"];
 
 pub struct StripeFake {
     pub server: MockServer,
@@ -102,9 +97,7 @@ pub fn server_error() -> ResponseTemplate {
 
 impl StripeFake {
     pub async fn start() -> Self {
-        Self {
-            server: MockServer::builder().start().await,
-        }
+        Self { server: MockServer::builder().start().await }
     }
 
     pub fn url(&self) -> String {
@@ -124,34 +117,17 @@ impl StripeFake {
 
     /// A working account: the balance and every list the import probes.
     pub async fn healthy(&self, livemode: bool, available: &[(i64, &str)]) {
-        self.answer(
-            BALANCE,
-            ResponseTemplate::new(200).set_body_json(balance(livemode, available)),
-        )
-        .await;
+        self.answer(BALANCE, ResponseTemplate::new(200).set_body_json(balance(livemode, available))).await;
         for list_path in LISTS {
-            let data = if list_path == "/v1/charges" {
-                vec![charge(livemode)]
-            } else {
-                vec![]
-            };
-            self.answer(
-                list_path,
-                ResponseTemplate::new(200).set_body_json(list(list_path, data)),
-            )
-            .await;
+            let data = if list_path == "/v1/charges" { vec![charge(livemode)] } else { vec![] };
+            self.answer(list_path, ResponseTemplate::new(200).set_body_json(list(list_path, data))).await;
         }
     }
 
     /// Every call answers after `delay` (past the client's timeout in the timeout test).
     pub async fn hang(&self, delay: Duration) {
-        self.answer(
-            BALANCE,
-            ResponseTemplate::new(200)
-                .set_body_json(balance(true, &[(1, "usd")]))
-                .set_delay(delay),
-        )
-        .await;
+        self.answer(BALANCE, ResponseTemplate::new(200).set_body_json(balance(true, &[(1, "usd")])).set_delay(delay))
+            .await;
     }
 
     /// How many calls reached the fake, and whether every one carried the key as a bearer token.
