@@ -150,7 +150,8 @@ fn over_limit<T>(req: &Request<'_>, exceeded: ratelimit::Exceeded) -> Outcome<T,
     guard_failure(req, Error::RateLimited { retry_after: exceeded.retry_after })
 }
 
-/// A 401, or a 429 once the client address has failed too often.
+/// A 401 for a credential that was presented but is unknown, or a 429 once the client address has
+/// presented too many. (Sending no credential at all is not counted: it guesses nothing.)
 fn unauthenticated<T>(req: &Request<'_>, state: &AppState, message: &'static str) -> Outcome<T, Error> {
     let ip = req.client_ip().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     match state.limits.check_auth_failure(ip) {
@@ -177,7 +178,7 @@ async fn authenticate(req: &Request<'_>) -> Outcome<Arc<Caller>, Error> {
                 }
                 Arc::new(Caller::Session(record))
             }
-            Ok(None) => return unauthenticated(req, state, MISSING_TOKEN),
+            Ok(None) => return guard_failure(req, Error::Unauthorized(MISSING_TOKEN)),
             Err(e) => return guard_failure(req, e),
         },
     };

@@ -54,6 +54,13 @@ pub struct AppConfig {
     pub auth_failure_limit_per_minute: u32,
     #[serde(default = "defaults::db_pool_size")]
     pub db_pool_size: u32,
+    /// Where people reach revlink (`https://revlink.example.com`); used in printed and invitation
+    /// links. With `https://`, session cookies are marked Secure. Default `http://<address>:<port>`.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// How long a browser session lasts.
+    #[serde(default = "defaults::session_hours")]
+    pub session_hours: u32,
 }
 
 mod defaults {
@@ -76,6 +83,9 @@ mod defaults {
     }
     pub fn db_pool_size() -> u32 {
         8
+    }
+    pub fn session_hours() -> u32 {
+        24 * 7
     }
 }
 
@@ -110,6 +120,17 @@ impl AppConfig {
             return Err(ConfigError::Invalid("stripe_timeout_secs must be at least 1".into()));
         }
         Ok(config)
+    }
+
+    /// The base of links revlink prints or sends, without a trailing slash.
+    pub fn base_url(&self, figment: &Figment) -> String {
+        if let Some(url) = &self.public_url {
+            return url.trim_end_matches('/').to_owned();
+        }
+        let address: String = figment.extract_inner("address").unwrap_or_else(|_| "127.0.0.1".into());
+        let port: u16 = figment.extract_inner("port").unwrap_or(8000);
+        let host = if address.contains(':') { format!("[{address}]") } else { address };
+        format!("http://{host}:{port}")
     }
 
     pub fn database_path(&self) -> PathBuf {

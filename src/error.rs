@@ -93,7 +93,7 @@ impl Error {
     }
 
     /// What the client is told. Internal failures are opaque; the detail goes to the log.
-    fn public_message(&self, request_id: &str) -> String {
+    pub fn public_message(&self, request_id: &str) -> String {
         match self {
             Self::Db(_) | Self::Pool(_) | Self::Internal(_) => {
                 format!("Internal server error; quote request id {request_id} when reporting it")
@@ -115,14 +115,22 @@ pub fn envelope(status: Status, message: &str) -> String {
     json!({"status": "error", "error": {"code": status.code, "message": message}}).to_string()
 }
 
-impl<'r> Responder<'r, 'static> for Error {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+impl Error {
+    /// The status and the message a client may see; a 5xx is logged here with its detail.
+    pub fn describe(&self, req: &Request<'_>) -> (Status, String) {
         let status = self.status();
         let id = request_id(req);
         if status.code >= 500 {
             tracing::error!(request_id = id, method = %req.method(), path = %req.uri().path(), error = %self, "request failed");
         }
-        let body = envelope(status, &self.public_message(id));
+        (status, self.public_message(id))
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Error {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let (status, message) = self.describe(req);
+        let body = envelope(status, &message);
         let mut res = Response::build();
         res.status(status).header(ContentType::JSON).sized_body(body.len(), Cursor::new(body));
         if let Some(secs) = self.retry_after() {

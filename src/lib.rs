@@ -13,6 +13,7 @@ pub mod error;
 pub mod ratelimit;
 pub mod state;
 pub mod stripe;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +21,8 @@ use std::time::Duration;
 use rocket::fairing::{AdHoc, Fairing, Info, Kind};
 use rocket::figment::Figment;
 use rocket::http::Header;
-use rocket::{Build, Request, Response, Rocket};
+use rocket::shield::{Frame, NoSniff, Referrer, Shield};
+use rocket::{Build, Orbit, Request, Response, Rocket};
 
 use crate::config::{AppConfig, ConfigError};
 use crate::crypto::MasterKey;
@@ -67,7 +69,11 @@ impl Runtime {
     }
 }
 
-/// Adds `X-Request-Id` to every answer (the same id a 5xx is logged with).
+/// The Content-Security-Policy of every answer: no inline script or style, nothing from elsewhere.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/// Adds `X-Request-Id` (the same id a 5xx is logged with) and the Content-Security-Policy to every answer.
 struct RequestIds;
 
 #[rocket::async_trait]
@@ -78,7 +84,7 @@ impl Fairing for RequestIds {
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
         res.set_header(Header::new("X-Request-Id", error::request_id(req).to_owned()));
-        res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
+        res.set_header(Header::new("Content-Security-Policy", CSP));
     }
 }
 
@@ -92,7 +98,11 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
     let config = runtime.config;
     let stripe = StripeClient::new(&config.stripe_api_base, Duration::from_secs(config.stripe_timeout_secs))?;
     let limits = Arc::new(RateLimits::new(config.rate_limit_per_minute, config.auth_failure_limit_per_minute));
+    let base_url = config.base_url(&figment);
+    let figment = figment.merge(("template_dir", web::assets::template_dir(&config.data_dir)));
     let state = AppState {
+        setup: state::SetupGate::default(),
+        base_url,
         auth_cache: auth_cache::AuthCache::default(),
         db: runtime.db,
         config,
@@ -104,6 +114,9 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
     Ok(rocket::custom(figment)
         .manage(state)
         .attach(RequestIds)
+        .attach(Shield::default().enable(Frame::Deny).enable(Referrer::SameOrigin).enable(NoSniff::Enable))
+        .attach(web::assets::templates())
+        .attach(AdHoc::on_liftoff("first-run setup link", |rocket| Box::pin(print_setup_link(rocket))))
         .attach(RateLimitHeaders)
         .attach(AdHoc::on_liftoff("rate limit housekeeping", |rocket| {
             Box::pin(async move {
@@ -126,5 +139,23 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
         }))
         .mount("/api/v1/admin", api::admin_routes())
         .mount("/api/v1", api::v1_routes())
+        .mount("/", web::routes())
         .register("/", api::catchers()))
+}
+
+/// While no user exists, prints (once, at start) the link with a fresh one-time setup code.
+async fn print_setup_link(rocket: &Rocket<Orbit>) {
+    let Some(state) = rocket.state::<AppState>() else { return };
+    match state.db.run(|c| db::users::count(c)).await {
+        Ok(0) => {
+            let code = hex::encode(rand::random::<[u8; 16]>());
+            let link = format!("{}/setup?code={code}", state.base_url);
+            if let Ok(mut slot) = state.setup.0.lock() {
+                *slot = Some(code);
+            }
+            println!("revlink has no account yet. Open this link to set it up:\n\n    {link}\n");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "cannot count users for the setup link"),
+    }
 }

@@ -18,6 +18,8 @@ type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInf
 pub struct RateLimits {
     per_credential: Keyed<String>,
     auth_failures: Keyed<IpAddr>,
+    login_by_address: Keyed<IpAddr>,
+    login_by_account: Keyed<String>,
     clock: DefaultClock,
 }
 
@@ -36,6 +38,9 @@ pub struct Exceeded {
     pub retry_after: u64,
 }
 
+const LOGINS_PER_ADDRESS_PER_MINUTE: u32 = 10;
+const LOGINS_PER_ACCOUNT_PER_MINUTE: u32 = 5;
+
 fn quota(per_minute: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
 }
@@ -45,6 +50,8 @@ impl RateLimits {
         Self {
             per_credential: RateLimiter::keyed(quota(per_credential_per_minute)).with_middleware(),
             auth_failures: RateLimiter::keyed(quota(auth_failures_per_minute)).with_middleware(),
+            login_by_address: RateLimiter::keyed(quota(LOGINS_PER_ADDRESS_PER_MINUTE)).with_middleware(),
+            login_by_account: RateLimiter::keyed(quota(LOGINS_PER_ACCOUNT_PER_MINUTE)).with_middleware(),
             clock: DefaultClock::default(),
         }
     }
@@ -83,10 +90,20 @@ impl RateLimits {
         }
     }
 
+    /// Counts one login attempt, per address and per account, before the password is checked, so
+    /// that past the limit nothing is verified at all.
+    pub fn check_login_attempt(&self, ip: IpAddr, email: &str) -> Result<(), Exceeded> {
+        let by_address = self.judge(self.login_by_address.check_key(&ip));
+        let by_account = self.judge(self.login_by_account.check_key(&email.to_owned()));
+        by_address.and(by_account).map(|_| ())
+    }
+
     /// Forgets keys that are back at full capacity, so memory tracks only recent callers.
     pub fn shrink(&self) {
         self.per_credential.retain_recent();
         self.auth_failures.retain_recent();
+        self.login_by_address.retain_recent();
+        self.login_by_account.retain_recent();
         self.per_credential.shrink_to_fit();
         self.auth_failures.shrink_to_fit();
     }

@@ -1,19 +1,24 @@
 //! `/websites/{id}/integrations`: provider status, and Connect / Disconnect Stripe (contract §4).
 
-use rocket::{Route, State, delete, get, post, routes};
+use rocket::data::{self, Data, FromData};
+use rocket::response::{Flash, Redirect};
+use rocket::serde::json::Json;
+use rocket::{Either, Request, Route, State, delete, get, post, routes};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::body::JsonBody;
 use crate::api::{ApiResult, Message, Success, one};
+use crate::auth::ExpectedCsrf;
 use crate::auth::{SettingsRead, SettingsWrite, WebsiteAccess};
 use crate::config::Environment;
 use crate::db::stripe::{self as stripe_db, NewConnection, StripeStatus};
 use crate::db::websites;
 use crate::domain::stripe_key::{StripeMode, StripeRestrictedKey, TEST_KEY_IN_PRODUCTION};
-use crate::error::Error;
+use crate::error::{Error, data_failure};
 use crate::state::AppState;
 use crate::stripe::verify::verify;
+use crate::web::forms::checked_fields;
 
 pub fn routes() -> Vec<Route> {
     routes![get_integrations, connect_stripe, disconnect_stripe]
@@ -90,13 +95,32 @@ pub struct StripeConnected {
 pub async fn connect_stripe(
     website_id: &str,
     access: WebsiteAccess<SettingsWrite>,
-    body: JsonBody,
+    body: ConnectBody,
     state: &State<AppState>,
-) -> ApiResult<StripeConnected> {
-    let _ = website_id;
-    // §4 step 1: every way of not sending a string `stripeRak` answers the same.
-    let input: ConnectStripe = body.parse().map_err(|_| Error::BadRequest("stripeRak is required".into()))?;
-    let key = StripeRestrictedKey::parse(&input.stripe_rak).map_err(|m| Error::BadRequest(m.into()))?;
+) -> Result<Either<Json<Success<StripeConnected>>, Flash<Redirect>>, Error> {
+    match body {
+        ConnectBody::Json(json) => {
+            // §4 step 1: every way of not sending a string `stripeRak` answers the same.
+            let input: ConnectStripe = json.parse().map_err(|_| Error::BadRequest(RAK_REQUIRED.into()))?;
+            let connected = connect(state, access, &input.stripe_rak).await?;
+            Ok(Either::Left(one(connected)?))
+        }
+        // The settings page without JavaScript: the same steps, answered with a redirect back.
+        ConnectBody::Form(stripe_rak) => {
+            let outcome = match stripe_rak {
+                Some(raw) => connect(state, access, &raw).await.map(|c| format!("{} ({})", c.message, c.currency)),
+                None => Err(Error::BadRequest(RAK_REQUIRED.into())),
+            };
+            Ok(Either::Right(crate::web::back(format!("/websites/{website_id}/integrations"), outcome)))
+        }
+    }
+}
+
+const RAK_REQUIRED: &str = "stripeRak is required";
+
+/// Steps 2–9 of §4: parse, the production rule, verification, then the encrypted store.
+async fn connect(state: &AppState, access: WebsiteAccess<SettingsWrite>, raw: &str) -> Result<StripeConnected, Error> {
+    let key = StripeRestrictedKey::parse(raw).map_err(|m| Error::BadRequest(m.into()))?;
     if state.config.environment == Environment::Production && key.mode() == StripeMode::Test {
         return Err(Error::BadRequest(TEST_KEY_IN_PRODUCTION.into()));
     }
@@ -121,7 +145,36 @@ pub async fn connect_stripe(
             Ok(connection.currency)
         })
         .await?;
-    one(StripeConnected { message: "Stripe connected successfully", currency })
+    Ok(StripeConnected { message: "Stripe connected successfully", currency })
+}
+
+/// The connect body: JSON from API clients and scripts, or (from a logged-in browser without
+/// JavaScript, its CSRF token checked) the settings page's form.
+pub enum ConnectBody {
+    Json(JsonBody),
+    Form(Option<String>),
+}
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for ConnectBody {
+    type Error = Error;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self, Error> {
+        let browser_form =
+            req.content_type().is_some_and(|ct| ct.is_form()) && req.local_cache(|| ExpectedCsrf(None)).0.is_some();
+        if !browser_form {
+            return JsonBody::from_data(req, data).await.map(ConnectBody::Json);
+        }
+        match checked_fields(req, data).await {
+            Ok(body) => {
+                let rak = form_urlencoded::parse(body.as_bytes())
+                    .find(|(k, _)| k == "stripeRak")
+                    .map(|(_, v)| v.into_owned());
+                data::Outcome::Success(ConnectBody::Form(rak))
+            }
+            Err(e) => data_failure(req, e),
+        }
+    }
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),

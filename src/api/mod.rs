@@ -9,8 +9,10 @@ pub mod team;
 pub mod websites;
 
 use rocket::http::Status;
+use rocket::response::Redirect;
 use rocket::serde::json::Json;
-use rocket::{Catcher, Request, Route, catch, catchers, get, routes};
+use rocket::{Catcher, Either, Request, Route, catch, catchers, get, routes};
+use rocket_dyn_templates::Template;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -79,10 +81,16 @@ pub fn v1_routes() -> Vec<Route> {
 /// Every failure Rocket itself produces (unknown route, unread body, guard refusals) becomes the
 /// envelope; a guard's own error, left in the request, supplies the message.
 #[catch(default)]
-fn api_catcher(status: Status, req: &Request<'_>) -> Error {
-    if let Some(err) = take_stashed(req) {
-        return err;
+fn catcher(status: Status, req: &Request<'_>) -> Either<Error, Either<Template, Redirect>> {
+    let err = take_stashed(req).unwrap_or_else(|| unstashed(status, req));
+    if req.uri().path().starts_with("/api/") {
+        return Either::Left(err);
     }
+    Either::Right(crate::web::error_page(req, &err))
+}
+
+/// The error for a failure that left none (Rocket's own: no route, unread body).
+fn unstashed(status: Status, req: &Request<'_>) -> Error {
     let message = match status.code {
         404 => format!("No route for {} {}", req.method(), req.uri().path()),
         code => format!("{} ({code})", body::default_message(status)),
@@ -101,5 +109,5 @@ fn api_catcher(status: Status, req: &Request<'_>) -> Error {
 }
 
 pub fn catchers() -> Vec<Catcher> {
-    catchers![api_catcher]
+    catchers![catcher]
 }

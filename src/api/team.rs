@@ -61,7 +61,11 @@ pub async fn invite_member(
         }
     };
     let inviter = owner_of(&access)?;
-    one(state.db.run(move |c| team::invite(c, &access.website_id, &inviter, &email, role, &access.actor)).await?)
+    let base_url = state.base_url.clone();
+    one(state
+        .db
+        .run(move |c| team::invite(c, &access.website_id, &inviter, &email, role, &base_url, &access.actor))
+        .await?)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::{self, audit, is_unique_violation};
+use crate::domain::secret_token::hash_secret;
 use crate::domain::{ObjectId, Role};
 use crate::error::{Error, Result};
 
@@ -30,6 +31,49 @@ pub struct Invitation {
     pub email: String,
     #[schema(value_type = String, example = "viewer")]
     pub role: Role,
+    /// The link to send (revlink's addition): opening it joins the website, creating an account if needed.
+    pub invite_url: String,
+}
+
+/// A pending invitation, found by the secret in its link.
+pub struct PendingInvitation {
+    pub id: ObjectId,
+    pub website_id: ObjectId,
+    pub domain: String,
+    pub email: String,
+    pub role: Role,
+}
+
+pub fn find_invitation(conn: &Connection, raw_token: &str) -> Result<Option<PendingInvitation>> {
+    crate::db::optional(conn.query_row(
+        "SELECT i.id, i.website_id, w.domain, i.email, i.role FROM invitations i JOIN websites w ON w.id = i.website_id
+         WHERE i.token_hash = ?1",
+        [&hash_secret(raw_token)[..]],
+        |r| {
+            Ok(PendingInvitation {
+                id: r.get(0)?,
+                website_id: r.get(1)?,
+                domain: r.get(2)?,
+                email: r.get(3)?,
+                role: r.get(4)?,
+            })
+        },
+    ))
+}
+
+/// Makes the user a member with the invited role (an existing member keeps theirs) and uses up the link.
+pub fn accept_invitation(conn: &mut Connection, id: &ObjectId, user: &ObjectId, actor: &audit::Actor) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (website, role): (ObjectId, Role) =
+        tx.query_row("SELECT website_id, role FROM invitations WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    tx.execute(
+        "INSERT OR IGNORE INTO memberships (website_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4)",
+        params![website, user, role, db::now()],
+    )?;
+    tx.execute("DELETE FROM invitations WHERE id = ?1", [id])?;
+    audit::record(&tx, actor, Some(&website), "team.join", &format!("{user} as {role}"))?;
+    tx.commit()?;
+    Ok(())
 }
 
 pub fn list(conn: &Connection, website: &ObjectId) -> Result<Vec<TeamMember>> {
@@ -65,6 +109,7 @@ pub fn invite(
     inviter: &ObjectId,
     email: &str,
     role: Role,
+    base_url: &str,
     actor: &audit::Actor,
 ) -> Result<Invitation> {
     if role == Role::Owner {
@@ -79,9 +124,13 @@ pub fn invite(
         return Err(Error::Conflict(format!("{email} is already a member of this website")));
     }
     let id = ObjectId::generate();
+    let mut secret = [0u8; 24];
+    rand::fill(&mut secret);
+    let token = hex::encode(secret);
     tx.execute(
-        "INSERT INTO invitations (id, website_id, email, role, invited_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![id, website, email, role, inviter, db::now()],
+        "INSERT INTO invitations (id, website_id, email, role, invited_by, created_at, token_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![id, website, email, role, inviter, db::now(), &hash_secret(&token)[..]],
     )
     .map_err(|e| {
         if is_unique_violation(&e) {
@@ -97,6 +146,7 @@ pub fn invite(
         invitation_id: id,
         email: email.to_owned(),
         role,
+        invite_url: format!("{base_url}/invite/{token}"),
     })
 }
 

@@ -17,6 +17,26 @@ const PROBES: [(&str, &str); 5] = [
     ("/v1/invoices?limit=1", "rak_invoice_read"),
 ];
 
+/// The Read permissions a key needs, with the names Stripe's key form shows them under.
+pub const REQUIRED_PERMISSIONS: [(&str, &str); 5] = [
+    ("rak_balance_read", "Balance"),
+    ("rak_charge_read", "Charges and Refunds"),
+    ("rak_payment_intent_read", "PaymentIntents"),
+    ("rak_checkout_session_read", "Checkout Sessions"),
+    ("rak_invoice_read", "Invoices"),
+];
+
+/// Stripe's "create restricted key" page with those permissions ticked.
+pub fn create_key_url(test_mode: bool) -> String {
+    let base = if test_mode {
+        "https://dashboard.stripe.com/test/apikeys/create"
+    } else {
+        "https://dashboard.stripe.com/apikeys/create"
+    };
+    let permissions: String = REQUIRED_PERMISSIONS.iter().map(|(p, _)| format!("&permissions%5B%5D={p}")).collect();
+    format!("{base}?name=revlink{permissions}")
+}
+
 /// What verification learned about the account.
 #[derive(Debug)]
 pub struct VerifiedAccount {
