@@ -2,6 +2,7 @@
 
 use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::form::{Form, FromForm};
+use rocket::http::RawStr;
 use rocket::request::Request;
 
 use crate::auth::{CSRF_REFUSED, ExpectedCsrf, constant_time_eq};
@@ -39,7 +40,7 @@ impl<'r, T: for<'a> FromForm<'a> + Send + 'static> FromData<'r> for CsrfForm<T> 
             Ok(body) => body,
             Err(e) => return data_failure(req, e),
         };
-        match Form::<T>::parse(&body) {
+        match Form::<T>::parse_encoded(RawStr::new(&body)) {
             Ok(value) => data::Outcome::Success(CsrfForm(value)),
             Err(errors) => data_failure(req, Error::BadRequest(format!("The form is incomplete: {errors}"))),
         }
