@@ -5,5 +5,6 @@ mod connect_stripe;
 mod helpers;
 mod limits;
 mod openapi;
+mod pages;
 mod resources;
 mod stripe_fake;
