@@ -184,6 +184,12 @@ async fn from_setup_link_to_connected_stripe_in_a_browser() {
     assert!(!page.contains(GOOD_KEY), "the key never comes back to the page");
     assert!(page.contains("rk_live_...qrst"), "the masked key is shown");
     shot(&browser, "04-connected").await;
+    browser.set_window_size(390, 844).await.unwrap();
+    let overflow =
+        browser.execute("return document.documentElement.scrollWidth - window.innerWidth", vec![]).await.unwrap();
+    assert!(overflow.as_i64().unwrap_or(1) <= 0, "the page fits a phone screen: {overflow}");
+    shot(&browser, "04-connected-phone").await;
+    browser.set_window_size(1200, 1000).await.unwrap();
 
     // Disconnect, with a confirmation.
     browser.find(Locator::LinkText("Disconnect Stripe…")).await.unwrap().click().await.unwrap();

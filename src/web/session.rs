@@ -3,8 +3,9 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use rocket::form::{Form, FromForm};
-use rocket::http::{Cookie, CookieJar, SameSite};
+use rocket::http::{Cookie, CookieJar};
 use rocket::request::FlashMessage;
+use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::{Flash, Redirect};
 use rocket::time::Duration;
 use rocket::{Either, Route, State, get, post, routes, uri};
@@ -17,10 +18,29 @@ use crate::db::audit::Actor;
 use crate::db::{sessions, team, users, websites};
 use crate::domain::ObjectId;
 use crate::domain::website::{parse_domain, parse_name, parse_timezone};
-use crate::error::Error;
+use crate::error::{Error, guard_failure};
 use crate::state::AppState;
 use crate::web::forms::CsrfForm;
 use crate::web::{Browser, page, render};
+
+/// Refuses a form post that a browser says came from another site (`Sec-Fetch-Site: cross-site`).
+/// The forms that work without a session (login, setup, invitation) have no CSRF token to check,
+/// and this keeps another site from logging a visitor into an account of its choosing.
+pub struct SameSite;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SameSite {
+    type Error = Error;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Error> {
+        match req.headers().get_one("Sec-Fetch-Site") {
+            Some("cross-site") => {
+                guard_failure(req, Error::Forbidden("This form was sent from another website".into()))
+            }
+            _ => Outcome::Success(SameSite),
+        }
+    }
+}
 
 pub fn routes() -> Vec<Route> {
     routes![login_page, login, logout, setup_page, setup, invite_page, accept_invite]
@@ -42,7 +62,7 @@ async fn start_session(state: &AppState, jar: &CookieJar<'_>, user: ObjectId) ->
     let session = state.db.run(move |c| sessions::create(c, &user, lifetime)).await?;
     let cookie = Cookie::build((SESSION_COOKIE, session.cookie_value))
         .http_only(true)
-        .same_site(SameSite::Lax)
+        .same_site(rocket::http::SameSite::Lax)
         .secure(state.base_url.starts_with("https://"))
         .max_age(Duration::seconds(lifetime))
         .path("/");
@@ -74,6 +94,7 @@ const WRONG_LOGIN: &str = "Wrong email or password";
 
 #[post("/login", data = "<form>")]
 pub async fn login(
+    _origin: SameSite,
     form: Form<LoginForm>,
     jar: &CookieJar<'_>,
     ip: Option<IpAddr>,
@@ -271,6 +292,7 @@ pub struct AcceptForm {
 #[post("/invite/<token>", data = "<form>")]
 pub async fn accept_invite(
     token: &str,
+    _origin: SameSite,
     form: Form<AcceptForm>,
     caller: Option<&Caller>,
     jar: &CookieJar<'_>,
