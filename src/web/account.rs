@@ -19,7 +19,7 @@ use crate::error::Error;
 use crate::state::AppState;
 use crate::web::forms::CsrfForm;
 use crate::web::session::ButtonForm;
-use crate::web::{Browser, back, page, render};
+use crate::web::{Browser, back, merged, page, render};
 
 pub fn routes() -> Vec<Route> {
     routes![tokens, create_token, revoke_token, password_page, change_password]
@@ -36,10 +36,7 @@ async fn tokens_view(
         .db
         .run(move |c| Ok((credentials::list_access_tokens(c, &user)?, websites::list_for_user(c, &user, &[])?)))
         .await?;
-    let mut ctx = json!({"tokens": tokens, "websites": sites, "permissions": PERMISSIONS});
-    if let (Value::Object(base), Value::Object(more)) = (&mut ctx, extra) {
-        base.extend(more);
-    }
+    let ctx = merged(json!({"tokens": tokens, "websites": sites, "permissions": PERMISSIONS}), extra);
     Ok(render("tokens.html", page(Some(browser.0), flash, ctx)))
 }
 

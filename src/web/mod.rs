@@ -45,10 +45,15 @@ pub fn page(browser: Option<&SessionRecord>, flash: Option<&FlashMessage<'_>>, e
     if let Some(f) = flash {
         ctx.insert("flash".into(), json!({"kind": f.kind(), "message": f.message()}));
     }
-    if let Value::Object(more) = extra {
-        ctx.extend(more);
+    merged(Value::Object(ctx), extra)
+}
+
+/// `base` with the fields of `extra` added (both JSON objects).
+pub fn merged(mut base: Value, extra: Value) -> Value {
+    if let (Value::Object(fields), Value::Object(more)) = (&mut base, extra) {
+        fields.extend(more);
     }
-    Value::Object(ctx)
+    base
 }
 
 pub fn render(name: &'static str, ctx: Value) -> Template {

@@ -83,6 +83,28 @@ pub fn login_page(next: Option<&str>, flash: Option<FlashMessage<'_>>) -> Templa
     render("login.html", page(None, flash.as_ref(), json!({"next": safe_next(next), "email": ""})))
 }
 
+/// The user whose password this is. Hashing runs off the async threads; an unknown address costs
+/// a hash too, so timing does not tell which addresses have accounts.
+async fn verify_login(state: &AppState, email: String, password: String) -> Result<Option<ObjectId>, Error> {
+    let found = state.db.run(move |c| users::credentials(c, &email)).await?;
+    tokio::task::spawn_blocking(move || match found {
+        Some((id, Some(hash))) => crypto::verify_password(&password, &hash).then_some(id),
+        _ => {
+            static DUMMY: std::sync::LazyLock<String> =
+                std::sync::LazyLock::new(|| crypto::hash_password("no such account").unwrap_or_default());
+            let _ = crypto::verify_password(&password, &DUMMY);
+            None
+        }
+    })
+    .await
+    .map_err(Error::internal)
+}
+
+/// An argon2id hash, made off the async threads; `Err` says what is wrong with the password.
+async fn new_password_hash(password: String) -> Result<Result<String, String>, Error> {
+    tokio::task::spawn_blocking(move || crypto::hash_password(&password)).await.map_err(Error::internal)
+}
+
 #[derive(FromForm)]
 pub struct LoginForm {
     email: String,
@@ -111,21 +133,7 @@ pub async fn login(
     if let Err(exceeded) = state.limits.check_login_attempt(ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), &email) {
         return Err(again(format!("Too many sign-in attempts; try again in {} seconds", exceeded.retry_after)));
     }
-    let lookup = email.clone();
-    let found = state.db.run(move |c| users::credentials(c, &lookup)).await.map_err(|e| again(e.to_string()))?;
-    let password = form.password;
-    let user = match found {
-        Some((id, Some(hash))) => {
-            let ok =
-                tokio::task::spawn_blocking(move || crypto::verify_password(&password, &hash)).await.unwrap_or(false);
-            ok.then_some(id)
-        }
-        // Spend the same time on unknown addresses, so timing does not reveal which exist.
-        _ => {
-            let _ = tokio::task::spawn_blocking(move || crypto::hash_password(&password)).await;
-            None
-        }
-    };
+    let user = verify_login(state, email.clone(), form.password).await.map_err(|e| again(e.to_string()))?;
     let Some(user) = user else { return Err(again(WRONG_LOGIN.into())) };
     start_session(state, jar, user).await.map_err(|e| again(e.to_string()))?;
     Ok(Redirect::to(safe_next(form.next.as_deref())))
@@ -329,30 +337,20 @@ pub async fn accept_invite(
         {
             return Ok(again(&format!("Too many attempts; try again in {} seconds", exceeded.retry_after)));
         }
-        let found = state.db.run(move |c| users::credentials(c, &email)).await?;
-        match found {
-            Some((id, Some(hash))) => {
-                let ok = tokio::task::spawn_blocking(move || crypto::verify_password(&password, &hash))
-                    .await
-                    .unwrap_or(false);
-                if !ok {
-                    return Ok(again(WRONG_LOGIN));
-                }
-                id
+        let exists = state.db.run(move |c| users::find_by_email(c, &email)).await?.is_some();
+        if exists {
+            match verify_login(state, invite.email.clone(), password).await? {
+                Some(id) => id,
+                None => return Ok(again(WRONG_LOGIN)),
             }
-            Some((_, None)) => return Ok(again("This account has no password yet; ask an admin to set one")),
-            None => {
-                let hash = match tokio::task::spawn_blocking(move || crypto::hash_password(&password))
-                    .await
-                    .map_err(Error::internal)?
-                {
-                    Ok(h) => h,
-                    Err(m) => return Ok(again(&format!("Invalid password: {m}"))),
-                };
-                let (email, name) =
-                    (invite.email.clone(), parse_name(form.name.as_deref(), "name").map_err(Error::BadRequest)?);
-                state.db.run(move |c| users::create(c, &email, name.as_deref(), Some(&hash))).await?
-            }
+        } else {
+            let hash = match new_password_hash(password).await? {
+                Ok(h) => h,
+                Err(m) => return Ok(again(&format!("Invalid password: {m}"))),
+            };
+            let name = parse_name(form.name.as_deref(), "name").map_err(Error::BadRequest)?;
+            let email = invite.email.clone();
+            state.db.run(move |c| users::create(c, &email, name.as_deref(), Some(&hash))).await?
         }
     };
     let (site, joining) = (invite.website_id.clone(), user.clone());

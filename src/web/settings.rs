@@ -18,7 +18,7 @@ use crate::state::AppState;
 use crate::stripe::verify::{REQUIRED_PERMISSIONS, create_key_url};
 use crate::web::forms::CsrfForm;
 use crate::web::session::ButtonForm;
-use crate::web::{Browser, back, page, render};
+use crate::web::{Browser, back, merged, page, render};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -55,10 +55,7 @@ async fn websites_page(
 ) -> Result<Template, Error> {
     let user = browser.0.user_id.clone();
     let list = state.db.run(move |c| websites::list_for_user(c, &user, &[])).await?;
-    let mut ctx = json!({"websites": list, "form": {}});
-    if let (Value::Object(base), Value::Object(more)) = (&mut ctx, extra) {
-        base.extend(more);
-    }
+    let ctx = merged(json!({"websites": list, "form": {}}), extra);
     Ok(render("websites.html", page(Some(browser.0), flash, ctx)))
 }
 
@@ -116,10 +113,8 @@ async fn website_page<N: Need>(
 ) -> Result<Template, Error> {
     let (site, role) = (access.website_id.clone(), access.role);
     let website = state.db.run(move |c| websites::get(c, &site, role)).await?;
-    let mut ctx = json!({"website": website, "can_write": role != Role::Viewer, "is_owner": role == Role::Owner});
-    if let (Value::Object(base), Value::Object(more)) = (&mut ctx, extra) {
-        base.extend(more);
-    }
+    let ctx =
+        merged(json!({"website": website, "can_write": role != Role::Viewer, "is_owner": role == Role::Owner}), extra);
     Ok(render(name, page(Some(browser.0), flash, ctx)))
 }
 
@@ -316,10 +311,7 @@ async fn team_view<N: Need>(
 ) -> Result<Template, Error> {
     let site = access.website_id.clone();
     let members = state.db.run(move |c| team::list(c, &site)).await?;
-    let mut ctx = json!({"members": members});
-    if let (Value::Object(base), Value::Object(more)) = (&mut ctx, extra) {
-        base.extend(more);
-    }
+    let ctx = merged(json!({"members": members}), extra);
     website_page("team.html", access, browser, flash, state, ctx).await
 }
 
