@@ -126,7 +126,8 @@ fn check_csrf(req: &Request<'_>, expected: &str) -> Result<(), Error> {
             Err(Error::Forbidden(CSRF_REFUSED.into()))
         };
     }
-    if req.content_type().is_some_and(|ct| ct.is_form()) {
+    // Only a POST can be an HTML form; its data guard (`CsrfForm`, or the connect route's) checks it.
+    if req.method() == Method::Post && req.content_type().is_some_and(|ct| ct.is_form()) {
         req.local_cache(|| ExpectedCsrf(Some(expected.to_owned())));
         return Ok(());
     }

@@ -32,7 +32,10 @@ fn random_hex(bytes: usize) -> String {
 pub fn create(conn: &Connection, user: &ObjectId, lifetime_secs: i64) -> Result<NewSession> {
     let cookie_value = random_hex(32);
     let csrf_token = random_hex(32);
-    let expires = OffsetDateTime::now_utc().unix_timestamp() + lifetime_secs;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let expires = now + lifetime_secs;
+    // Expired sessions are swept here, where new ones come in.
+    conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
     conn.execute(
         "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![&hash_secret(&cookie_value)[..], user, csrf_token, db::now(), expires],
@@ -65,6 +68,5 @@ pub fn delete_others(conn: &Connection, user: &ObjectId, keep_cookie_value: &str
         "DELETE FROM sessions WHERE user_id = ?1 AND id_hash <> ?2",
         params![user, &hash_secret(keep_cookie_value)[..]],
     )?;
-    conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [OffsetDateTime::now_utc().unix_timestamp()])?;
     Ok(())
 }

@@ -365,3 +365,62 @@ async fn the_stripe_form_without_javascript_posts_to_the_api_route() {
     assert!(shown.contains("<strong>Connected</strong>") && shown.contains("currency <strong>GBP</strong>"));
     assert!(!shown.contains("rk_live_51AbcdefGhijklmnopQrst"));
 }
+
+#[rocket::async_test]
+async fn every_page_form_refuses_a_missing_or_wrong_csrf_token() {
+    let app = TestApp::new().await;
+    let me = app.user_with_password("me@example.com");
+    let site = app.website(&me, "shop.example.com");
+    let key = app
+        .state()
+        .db
+        .with_conn(|c| revlink::db::credentials::create_website_key(c, &site, None, &revlink::db::audit::Actor::cli()));
+    let key_id = key.unwrap().id;
+    let token_id = app
+        .state()
+        .db
+        .with_conn(|c| {
+            let all = revlink::domain::PermissionSet::all();
+            revlink::db::credentials::create_access_token(c, &me, None, &all, &[], &revlink::db::audit::Actor::cli())
+        })
+        .unwrap()
+        .id;
+    app.login("me@example.com").await;
+    let forms = [
+        "/logout".to_owned(),
+        "/websites".to_owned(),
+        format!("/websites/{site}"),
+        format!("/websites/{site}/integrations/stripe/disconnect"),
+        format!("/api/v1/admin/websites/{site}/integrations/stripe"),
+        format!("/websites/{site}/keys"),
+        format!("/websites/{site}/keys/{key_id}/roll"),
+        format!("/websites/{site}/keys/{key_id}/delete"),
+        format!("/websites/{site}/team"),
+        format!("/websites/{site}/team/remove"),
+        "/account/tokens".to_owned(),
+        format!("/account/tokens/{token_id}/revoke"),
+        "/account/password".to_owned(),
+    ];
+    let fields = [
+        ("domain", "x.example.com"),
+        ("timezone", "UTC"),
+        ("currency", "USD"),
+        ("name", "x"),
+        ("email", "x@example.com"),
+        ("role", "viewer"),
+        ("user_id", "aaaaaaaaaaaaaaaaaaaaaaaa"),
+        ("new", "a long new password"),
+        ("stripeRak", "rk_live_51AbcdefGhijklmnopQrst"),
+    ];
+    for path in &forms {
+        let missing = app.post_form(path, &fields).await;
+        assert_eq!(missing.status(), Status::Forbidden, "{path} without a token");
+        let mut wrong = fields.to_vec();
+        wrong.push(("csrf_token", "0000000000000000000000000000000000000000000000000000000000000000"));
+        assert_eq!(app.post_form(path, &wrong).await.status(), Status::Forbidden, "{path} with a wrong token");
+    }
+    // Nothing was changed by any of them.
+    let keys = text(app.client.get(format!("/websites/{site}/keys")).dispatch().await).await;
+    assert!(keys.contains(&key_id.to_string()));
+    assert_eq!(app.client.get("/websites").dispatch().await.status(), Status::Ok, "still logged in");
+}

@@ -236,6 +236,7 @@ async fn team_invite_list_remove() {
     assert_eq!((inv["email"].as_str(), inv["role"].as_str()), (Some("new@example.com"), Some("viewer")));
     assert_eq!(inv["message"], "Invitation created. Send the invite link to the user.");
     assert!(is_id(&inv["invitationId"]));
+    assert!(inv["inviteUrl"].as_str().unwrap().starts_with("http://127.0.0.1:8000/invite/"));
     let again =
         app.send(Method::Post, &base, Some(&token), Some(r#"{"email":"new@example.com","role":"member"}"#)).await;
     assert_error(&again, 409, "new@example.com already has a pending invitation to this website");
