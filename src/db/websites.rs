@@ -82,6 +82,13 @@ pub fn create(
     actor: &audit::Actor,
 ) -> Result<CreatedWebsite> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let created = insert(&tx, owner, new, actor)?;
+    tx.commit()?;
+    Ok(created)
+}
+
+/// `create` inside a transaction the caller holds (first-run setup creates the owner in the same one).
+pub fn insert(tx: &Connection, owner: &ObjectId, new: &NewWebsite, actor: &audit::Actor) -> Result<CreatedWebsite> {
     let id = ObjectId::generate();
     let tracking_id = new_tracking_id();
     let now = db::now();
@@ -95,8 +102,7 @@ pub fn create(
         "INSERT INTO memberships (website_id, user_id, role, joined_at) VALUES (?1, ?2, 'owner', ?3)",
         params![id, owner, now],
     )?;
-    audit::record(&tx, actor, Some(&id), "website.create", &new.domain)?;
-    tx.commit()?;
+    audit::record(tx, actor, Some(&id), "website.create", &new.domain)?;
     Ok(CreatedWebsite { website_id: id, domain: new.domain.clone(), tracking_id })
 }
 

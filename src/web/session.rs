@@ -243,10 +243,10 @@ pub async fn setup(
                 return Err(Error::Conflict("revlink is already set up; log in instead".into()));
             }
             let user = users::create(&tx, &email, name.as_deref(), Some(&hash))?;
-            tx.commit()?;
             let new = websites::NewWebsite { domain, name: None, timezone };
-            let site =
-                websites::create(c, &user, &new, &Actor { kind: "setup", id: None, user_id: Some(user.clone()) })?;
+            let actor = Actor { kind: "setup", id: None, user_id: Some(user.clone()) };
+            let site = websites::insert(&tx, &user, &new, &actor)?;
+            tx.commit()?;
             Ok((user, site.website_id))
         })
         .await;

@@ -118,7 +118,7 @@ async fn website_page<N: Need>(
     Ok(render(name, page(Some(browser.0), flash, ctx)))
 }
 
-#[get("/websites/<website_id>", rank = 2)]
+#[get("/websites/<website_id>")]
 pub async fn general(
     website_id: &str,
     access: WebsiteAccess<SettingsRead>,
@@ -139,7 +139,7 @@ pub struct GeneralForm {
     currency: String,
 }
 
-#[post("/websites/<website_id>", data = "<form>", rank = 2)]
+#[post("/websites/<website_id>", data = "<form>")]
 pub async fn update_general(
     website_id: &str,
     access: WebsiteAccess<SettingsWrite>,
