@@ -23,13 +23,12 @@ use crate::error::{Error, Result};
 
 pub type Pool = r2d2::Pool<SqliteConnectionManager>;
 
-/// Pragmas set on every new connection. `busy_timeout` comes first: the pool opens connections in
-/// parallel, and switching a new file to WAL briefly locks it. WAL lets readers run beside the one writer; `secure_delete`
+/// Pragmas set on every new connection (WAL itself is set once, in `open`, and stays with the file).
+/// WAL lets readers run beside the one writer; `secure_delete`
 /// overwrites deleted ciphertext instead of leaving it in free pages.
 fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
         "PRAGMA busy_timeout = 5000;
-         PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
          PRAGMA secure_delete = ON;",
@@ -40,7 +39,7 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
-    /// One thread per pooled connection. Database work queues here, so a busy thread takes the next
+    /// At most one thread per pooled connection (and per core). Database work queues here, so a busy thread takes the next
     /// job without sleeping; tokio's general blocking pool would wake a fresh thread per query.
     threads: Arc<rayon::ThreadPool>,
 }
@@ -48,6 +47,14 @@ pub struct Db {
 impl Db {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &Path, pool_size: u32) -> Result<Self> {
+        // Switching to WAL and migrating happen on one connection, before the pool opens its
+        // connections in parallel (a journal-mode switch would lock those out).
+        let mut first = Connection::open(path)?;
+        configure(&mut first)?;
+        first.pragma_update(None, "journal_mode", "WAL")?;
+        migrate::run(&mut first)?;
+        drop(first);
+
         let manager = SqliteConnectionManager::file(path).with_init(configure);
         let size = pool_size.max(1);
         let pool = r2d2::Pool::builder()
@@ -56,14 +63,14 @@ impl Db {
             // A local file does not go stale; checking each checkout would cost a query every time.
             .test_on_check_out(false)
             .build(manager)?;
+        // More threads than cores only adds context switches; two keep a slow query from holding up the rest.
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let threads = rayon::ThreadPoolBuilder::new()
-            .num_threads(size as usize)
+            .num_threads((size as usize).min(cores.max(2)))
             .thread_name(|i| format!("revlink-db-{i}"))
             .build()
             .map_err(Error::internal)?;
-        let db = Self { pool, threads: Arc::new(threads) };
-        db.with_conn(migrate::run)?;
-        Ok(db)
+        Ok(Self { pool, threads: Arc::new(threads) })
     }
 
     /// Runs `f` on a pooled connection on the current thread (the admin commands use this).
