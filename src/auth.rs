@@ -224,6 +224,7 @@ macro_rules! needs {
 }
 
 needs! {
+    PaymentsWrite => PAYMENTS_WRITE;
     WebsitesRead => WEBSITES_READ;
     WebsitesWrite => WEBSITES_WRITE;
     WebsitesDelete => WEBSITES_WRITE, owner_only = true;
@@ -268,6 +269,51 @@ fn role_refusal(role: Role, owner_only: bool) -> Error {
     }
 }
 
+/// The rule of contract §2 for `caller` doing `N` on `website_id`.
+async fn authorize<N: Need>(
+    req: &Request<'_>,
+    caller: &Caller,
+    website_id: ObjectId,
+) -> Result<WebsiteAccess<N>, Error> {
+    let access = |website_id, role, user_id| WebsiteAccess {
+        website_id,
+        role,
+        user_id,
+        actor: caller.actor(),
+        need: PhantomData,
+    };
+    match caller {
+        Caller::WebsiteKey(key) => {
+            if key.website_id != website_id {
+                return Err(Error::Forbidden(KEY_OF_ANOTHER_WEBSITE.into()));
+            }
+            if !Role::Member.allows(N::PERMISSION, N::OWNER_ONLY) {
+                return Err(Error::Forbidden(
+                    "Website API keys act at member level; this needs the owner's dft_ account token".into(),
+                ));
+            }
+            Ok(access(website_id, Role::Member, None))
+        }
+        Caller::Token(_) | Caller::Session(_) => {
+            let (user, permissions, allowlist) =
+                caller.account().ok_or_else(|| Error::internal("an account caller without an account"))?;
+            if !permissions.grants(N::PERMISSION) {
+                return Err(Error::Forbidden(format!("This token lacks the {} permission", N::PERMISSION)));
+            }
+            if !allowlist.is_empty() && !allowlist.contains(&website_id) {
+                return Err(Error::Forbidden("This token is not allowed to access this website".into()));
+            }
+            let role = role_of(app_state(req)?, &website_id, user)
+                .await?
+                .ok_or_else(|| Error::NotFound("Website not found".into()))?;
+            if !role.allows(N::PERMISSION, N::OWNER_ONLY) {
+                return Err(role_refusal(role, N::OWNER_ONLY));
+            }
+            Ok(access(website_id, role, Some(user.clone())))
+        }
+    }
+}
+
 #[rocket::async_trait]
 impl<'r, N: Need> FromRequest<'r> for WebsiteAccess<N> {
     type Error = Error;
@@ -276,62 +322,41 @@ impl<'r, N: Need> FromRequest<'r> for WebsiteAccess<N> {
         let caller = try_outcome!(req.guard::<&Caller>().await);
         // Website-scoped routes are `/websites/<website_id>/...` under the mount point: segment 1.
         let raw_id = req.param::<&str>(1).and_then(Result::ok).unwrap_or_default();
-        let website_id = match parse_path_id(raw_id, "websiteId") {
-            Ok(id) => id,
-            Err(e) => return guard_failure(req, e),
+        let checked = match parse_path_id(raw_id, "websiteId") {
+            Ok(website_id) => authorize(req, caller, website_id).await,
+            Err(e) => Err(e),
         };
-        let access = |role, user_id| WebsiteAccess {
-            website_id: website_id.clone(),
-            role,
-            user_id,
-            actor: caller.actor(),
-            need: PhantomData,
+        match checked {
+            Ok(access) => Outcome::Success(access),
+            Err(e) => guard_failure(req, e),
+        }
+    }
+}
+
+/// The same proof for the Website API (`/api/v1/payments`), where the website is the `df_` key's,
+/// or for an account token the `websiteId` query parameter.
+pub struct QueryWebsiteAccess<N: Need>(pub WebsiteAccess<N>);
+
+#[rocket::async_trait]
+impl<'r, N: Need> FromRequest<'r> for QueryWebsiteAccess<N> {
+    type Error = Error;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Error> {
+        let caller = try_outcome!(req.guard::<&Caller>().await);
+        let website_id = match (req.query_value::<&str>("websiteId"), caller) {
+            (Some(raw), _) => parse_path_id(raw.unwrap_or_default(), "websiteId"),
+            (None, Caller::WebsiteKey(key)) => Ok(key.website_id.clone()),
+            (None, _) => Err(Error::BadRequest(
+                "websiteId is required with an account token: add ?websiteId=<the website's id>".into(),
+            )),
         };
-        match caller {
-            Caller::WebsiteKey(key) => {
-                if key.website_id != website_id {
-                    return guard_failure(req, Error::Forbidden(KEY_OF_ANOTHER_WEBSITE.into()));
-                }
-                if !Role::Member.allows(N::PERMISSION, N::OWNER_ONLY) {
-                    return guard_failure(
-                        req,
-                        Error::Forbidden(
-                            "Website API keys act at member level; this needs the owner's dft_ account token".into(),
-                        ),
-                    );
-                }
-                Outcome::Success(access(Role::Member, None))
-            }
-            Caller::Token(_) | Caller::Session(_) => {
-                let Some((user, permissions, allowlist)) = caller.account() else {
-                    return guard_failure(req, Error::internal("an account caller without an account"));
-                };
-                if !permissions.grants(N::PERMISSION) {
-                    return guard_failure(
-                        req,
-                        Error::Forbidden(format!("This token lacks the {} permission", N::PERMISSION)),
-                    );
-                }
-                if !allowlist.is_empty() && !allowlist.contains(&website_id) {
-                    return guard_failure(
-                        req,
-                        Error::Forbidden("This token is not allowed to access this website".into()),
-                    );
-                }
-                let state = match app_state(req) {
-                    Ok(state) => state,
-                    Err(e) => return guard_failure(req, e),
-                };
-                let role = match role_of(state, &website_id, user).await {
-                    Ok(Some(role)) => role,
-                    Ok(None) => return guard_failure(req, Error::NotFound("Website not found".into())),
-                    Err(e) => return guard_failure(req, e),
-                };
-                if !role.allows(N::PERMISSION, N::OWNER_ONLY) {
-                    return guard_failure(req, role_refusal(role, N::OWNER_ONLY));
-                }
-                Outcome::Success(access(role, Some(user.clone())))
-            }
+        let checked = match website_id {
+            Ok(website_id) => authorize(req, caller, website_id).await,
+            Err(e) => Err(e),
+        };
+        match checked {
+            Ok(access) => Outcome::Success(QueryWebsiteAccess(access)),
+            Err(e) => guard_failure(req, e),
         }
     }
 }
