@@ -5,6 +5,7 @@ pub mod apikeys;
 pub mod body;
 pub mod integrations;
 pub mod openapi;
+pub mod payments;
 pub mod team;
 pub mod websites;
 
@@ -75,7 +76,9 @@ pub fn admin_routes() -> Vec<Route> {
 
 /// Routes mounted at `/api/v1`.
 pub fn v1_routes() -> Vec<Route> {
-    routes![health, openapi::openapi_json]
+    let mut all = routes![health, openapi::openapi_json];
+    all.extend(payments::routes());
+    all
 }
 
 /// Every failure Rocket itself produces (unknown route, unread body, guard refusals) becomes the

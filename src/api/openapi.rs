@@ -7,7 +7,7 @@ use rocket::http::ContentType;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{self, access_tokens, apikeys, integrations, team, websites};
+use crate::api::{self, access_tokens, apikeys, integrations, payments, team, websites};
 
 struct BearerAuth;
 
@@ -52,6 +52,8 @@ impl Modify for BearerAuth {
         integrations::get_integrations,
         integrations::connect_stripe,
         integrations::disconnect_stripe,
+        payments::create_payment,
+        payments::delete_payments,
     ),
     modifiers(&BearerAuth)
 )]

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../migrations/0001_init.sql")),
     ("0002_sessions", include_str!("../../migrations/0002_sessions.sql")),
+    ("0003_payments", include_str!("../../migrations/0003_payments.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod credentials;
 pub mod migrate;
+pub mod payments;
 pub mod sessions;
 pub mod stripe;
 pub mod team;

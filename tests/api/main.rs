@@ -6,5 +6,6 @@ mod helpers;
 mod limits;
 mod openapi;
 mod pages;
+mod payments;
 mod resources;
 mod stripe_fake;

@@ -1,0 +1,212 @@
+//! The DataFast-compatible Payments API (`/api/v1/payments`): payments from any provider land in
+//! the same table as imported ones, idempotent on `transaction_id`. A `df_` key names its website;
+//! an account token adds `?websiteId=`.
+
+use rocket::serde::json::Json;
+use rocket::{Route, State, delete, post, routes};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+
+use crate::api::body::JsonBody;
+use crate::api::{ApiResult, one};
+use crate::auth::{PaymentsWrite, QueryWebsiteAccess};
+use crate::db::payments::{self, NewPayment, Recorded, Selection};
+use crate::db::{self as store};
+use crate::error::Error;
+use crate::state::AppState;
+
+pub fn routes() -> Vec<Route> {
+    routes![create_payment, delete_payments]
+}
+
+/// `POST /api/v1/payments` answers a plain object, without the `status` envelope (as DataFast does).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentRecorded {
+    message: &'static str,
+    transaction_id: String,
+}
+
+fn optional_string(body: &Map<String, Value>, names: &[&str]) -> Result<Option<String>, Error> {
+    for name in names {
+        match body.get(*name) {
+            None | Some(Value::Null) => continue,
+            Some(Value::String(s)) if s.trim().is_empty() => continue,
+            Some(Value::String(s)) if s.len() <= 500 => return Ok(Some(s.trim().to_owned())),
+            Some(Value::String(_)) => return Err(Error::BadRequest(format!("{name} must be at most 500 characters"))),
+            Some(_) => return Err(Error::BadRequest(format!("{name} must be a string"))),
+        }
+    }
+    Ok(None)
+}
+
+fn flag(body: &Map<String, Value>, name: &str) -> Result<bool, Error> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(Error::BadRequest(format!("{name} must be true or false"))),
+    }
+}
+
+/// An ISO 8601 time, normalised to the stored form (UTC, milliseconds).
+pub fn parse_time(raw: &str, name: &str) -> Result<String, Error> {
+    OffsetDateTime::parse(raw.trim(), &Rfc3339)
+        .map(store::format_time)
+        .map_err(|_| Error::BadRequest(format!("{name} must be an ISO 8601 time such as 2026-05-21T10:00:00Z")))
+}
+
+/// Major units (29.99) to minor units (2999) of the currency.
+fn minor_units(amount: f64, currency: &iso_currency::Currency) -> Result<i64, Error> {
+    let scale = 10f64.powi(i32::from(currency.exponent().unwrap_or(0)));
+    let minor = (amount * scale).round();
+    if !(0.0..1e15).contains(&minor) {
+        return Err(Error::BadRequest("amount must be a number of at least 0 in major units (e.g. 29.99)".into()));
+    }
+    // In range and rounded: the conversion is exact.
+    Ok(minor as i64)
+}
+
+fn parse_payment(body: JsonBody) -> Result<NewPayment, Error> {
+    let Ok(Value::Object(body)) = body.parse::<Value>() else {
+        return Err(Error::BadRequest("Send a JSON object with amount, currency and transaction_id".into()));
+    };
+    let amount =
+        body.get("amount").and_then(Value::as_f64).filter(|a| a.is_finite() && *a >= 0.0).ok_or_else(|| {
+            Error::BadRequest("amount is required: a number of at least 0 in major units (e.g. 29.99)".into())
+        })?;
+    let code = body.get("currency").and_then(Value::as_str).unwrap_or_default().trim().to_ascii_uppercase();
+    let currency = iso_currency::Currency::from_code(&code)
+        .ok_or_else(|| Error::BadRequest("currency is required: an ISO 4217 code such as USD".into()))?;
+    let transaction_id = optional_string(&body, &["transaction_id"])?.filter(|t| t.len() <= 255).ok_or_else(|| {
+        Error::BadRequest("transaction_id is required: your unique id for this payment (at most 255 characters)".into())
+    })?;
+    let amount = minor_units(amount, &currency)?;
+    let refunded = flag(&body, "refunded")?;
+    let paid_at = match optional_string(&body, &["timestamp"])? {
+        Some(raw) => parse_time(&raw, "timestamp")?,
+        None => store::now(),
+    };
+    Ok(NewPayment {
+        transaction_id,
+        amount,
+        currency: currency.code().to_owned(),
+        refunded_amount: if refunded { amount } else { 0 },
+        renewal: flag(&body, "renewal")?,
+        free_trial: flag(&body, "is_free_trial")? || amount == 0,
+        visitor_id: optional_string(&body, &["datafast_visitor_id", "visitorId"])?,
+        customer_id: optional_string(&body, &["customer_id"])?,
+        customer_email: optional_string(&body, &["customer_email", "email"])?,
+        customer_name: optional_string(&body, &["customer_name", "name"])?,
+        paid_at,
+    })
+}
+
+/// Records a payment; posting the same `transaction_id` again is answered, not recorded twice.
+#[utoipa::path(context_path = "/api/v1", tag = "payments", security(("bearer" = [])),
+    params(("websiteId" = Option<String>, Query, description = "required with a dft_ token")),
+    request_body(content = Object, description = "amount (major units), currency, transaction_id; optional \
+        datafast_visitor_id, email, name, customer_id, renewal, refunded, is_free_trial, timestamp"),
+    responses((status = 200, body = PaymentRecorded)))]
+#[post("/payments", data = "<body>")]
+pub async fn create_payment(
+    access: QueryWebsiteAccess<PaymentsWrite>,
+    body: JsonBody,
+    state: &State<AppState>,
+) -> Result<Json<PaymentRecorded>, Error> {
+    let payment = parse_payment(body)?;
+    let transaction_id = payment.transaction_id.clone();
+    let site = access.0.website_id;
+    let recorded = state.db.run(move |c| payments::record(c, &site, "api", &payment)).await?;
+    let message = match recorded {
+        Recorded::New => "Payment recorded successfully",
+        Recorded::Duplicate => "Duplicate payment ignored: this transaction_id is already recorded",
+    };
+    Ok(Json(PaymentRecorded { message, transaction_id }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentsDeleted {
+    message: String,
+    deleted: usize,
+    #[serde(skip_serializing_if = "Option::is_none", rename = "transaction_id")]
+    transaction_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", rename = "datafast_visitor_id")]
+    datafast_visitor_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_range: Option<TimeRange>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimeRange {
+    start: String,
+    end: String,
+}
+
+/// Deletes by `transaction_id` (or `tx_id`), by `datafast_visitor_id` (optionally within
+/// `start`/`end`), or everything within `start`/`end`.
+#[utoipa::path(context_path = "/api/v1", tag = "payments", security(("bearer" = [])),
+    responses((status = 200, body = crate::api::Success<PaymentsDeleted>), (status = 404, description = "Payment not found")))]
+#[delete("/payments?<transaction_id>&<tx_id>&<datafast_visitor_id>&<start>&<end>")]
+pub async fn delete_payments(
+    access: QueryWebsiteAccess<PaymentsWrite>,
+    transaction_id: Option<&str>,
+    tx_id: Option<&str>,
+    datafast_visitor_id: Option<&str>,
+    start: Option<&str>,
+    end: Option<&str>,
+    state: &State<AppState>,
+) -> ApiResult<PaymentsDeleted> {
+    let range = match (start, end) {
+        (Some(s), Some(e)) => Some((parse_time(s, "start")?, parse_time(e, "end")?)),
+        (None, None) => None,
+        _ => return Err(Error::BadRequest("Give both start and end for a time range".into())),
+    };
+    let answer =
+        |message: &str, transaction_id: Option<&str>, visitor: Option<&str>, range: Option<&(String, String)>| {
+            PaymentsDeleted {
+                message: message.to_owned(),
+                deleted: 0,
+                transaction_id: transaction_id.map(str::to_owned),
+                datafast_visitor_id: visitor.map(str::to_owned),
+                time_range: range.map(|(s, e)| TimeRange { start: s.clone(), end: e.clone() }),
+            }
+        };
+    let (selection, mut answer) = match (tx_id.or(transaction_id), datafast_visitor_id, range) {
+        (Some(id), _, _) => {
+            (Selection::Transaction(id.to_owned()), answer("Payment deleted successfully", Some(id), None, None))
+        }
+        (None, Some(visitor), None) => (
+            Selection::Visitor(visitor.to_owned(), None),
+            answer("All payments for visitor deleted successfully", None, Some(visitor), None),
+        ),
+        (None, Some(visitor), Some(range)) => (
+            Selection::Visitor(visitor.to_owned(), Some(range.clone())),
+            answer(
+                "All payments for visitor deleted successfully within time range",
+                None,
+                Some(visitor),
+                Some(&range),
+            ),
+        ),
+        (None, None, Some(range)) => (
+            Selection::Range(range.0.clone(), range.1.clone()),
+            answer("Payments deleted successfully within time range", None, None, Some(&range)),
+        ),
+        (None, None, None) => {
+            return Err(Error::BadRequest(
+                "Say what to delete: transaction_id, datafast_visitor_id, or start and end".into(),
+            ));
+        }
+    };
+    let is_single = matches!(selection, Selection::Transaction(_));
+    let access = access.0;
+    let deleted = state.db.run(move |c| payments::delete(c, &access.website_id, &selection, &access.actor)).await?;
+    if is_single && deleted == 0 {
+        return Err(Error::NotFound("Payment not found".into()));
+    }
+    answer.deleted = deleted;
+    one(answer)
+}

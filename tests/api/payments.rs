@@ -1,0 +1,171 @@
+//! The DataFast-compatible Payments API: validation, minor units, idempotency, deletion.
+
+use rocket::http::Method;
+use serde_json::json;
+
+use crate::helpers::{TestApp, assert_error};
+use revlink::domain::ObjectId;
+
+fn rows(app: &TestApp, site: &ObjectId) -> Vec<(String, i64, String, i64, Option<String>, bool, bool)> {
+    app.state()
+        .db
+        .with_conn(|c| {
+            let mut stmt = c.prepare(
+                "SELECT transaction_id, amount, currency, refunded_amount, visitor_id, renewal, free_trial
+                 FROM payments WHERE website_id = ?1 ORDER BY transaction_id",
+            )?;
+            let all = stmt
+                .query_map([site], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(all)
+        })
+        .unwrap()
+}
+
+#[rocket::async_test]
+async fn records_once_in_minor_units() {
+    let app = TestApp::new().await;
+    let (_, site, _) = app.owner_with_site();
+    let key = app.website_key(&site);
+    let body = json!({"amount": 29.99, "currency": "usd", "transaction_id": "tx_1", "datafast_visitor_id": "v-1",
+                      "email": "buyer@example.com", "renewal": true, "timestamp": "2026-05-21T10:00:00+02:00"})
+    .to_string();
+
+    let first = app.send(Method::Post, "/api/v1/payments", Some(&key), Some(&body)).await;
+    assert_eq!(first.body, json!({"message": "Payment recorded successfully", "transaction_id": "tx_1"}));
+    let again = app.send(Method::Post, "/api/v1/payments", Some(&key), Some(&body)).await;
+    assert_eq!(again.status.code, 200);
+    assert_eq!(again.body["message"], "Duplicate payment ignored: this transaction_id is already recorded");
+
+    for (amount, currency, tx) in [(500.0, "JPY", "tx_2"), (1.234, "KWD", "tx_3"), (0.0, "EUR", "tx_4")] {
+        let body = json!({"amount": amount, "currency": currency, "transaction_id": tx, "refunded": tx == "tx_3"});
+        assert_eq!(
+            app.send(Method::Post, "/api/v1/payments", Some(&key), Some(&body.to_string())).await.status.code,
+            200
+        );
+    }
+    let stored = rows(&app, &site);
+    assert_eq!(stored.len(), 4, "a duplicate is not a second payment");
+    assert_eq!(stored[0], ("tx_1".into(), 2999, "USD".into(), 0, Some("v-1".into()), true, false));
+    assert_eq!(
+        (stored[1].1, stored[2].1, stored[2].3),
+        (500, 1234, 1234),
+        "JPY has no minor unit, KWD three; refunded"
+    );
+    assert!(stored[3].6, "an amount of 0 is a free trial");
+    let paid_at: String = app
+        .state()
+        .db
+        .with_conn(|c| Ok(c.query_row("SELECT paid_at FROM payments WHERE transaction_id = 'tx_1'", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(paid_at, "2026-05-21T08:00:00.000Z");
+}
+
+#[rocket::async_test]
+async fn bad_input_says_what_to_fix_and_stores_nothing() {
+    let app = TestApp::new().await;
+    let (_, site, token) = app.owner_with_site();
+    let path = format!("/api/v1/payments?websiteId={site}");
+    let cases = [
+        (
+            json!({"currency": "USD", "transaction_id": "t"}),
+            "amount is required: a number of at least 0 in major units (e.g. 29.99)",
+        ),
+        (
+            json!({"amount": -1, "currency": "USD", "transaction_id": "t"}),
+            "amount is required: a number of at least 0 in major units (e.g. 29.99)",
+        ),
+        (
+            json!({"amount": "10", "currency": "USD", "transaction_id": "t"}),
+            "amount is required: a number of at least 0 in major units (e.g. 29.99)",
+        ),
+        (
+            json!({"amount": 10, "currency": "EURO", "transaction_id": "t"}),
+            "currency is required: an ISO 4217 code such as USD",
+        ),
+        (
+            json!({"amount": 10, "currency": "USD"}),
+            "transaction_id is required: your unique id for this payment (at most 255 characters)",
+        ),
+        (
+            json!({"amount": 10, "currency": "USD", "transaction_id": "t", "renewal": "yes"}),
+            "renewal must be true or false",
+        ),
+        (
+            json!({"amount": 10, "currency": "USD", "transaction_id": "t", "timestamp": "yesterday"}),
+            "timestamp must be an ISO 8601 time such as 2026-05-21T10:00:00Z",
+        ),
+        (json!({"amount": 10, "currency": "USD", "transaction_id": "t", "email": 5}), "email must be a string"),
+    ];
+    for (body, message) in cases {
+        assert_error(&app.send(Method::Post, &path, Some(&token), Some(&body.to_string())).await, 400, message);
+    }
+    assert_error(
+        &app.send(
+            Method::Post,
+            "/api/v1/payments",
+            Some(&token),
+            Some(r#"{"amount":1,"currency":"USD","transaction_id":"t"}"#),
+        )
+        .await,
+        400,
+        "websiteId is required with an account token: add ?websiteId=<the website's id>",
+    );
+    assert!(rows(&app, &site).is_empty());
+}
+
+#[rocket::async_test]
+async fn deletes_by_transaction_visitor_or_range() {
+    let app = TestApp::new().await;
+    let (_, site, _) = app.owner_with_site();
+    let key = app.website_key(&site);
+    for (tx, visitor, when) in [
+        ("a", "v1", "2026-01-01T00:00:00Z"),
+        ("b", "v1", "2026-02-01T00:00:00Z"),
+        ("c", "v2", "2026-02-15T00:00:00Z"),
+        ("d", "v3", "2026-03-01T00:00:00Z"),
+        ("e", "v3", "2026-04-01T00:00:00Z"),
+    ] {
+        let body = json!({"amount": 10, "currency": "USD", "transaction_id": tx, "datafast_visitor_id": visitor, "timestamp": when});
+        app.send(Method::Post, "/api/v1/payments", Some(&key), Some(&body.to_string())).await;
+    }
+    let del = |query: &str| format!("/api/v1/payments?{query}");
+
+    let one = app.send(Method::Delete, &del("tx_id=a"), Some(&key), None).await;
+    assert_eq!(
+        one.body["data"][0],
+        json!({"message": "Payment deleted successfully", "deleted": 1, "transaction_id": "a"})
+    );
+    assert_error(&app.send(Method::Delete, &del("transaction_id=a"), Some(&key), None).await, 404, "Payment not found");
+
+    let visitor = app
+        .send(
+            Method::Delete,
+            &del("datafast_visitor_id=v3&start=2026-03-15T00:00:00Z&end=2026-12-31T00:00:00Z"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(visitor.body["data"][0]["deleted"], 1);
+    assert_eq!(visitor.body["data"][0]["message"], "All payments for visitor deleted successfully within time range");
+    assert_eq!(visitor.body["data"][0]["timeRange"]["start"], "2026-03-15T00:00:00.000Z");
+
+    let range =
+        app.send(Method::Delete, &del("start=2026-02-01T00:00:00Z&end=2026-02-28T23:59:59Z"), Some(&key), None).await;
+    assert_eq!(range.body["data"][0]["deleted"], 2);
+    let left: Vec<String> = rows(&app, &site).into_iter().map(|r| r.0).collect();
+    assert_eq!(left, ["d"]);
+
+    assert_error(
+        &app.send(Method::Delete, &del(""), Some(&key), None).await,
+        400,
+        "Say what to delete: transaction_id, datafast_visitor_id, or start and end",
+    );
+    assert_error(
+        &app.send(Method::Delete, &del("start=2026-01-01T00:00:00Z"), Some(&key), None).await,
+        400,
+        "Give both start and end for a time range",
+    );
+}
