@@ -6,7 +6,10 @@ use serde_json::json;
 use crate::helpers::{TestApp, assert_error};
 use revlink::domain::ObjectId;
 
-fn rows(app: &TestApp, site: &ObjectId) -> Vec<(String, i64, String, i64, Option<String>, bool, bool)> {
+/// transaction id, amount, currency, refunded amount, visitor, renewal, free trial
+type Row = (String, i64, String, i64, Option<String>, bool, bool);
+
+fn rows(app: &TestApp, site: &ObjectId) -> Vec<Row> {
     app.state()
         .db
         .with_conn(|c| {
