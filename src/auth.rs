@@ -224,6 +224,8 @@ macro_rules! needs {
 }
 
 needs! {
+    AnalyticsRead => ANALYTICS_READ;
+    PaymentsRead => PAYMENTS_READ;
     PaymentsWrite => PAYMENTS_WRITE;
     WebsitesRead => WEBSITES_READ;
     WebsitesWrite => WEBSITES_WRITE;

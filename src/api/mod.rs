@@ -6,6 +6,7 @@ pub mod body;
 pub mod integrations;
 pub mod openapi;
 pub mod payments;
+pub mod revenue;
 pub mod team;
 pub mod websites;
 
@@ -71,6 +72,7 @@ pub fn admin_routes() -> Vec<Route> {
     all.extend(apikeys::routes());
     all.extend(team::routes());
     all.extend(integrations::routes());
+    all.extend(revenue::routes());
     all
 }
 

@@ -7,7 +7,7 @@ use rocket::http::ContentType;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{self, access_tokens, apikeys, integrations, payments, team, websites};
+use crate::api::{self, access_tokens, apikeys, integrations, payments, revenue, team, websites};
 
 struct BearerAuth;
 
@@ -54,6 +54,8 @@ impl Modify for BearerAuth {
         integrations::disconnect_stripe,
         payments::create_payment,
         payments::delete_payments,
+        revenue::list_payments,
+        revenue::get_revenue,
     ),
     modifiers(&BearerAuth)
 )]

@@ -4,6 +4,7 @@ use rusqlite::{Connection, params};
 
 use crate::db::{self, audit};
 use crate::domain::ObjectId;
+use crate::domain::revenue::RevenueRow;
 use crate::error::Result;
 
 /// A payment as the Payments API (or, later, the Stripe import) reports it.
@@ -96,4 +97,93 @@ pub fn delete(conn: &mut Connection, website: &ObjectId, selection: &Selection, 
     }
     tx.commit()?;
     Ok(removed)
+}
+
+/// A payment as the API shows it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentView {
+    #[serde(rename = "_id")]
+    #[schema(value_type = String)]
+    pub id: ObjectId,
+    pub source: String,
+    pub transaction_id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub refunded_amount: i64,
+    pub settled_amount: Option<i64>,
+    pub settled_currency: Option<String>,
+    pub fee: Option<i64>,
+    pub renewal: bool,
+    pub free_trial: bool,
+    pub visitor_id: Option<String>,
+    pub session_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub customer_email: Option<String>,
+    pub customer_name: Option<String>,
+    pub paid_at: String,
+}
+
+const VIEW_COLUMNS: &str = "id, source, transaction_id, amount, currency, refunded_amount, settled_amount, settled_currency, \
+     fee, renewal, free_trial, visitor_id, session_id, customer_id, customer_email, customer_name, paid_at";
+
+fn view(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentView> {
+    Ok(PaymentView {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        transaction_id: r.get(2)?,
+        amount: r.get(3)?,
+        currency: r.get(4)?,
+        refunded_amount: r.get(5)?,
+        settled_amount: r.get(6)?,
+        settled_currency: r.get(7)?,
+        fee: r.get(8)?,
+        renewal: r.get(9)?,
+        free_trial: r.get(10)?,
+        visitor_id: r.get(11)?,
+        session_id: r.get(12)?,
+        customer_id: r.get(13)?,
+        customer_email: r.get(14)?,
+        customer_name: r.get(15)?,
+        paid_at: r.get(16)?,
+    })
+}
+
+/// Newest first; `after` is the `_id` of the last payment of the previous page.
+pub fn list(conn: &Connection, website: &ObjectId, limit: u32, after: Option<&ObjectId>) -> Result<Vec<PaymentView>> {
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS} FROM payments WHERE website_id = ?1
+           AND (?2 IS NULL OR (paid_at, id) < (SELECT paid_at, id FROM payments WHERE id = ?2 AND website_id = ?1))
+         ORDER BY paid_at DESC, id DESC LIMIT ?3"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![website, after, limit], view)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn revenue_rows(
+    conn: &Connection,
+    website: &ObjectId,
+    currency: &str,
+    start: &str,
+    end: &str,
+) -> Result<Vec<RevenueRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT paid_at,
+                CASE WHEN settled_currency = ?2 THEN settled_amount WHEN currency = ?2 THEN amount END,
+                CASE WHEN settled_currency = ?2 AND amount > 0 THEN refunded_amount * settled_amount / amount
+                     WHEN currency = ?2 THEN refunded_amount END,
+                renewal, visitor_id IS NOT NULL
+         FROM payments WHERE website_id = ?1 AND paid_at >= ?3 AND paid_at < ?4 ORDER BY paid_at",
+    )?;
+    let rows = stmt.query_map(params![website, currency, start, end], |r| {
+        Ok(RevenueRow {
+            paid_at: r.get(0)?,
+            amount: r.get(1)?,
+            refunded: r.get(2)?,
+            renewal: r.get(3)?,
+            attributed: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

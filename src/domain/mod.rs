@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod ids;
+pub mod revenue;
 pub mod secret_token;
 pub mod stripe_key;
 pub mod website;

@@ -172,3 +172,78 @@ async fn deletes_by_transaction_visitor_or_range() {
         "Give both start and end for a time range",
     );
 }
+
+#[rocket::async_test]
+async fn payments_page_newest_first_with_a_cursor() {
+    let app = TestApp::new().await;
+    let (_, site, token) = app.owner_with_site();
+    let key = app.website_key(&site);
+    for i in 0..5 {
+        let body = json!({"amount": 1, "currency": "USD", "transaction_id": format!("t{i}"), "timestamp": format!("2026-05-0{}T00:00:00Z", i + 1)});
+        app.send(Method::Post, "/api/v1/payments", Some(&key), Some(&body.to_string())).await;
+    }
+    let base = format!("/api/v1/admin/websites/{site}/payments?limit=2");
+    let mut seen = Vec::new();
+    let mut url = base.clone();
+    loop {
+        let page = app.get(&url, &token).await;
+        assert_eq!(page.status.code, 200, "{}", page.body);
+        seen.extend(
+            page.body["data"].as_array().unwrap().iter().map(|p| p["transactionId"].as_str().unwrap().to_owned()),
+        );
+        match page.header("X-Next-Cursor") {
+            Some(next) => url = format!("{base}&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["t4", "t3", "t2", "t1", "t0"]);
+    assert_error(
+        &app.get(&format!("{base}&cursor=nope"), &token).await,
+        400,
+        "Invalid cursor: pass back X-Next-Cursor as it came",
+    );
+    assert_error(
+        &app.get(&format!("/api/v1/admin/websites/{site}/payments?limit=500"), &token).await,
+        400,
+        "limit must be between 1 and 100",
+    );
+}
+
+#[rocket::async_test]
+async fn revenue_sums_in_the_website_currency_per_local_day() {
+    let app = TestApp::new().await;
+    let (_, site, token) = app.owner_with_site();
+    let key = app.website_key(&site);
+    for (tx, amount, currency, when, renewal, refunded, visitor) in [
+        ("a", 100.0, "USD", "2026-05-01T10:00:00Z", false, false, Some("v1")),
+        ("b", 50.0, "USD", "2026-05-02T10:00:00Z", true, true, None),
+        ("c", 70.0, "EUR", "2026-05-02T11:00:00Z", false, false, None),
+        ("d", 10.0, "USD", "2026-06-01T10:00:00Z", false, false, None),
+    ] {
+        let body = json!({"amount": amount, "currency": currency, "transaction_id": tx, "timestamp": when,
+                          "renewal": renewal, "refunded": refunded, "datafast_visitor_id": visitor});
+        app.send(Method::Post, "/api/v1/payments", Some(&key), Some(&body.to_string())).await;
+    }
+    let r = app.get(&format!("/api/v1/admin/websites/{site}/revenue?start=2026-05-01&end=2026-05-03"), &token).await;
+    let d = &r.body["data"][0];
+    assert_eq!(
+        (d["currency"].as_str(), d["gross"].as_i64(), d["refunds"].as_i64(), d["net"].as_i64()),
+        (Some("USD"), Some(15000), Some(5000), Some(10000))
+    );
+    assert_eq!(
+        (d["payments"].as_u64(), d["newPayments"].as_u64(), d["renewalPayments"].as_u64()),
+        (Some(2), Some(1), Some(1))
+    );
+    assert_eq!(
+        (d["attributedPayments"].as_u64(), d["attributedRevenue"].as_i64(), d["otherCurrencyPayments"].as_u64()),
+        (Some(1), Some(10000), Some(1))
+    );
+    let series = d["series"].as_array().unwrap();
+    assert_eq!(series.len(), 3);
+    assert_eq!(series[1], json!({"date": "2026-05-02", "gross": 5000, "refunds": 5000, "net": 0, "payments": 1}));
+    assert_error(
+        &app.get(&format!("/api/v1/admin/websites/{site}/revenue?start=yesterday"), &token).await,
+        400,
+        "start must be a date such as 2026-05-21",
+    );
+}
