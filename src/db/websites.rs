@@ -166,3 +166,14 @@ pub fn update(conn: &mut Connection, id: &ObjectId, changes: &WebsiteChanges, ac
 pub fn currency(conn: &Connection, id: &ObjectId) -> Result<String> {
     Ok(conn.prepare_cached("SELECT currency FROM websites WHERE id = ?1")?.query_row([id], |r| r.get(0))?)
 }
+
+/// Deletes the website with everything that belongs to it (keys, members, Stripe connection,
+/// payments: the foreign keys cascade); the audit log keeps the record of it.
+pub fn delete(conn: &mut Connection, id: &ObjectId, actor: &audit::Actor) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let domain: String = tx.query_row("SELECT domain FROM websites WHERE id = ?1", [id], |r| r.get(0))?;
+    tx.execute("DELETE FROM websites WHERE id = ?1", [id])?;
+    audit::record(&tx, actor, Some(id), "website.delete", &domain)?;
+    tx.commit()?;
+    Ok(())
+}

@@ -7,7 +7,9 @@ use rocket::{Either, Route, State, get, post, routes};
 use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
-use crate::auth::{ApiKeysRead, ApiKeysWrite, Need, SettingsRead, SettingsWrite, TeamManage, TeamRead, WebsiteAccess};
+use crate::auth::{
+    ApiKeysRead, ApiKeysWrite, Need, SettingsRead, SettingsWrite, TeamManage, TeamRead, WebsiteAccess, WebsitesDelete,
+};
 use crate::config::Environment;
 use crate::db::{credentials, stripe as stripe_db, team, websites};
 use crate::domain::ids::parse_path_id;
@@ -26,6 +28,8 @@ pub fn routes() -> Vec<Route> {
         create_website,
         general,
         update_general,
+        confirm_delete,
+        delete_website,
         integrations,
         confirm_disconnect,
         disconnect,
@@ -159,6 +163,46 @@ pub async fn update_general(
         Ok("Settings saved".to_owned())
     };
     back(to, outcome.await)
+}
+
+#[get("/websites/<website_id>/delete")]
+pub async fn confirm_delete(
+    website_id: &str,
+    access: WebsiteAccess<WebsitesDelete>,
+    browser: Browser<'_>,
+    state: &State<AppState>,
+) -> Result<Template, Error> {
+    let _ = website_id;
+    website_page("delete_website.html", &access, &browser, None, state, json!({})).await
+}
+
+#[derive(FromForm)]
+pub struct DeleteForm {
+    domain: String,
+}
+
+/// Deletion is here only (the API refuses it): the owner, a confirmation page, the domain typed again.
+#[post("/websites/<website_id>/delete", data = "<form>")]
+pub async fn delete_website(
+    website_id: &str,
+    access: WebsiteAccess<WebsitesDelete>,
+    browser: Browser<'_>,
+    form: CsrfForm<DeleteForm>,
+    state: &State<AppState>,
+) -> Result<Either<Flash<Redirect>, Template>, Error> {
+    let _ = website_id;
+    let (site, role) = (access.website_id.clone(), access.role);
+    let website = state.db.run(move |c| websites::get(c, &site, role)).await?;
+    if !form.0.domain.trim().eq_ignore_ascii_case(&website.domain) {
+        let extra = json!({"error": format!("Type {} exactly to delete this website", website.domain)});
+        return Ok(Either::Right(website_page("delete_website.html", &access, &browser, None, state, extra).await?));
+    }
+    let (site, actor) = (access.website_id.clone(), access.actor.clone());
+    state.db.run(move |c| websites::delete(c, &site, &actor)).await?;
+    // Its website keys went with it; so do the cached ones.
+    state.auth_cache.forget_credentials();
+    state.auth_cache.forget_roles();
+    Ok(Either::Left(Flash::success(Redirect::to("/websites"), format!("Website {} deleted", website.domain))))
 }
 
 #[get("/websites/<website_id>/integrations")]

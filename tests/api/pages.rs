@@ -424,3 +424,40 @@ async fn every_page_form_refuses_a_missing_or_wrong_csrf_token() {
     assert!(keys.contains(&key_id.to_string()));
     assert_eq!(app.client.get("/websites").dispatch().await.status(), Status::Ok, "still logged in");
 }
+
+#[rocket::async_test]
+async fn only_the_owner_deletes_a_website_after_typing_its_domain() {
+    let app = TestApp::new().await;
+    let owner = app.user_with_password("owner@example.com");
+    let site = app.website(&owner, "shop.example.com");
+    let member = app.user_with_password("member@example.com");
+    app.member(&site, &member, Role::Member);
+    let key = app.website_key(&site);
+    assert_eq!(app.get(&format!("/api/v1/admin/websites/{site}"), &key).await.status.code, 200);
+
+    let csrf = app.login("member@example.com").await;
+    assert!(!text(app.client.get(format!("/websites/{site}")).dispatch().await).await.contains("Delete this website"));
+    let refused = app
+        .post_form(&format!("/websites/{site}/delete"), &[("domain", "shop.example.com"), ("csrf_token", &csrf)])
+        .await;
+    assert_eq!(refused.status(), Status::Forbidden);
+    app.post_form("/logout", &[("csrf_token", &csrf)]).await;
+
+    let csrf = app.login("owner@example.com").await;
+    assert!(text(app.client.get(format!("/websites/{site}")).dispatch().await).await.contains("Delete this website"));
+    let typo = app
+        .post_form(&format!("/websites/{site}/delete"), &[("domain", "shop.example.org"), ("csrf_token", &csrf)])
+        .await;
+    assert!(text(typo).await.contains("Type shop.example.com exactly"));
+    let gone = app
+        .post_form(&format!("/websites/{site}/delete"), &[("domain", "shop.example.com"), ("csrf_token", &csrf)])
+        .await;
+    assert_eq!((gone.status(), location(&gone)), (Status::SeeOther, "/websites".into()));
+    assert!(text(app.client.get("/websites").dispatch().await).await.contains("Website shop.example.com deleted"));
+    assert_eq!(app.client.get(format!("/websites/{site}")).dispatch().await.status(), Status::NotFound);
+    assert_eq!(
+        app.get(&format!("/api/v1/admin/websites/{site}"), &key).await.status.code,
+        401,
+        "its keys went with it"
+    );
+}
