@@ -14,13 +14,24 @@ pub struct NewPayment {
     pub amount: i64,
     pub currency: String,
     pub refunded_amount: i64,
+    /// The settlement in the account currency, with Stripe's fee (imports only).
+    pub settled: Option<Settlement>,
     pub renewal: bool,
     pub free_trial: bool,
     pub visitor_id: Option<String>,
+    pub session_id: Option<String>,
     pub customer_id: Option<String>,
     pub customer_email: Option<String>,
     pub customer_name: Option<String>,
     pub paid_at: String,
+}
+
+/// What a payment came to in the account's own currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settlement {
+    pub amount: i64,
+    pub currency: String,
+    pub fee: i64,
 }
 
 /// Whether a payment was new or its transaction id was already recorded.
@@ -30,13 +41,44 @@ pub enum Recorded {
     Duplicate,
 }
 
+const INSERT: &str = "INSERT INTO payments (id, website_id, source, transaction_id, amount, currency, refunded_amount,
+        settled_amount, settled_currency, fee, renewal, free_trial, visitor_id, session_id, customer_id, customer_email,
+        customer_name, paid_at, recorded_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+
+/// Records a payment unless its transaction id is known (the Payments API: a repeat is ignored).
 pub fn record(conn: &Connection, website: &ObjectId, source: &str, p: &NewPayment) -> Result<Recorded> {
-    let inserted = conn.execute(
-        "INSERT INTO payments (id, website_id, source, transaction_id, amount, currency, refunded_amount, renewal,
-                               free_trial, visitor_id, customer_id, customer_email, customer_name, paid_at, recorded_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-         ON CONFLICT (website_id, transaction_id) DO NOTHING",
-        params![
+    let inserted = insert(conn, website, source, p, "DO NOTHING")?;
+    Ok(if inserted == 1 { Recorded::New } else { Recorded::Duplicate })
+}
+
+/// Records an imported Stripe payment, or brings a known one up to date: what changes after a
+/// payment (refunds, settlement, attribution found later) is taken from the newer read.
+pub fn upsert_imported(conn: &Connection, website: &ObjectId, p: &NewPayment) -> Result<()> {
+    insert(
+        conn,
+        website,
+        "stripe",
+        p,
+        "DO UPDATE SET refunded_amount = excluded.refunded_amount,
+             settled_amount = COALESCE(excluded.settled_amount, payments.settled_amount),
+             settled_currency = COALESCE(excluded.settled_currency, payments.settled_currency),
+             fee = COALESCE(excluded.fee, payments.fee),
+             renewal = excluded.renewal,
+             visitor_id = COALESCE(excluded.visitor_id, payments.visitor_id),
+             session_id = COALESCE(excluded.session_id, payments.session_id),
+             customer_id = COALESCE(excluded.customer_id, payments.customer_id),
+             customer_email = COALESCE(excluded.customer_email, payments.customer_email),
+             customer_name = COALESCE(excluded.customer_name, payments.customer_name)
+         WHERE payments.source = 'stripe'",
+    )?;
+    Ok(())
+}
+
+fn insert(conn: &Connection, website: &ObjectId, source: &str, p: &NewPayment, on_conflict: &str) -> Result<usize> {
+    let changed = conn
+        .prepare_cached(&format!("{INSERT} ON CONFLICT (website_id, transaction_id) {on_conflict}"))?
+        .execute(params![
             ObjectId::generate(),
             website,
             source,
@@ -44,17 +86,20 @@ pub fn record(conn: &Connection, website: &ObjectId, source: &str, p: &NewPaymen
             p.amount,
             p.currency,
             p.refunded_amount,
+            p.settled.as_ref().map(|s| s.amount),
+            p.settled.as_ref().map(|s| s.currency.as_str()),
+            p.settled.as_ref().map(|s| s.fee),
             p.renewal,
             p.free_trial,
             p.visitor_id,
+            p.session_id,
             p.customer_id,
             p.customer_email,
             p.customer_name,
             p.paid_at,
             db::now()
-        ],
-    )?;
-    Ok(if inserted == 1 { Recorded::New } else { Recorded::Duplicate })
+        ])?;
+    Ok(changed)
 }
 
 /// What a delete request names.
@@ -186,4 +231,65 @@ pub fn revenue_rows(
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{Db, users, websites};
+
+    fn payment(id: &str) -> NewPayment {
+        NewPayment {
+            transaction_id: id.into(),
+            amount: 2900,
+            currency: "USD".into(),
+            refunded_amount: 0,
+            settled: None,
+            renewal: false,
+            free_trial: false,
+            visitor_id: None,
+            session_id: None,
+            customer_id: None,
+            customer_email: None,
+            customer_name: None,
+            paid_at: "2026-05-21T00:00:00.000Z".into(),
+        }
+    }
+
+    #[test]
+    fn imports_update_what_changes_and_never_touch_api_payments() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.sqlite3"), 2).unwrap();
+        db.with_conn(|c| {
+            let user = users::create(c, "a@example.com", None, None)?;
+            let new = websites::NewWebsite { domain: "a.example.com".into(), name: None, timezone: "UTC".into() };
+            let site = websites::create(c, &user, &new, &audit::Actor::cli())?.website_id;
+
+            upsert_imported(c, &site, &payment("ch_1"))?;
+            let mut later = payment("ch_1");
+            later.refunded_amount = 900;
+            later.visitor_id = Some("v1".into());
+            later.settled = Some(Settlement { amount: 2641, currency: "EUR".into(), fee: 107 });
+            upsert_imported(c, &site, &later)?;
+            let mut without_visitor = later.clone();
+            without_visitor.visitor_id = None;
+            upsert_imported(c, &site, &without_visitor)?;
+            let row: (i64, i64, Option<String>, Option<i64>) = c.query_row(
+                "SELECT COUNT(*), SUM(refunded_amount), MAX(visitor_id), MAX(settled_amount) FROM payments",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+            assert_eq!(row, (1, 900, Some("v1".into()), Some(2641)), "one row, brought up to date, attribution kept");
+
+            assert_eq!(record(c, &site, "api", &payment("tx_api"))?, Recorded::New);
+            let mut clash = payment("tx_api");
+            clash.refunded_amount = 2900;
+            upsert_imported(c, &site, &clash)?;
+            let refunded: i64 =
+                c.query_row("SELECT refunded_amount FROM payments WHERE transaction_id = 'tx_api'", [], |r| r.get(0))?;
+            assert_eq!(refunded, 0, "an import never rewrites a payment posted through the API");
+            Ok(())
+        })
+        .unwrap();
+    }
 }

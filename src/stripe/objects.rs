@@ -1,0 +1,317 @@
+//! The Stripe objects the revenue import reads (field names as in Stripe's API), and how one charge
+//! with what surrounds it becomes one payment. Pure: the import worker fetches, this decides.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use crate::db::payments::{NewPayment, Settlement};
+
+pub const VISITOR_KEY: &str = "datafast_visitor_id";
+pub const SESSION_KEY: &str = "datafast_session_id";
+
+/// An id, or the object itself when the list was asked to `expand[]` it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Expandable<T> {
+    Id(String),
+    Object(Box<T>),
+}
+
+impl<T> Expandable<T> {
+    pub fn object(&self) -> Option<&T> {
+        match self {
+            Self::Object(o) => Some(o),
+            Self::Id(_) => None,
+        }
+    }
+}
+
+impl<T: HasId> Expandable<T> {
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Id(id) => id,
+            Self::Object(o) => o.id(),
+        }
+    }
+}
+
+pub trait HasId {
+    fn id(&self) -> &str;
+}
+
+/// `{"object":"list","data":[...],"has_more":bool}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct List<T> {
+    pub data: Vec<T>,
+    pub has_more: bool,
+}
+
+type Metadata = HashMap<String, String>;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BillingDetails {
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Charge {
+    pub id: String,
+    pub amount: i64,
+    #[serde(default)]
+    pub amount_refunded: i64,
+    pub currency: String,
+    pub created: i64,
+    #[serde(default)]
+    pub paid: bool,
+    #[serde(default = "yes")]
+    pub captured: bool,
+    pub status: String,
+    pub customer: Option<Expandable<Customer>>,
+    #[serde(default)]
+    pub billing_details: BillingDetails,
+    #[serde(default)]
+    pub metadata: Metadata,
+    pub payment_intent: Option<Expandable<PaymentIntent>>,
+    pub balance_transaction: Option<Expandable<BalanceTransaction>>,
+    /// Present in API versions before 2025; newer ones link invoices from the invoice's side.
+    pub invoice: Option<Expandable<Invoice>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Customer {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaymentIntent {
+    pub id: String,
+    #[serde(default)]
+    pub metadata: Metadata,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BalanceTransaction {
+    pub id: String,
+    pub amount: i64,
+    pub currency: String,
+    #[serde(default)]
+    pub fee: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CheckoutSession {
+    pub id: String,
+    #[serde(default)]
+    pub metadata: Metadata,
+    pub payment_intent: Option<Expandable<PaymentIntent>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Invoice {
+    pub id: String,
+    pub billing_reason: Option<String>,
+    /// Older API versions name the payment on the invoice ...
+    pub charge: Option<Expandable<Charge>>,
+    pub payment_intent: Option<Expandable<PaymentIntent>>,
+    /// ... newer ones list it under `payments` (when expanded).
+    pub payments: Option<List<InvoicePayment>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct InvoicePayment {
+    pub payment: InvoicePaymentTarget,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct InvoicePaymentTarget {
+    pub charge: Option<Expandable<Charge>>,
+    pub payment_intent: Option<Expandable<PaymentIntent>>,
+}
+
+macro_rules! has_id {
+    ($($t:ty),*) => {$(impl HasId for $t { fn id(&self) -> &str { &self.id } })*};
+}
+has_id!(Charge, Customer, PaymentIntent, BalanceTransaction, CheckoutSession, Invoice);
+
+/// What the import learned around the charges: checkout sessions by payment intent, and the billing
+/// reason of invoices by the charge or payment intent that paid them.
+#[derive(Debug, Default)]
+pub struct Surroundings {
+    sessions_by_intent: HashMap<String, Metadata>,
+    billing_reason: HashMap<String, String>,
+}
+
+impl Surroundings {
+    pub fn add_session(&mut self, session: &CheckoutSession) {
+        if let Some(pi) = &session.payment_intent {
+            self.sessions_by_intent.insert(pi.id().to_owned(), session.metadata.clone());
+        }
+    }
+
+    pub fn add_invoice(&mut self, invoice: &Invoice) {
+        let Some(reason) = &invoice.billing_reason else { return };
+        let mut payers: Vec<&str> = Vec::new();
+        payers.extend(invoice.charge.as_ref().map(Expandable::id));
+        payers.extend(invoice.payment_intent.as_ref().map(Expandable::id));
+        for p in invoice.payments.iter().flat_map(|l| &l.data) {
+            payers.extend(p.payment.charge.as_ref().map(Expandable::id));
+            payers.extend(p.payment.payment_intent.as_ref().map(Expandable::id));
+        }
+        for payer in payers {
+            self.billing_reason.insert(payer.to_owned(), reason.clone());
+        }
+    }
+}
+
+/// A subscription's later periods; `subscription_create` and one-off invoices are new revenue.
+fn is_renewal(billing_reason: &str) -> bool {
+    matches!(billing_reason, "subscription_cycle" | "subscription_threshold")
+}
+
+fn metadata_value(maps: &[Option<&Metadata>], key: &str) -> Option<String> {
+    maps.iter().flatten().find_map(|m| m.get(key)).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// The payment a charge is, or `None` when no money moved (failed or uncaptured). The visitor and
+/// session come from the charge, its payment intent or its checkout session, whichever has them.
+pub fn payment_from_charge(charge: &Charge, around: &Surroundings) -> Option<NewPayment> {
+    if !charge.paid || !charge.captured || charge.status != "succeeded" {
+        return None;
+    }
+    let intent_id = charge.payment_intent.as_ref().map(Expandable::id);
+    let intent_metadata = charge.payment_intent.as_ref().and_then(Expandable::object).map(|pi| &pi.metadata);
+    let session_metadata = intent_id.and_then(|id| around.sessions_by_intent.get(id));
+    let sources = [Some(&charge.metadata), intent_metadata, session_metadata];
+    let reason = charge
+        .invoice
+        .as_ref()
+        .and_then(|i| i.object().and_then(|inv| inv.billing_reason.clone()))
+        .or_else(|| around.billing_reason.get(&charge.id).cloned())
+        .or_else(|| intent_id.and_then(|id| around.billing_reason.get(id).cloned()));
+    let settled = charge.balance_transaction.as_ref().and_then(Expandable::object).map(|bt| Settlement {
+        amount: bt.amount,
+        currency: bt.currency.to_ascii_uppercase(),
+        fee: bt.fee,
+    });
+    let paid_at = OffsetDateTime::from_unix_timestamp(charge.created).ok().map(crate::db::format_time)?;
+    Some(NewPayment {
+        transaction_id: charge.id.clone(),
+        amount: charge.amount,
+        currency: charge.currency.to_ascii_uppercase(),
+        refunded_amount: charge.amount_refunded,
+        settled,
+        renewal: reason.as_deref().is_some_and(is_renewal),
+        free_trial: charge.amount == 0,
+        visitor_id: metadata_value(&sources, VISITOR_KEY),
+        session_id: metadata_value(&sources, SESSION_KEY),
+        customer_id: charge.customer.as_ref().map(|c| match c {
+            Expandable::Id(id) => id.clone(),
+            Expandable::Object(o) => o.id.clone(),
+        }),
+        customer_email: charge.billing_details.email.clone(),
+        customer_name: charge.billing_details.name.clone(),
+        paid_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn charge(extra: serde_json::Value) -> Charge {
+        let mut base = json!({
+            "id": "ch_3PgafuB7WZ01zgkW0xYcQm1a", "object": "charge", "amount": 2900, "amount_captured": 2900,
+            "amount_refunded": 0, "balance_transaction": "txn_1PgaxNB7WZ01zgkWEV3TLf40", "captured": true,
+            "created": 1_779_321_600, "currency": "usd", "customer": "cus_NffrFeUfNV2Hib", "disputed": false,
+            "livemode": true, "metadata": {}, "paid": true, "payment_intent": "pi_3PgafuB7WZ01zgkW0cJv0xYz",
+            "refunded": false, "status": "succeeded",
+            "billing_details": {"address": null, "email": "buyer@example.com", "name": "Jenny Rosen", "phone": null}
+        });
+        base.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        serde_json::from_value(base).unwrap()
+    }
+
+    #[test]
+    fn a_plain_charge_is_one_payment() {
+        let p = payment_from_charge(&charge(json!({})), &Surroundings::default()).unwrap();
+        assert_eq!(
+            (p.transaction_id.as_str(), p.amount, p.currency.as_str()),
+            ("ch_3PgafuB7WZ01zgkW0xYcQm1a", 2900, "USD")
+        );
+        assert_eq!(p.paid_at, "2026-05-21T00:00:00.000Z");
+        assert_eq!(
+            (p.customer_id.as_deref(), p.customer_email.as_deref()),
+            (Some("cus_NffrFeUfNV2Hib"), Some("buyer@example.com"))
+        );
+        assert_eq!((p.visitor_id, p.settled, p.renewal), (None, None, false));
+    }
+
+    #[test]
+    fn failed_and_uncaptured_charges_are_no_payment() {
+        assert!(
+            payment_from_charge(&charge(json!({"status": "failed", "paid": false})), &Surroundings::default())
+                .is_none()
+        );
+        assert!(payment_from_charge(&charge(json!({"captured": false})), &Surroundings::default()).is_none());
+    }
+
+    #[test]
+    fn visitor_comes_from_charge_then_intent_then_checkout_session() {
+        let mut around = Surroundings::default();
+        let session: CheckoutSession = serde_json::from_value(json!({
+            "id": "cs_1", "object": "checkout.session", "payment_intent": "pi_3PgafuB7WZ01zgkW0cJv0xYz",
+            "metadata": {"datafast_visitor_id": "from-session", "datafast_session_id": "s-session"}
+        }))
+        .unwrap();
+        around.add_session(&session);
+        let only_session = payment_from_charge(&charge(json!({})), &around).unwrap();
+        assert_eq!(
+            (only_session.visitor_id.as_deref(), only_session.session_id.as_deref()),
+            (Some("from-session"), Some("s-session"))
+        );
+
+        let intent = json!({"id": "pi_3PgafuB7WZ01zgkW0cJv0xYz", "object": "payment_intent", "metadata": {"datafast_visitor_id": "from-intent"}});
+        let with_intent = payment_from_charge(&charge(json!({"payment_intent": intent})), &around).unwrap();
+        assert_eq!(with_intent.visitor_id.as_deref(), Some("from-intent"));
+        assert_eq!(with_intent.session_id.as_deref(), Some("s-session"), "each key from wherever it is");
+
+        let on_charge =
+            payment_from_charge(&charge(json!({"metadata": {"datafast_visitor_id": " from-charge "}})), &around)
+                .unwrap();
+        assert_eq!(on_charge.visitor_id.as_deref(), Some("from-charge"));
+    }
+
+    #[test]
+    fn settlement_refunds_and_renewals() {
+        let bt = json!({"id": "txn_1", "object": "balance_transaction", "amount": 2641, "currency": "eur", "fee": 107, "net": 2534});
+        let mut around = Surroundings::default();
+        let cycle: Invoice = serde_json::from_value(json!({
+            "id": "in_1", "object": "invoice", "billing_reason": "subscription_cycle",
+            "payments": {"object": "list", "has_more": false, "data": [
+                {"payment": {"type": "payment_intent", "payment_intent": "pi_3PgafuB7WZ01zgkW0cJv0xYz"}}]}
+        }))
+        .unwrap();
+        around.add_invoice(&cycle);
+        let p =
+            payment_from_charge(&charge(json!({"balance_transaction": bt, "amount_refunded": 900})), &around).unwrap();
+        assert_eq!(p.settled, Some(Settlement { amount: 2641, currency: "EUR".into(), fee: 107 }));
+        assert_eq!((p.refunded_amount, p.renewal), (900, true));
+
+        let first: Invoice = serde_json::from_value(
+            json!({"id": "in_0", "billing_reason": "subscription_create", "charge": "ch_other"}),
+        )
+        .unwrap();
+        let mut around = Surroundings::default();
+        around.add_invoice(&first);
+        let other = payment_from_charge(&charge(json!({"id": "ch_other"})), &around).unwrap();
+        assert!(!other.renewal, "the first invoice of a subscription is new revenue");
+    }
+}
