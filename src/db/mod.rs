@@ -108,6 +108,14 @@ pub fn now() -> String {
     format_time(OffsetDateTime::now_utc())
 }
 
+/// Runs `f` in one immediate transaction: all of it is written, or none.
+pub fn in_transaction<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let out = f(&tx)?;
+    tx.commit()?;
+    Ok(out)
+}
+
 /// `query_row` that maps "no row" to `None`.
 pub fn optional<T>(result: rusqlite::Result<T>) -> Result<Option<T>> {
     Ok(result.optional()?)

@@ -61,9 +61,9 @@ pub fn find_invitation(conn: &Connection, raw_token: &str) -> Result<Option<Pend
     ))
 }
 
-/// Makes the user a member with the invited role (an existing member keeps theirs) and uses up the link.
-pub fn accept_invitation(conn: &mut Connection, id: &ObjectId, user: &ObjectId, actor: &audit::Actor) -> Result<()> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+/// Makes the user a member with the invited role (an existing member keeps theirs) and uses up the
+/// link, inside the caller's transaction.
+pub fn accept_invitation(tx: &Connection, id: &ObjectId, user: &ObjectId, actor: &audit::Actor) -> Result<()> {
     let (website, role): (ObjectId, Role) =
         tx.query_row("SELECT website_id, role FROM invitations WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     tx.execute(
@@ -71,8 +71,7 @@ pub fn accept_invitation(conn: &mut Connection, id: &ObjectId, user: &ObjectId, 
         params![website, user, role, db::now()],
     )?;
     tx.execute("DELETE FROM invitations WHERE id = ?1", [id])?;
-    audit::record(&tx, actor, Some(&website), "team.join", &format!("{user} as {role}"))?;
-    tx.commit()?;
+    audit::record(tx, actor, Some(&website), "team.join", &format!("{user} as {role}"))?;
     Ok(())
 }
 

@@ -81,10 +81,7 @@ pub fn create(
     new: &NewWebsite,
     actor: &audit::Actor,
 ) -> Result<CreatedWebsite> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let created = insert(&tx, owner, new, actor)?;
-    tx.commit()?;
-    Ok(created)
+    db::in_transaction(conn, |tx| insert(tx, owner, new, actor))
 }
 
 /// `create` inside a transaction the caller holds (first-run setup creates the owner in the same one).

@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::auth::{Caller, SESSION_COOKIE, constant_time_eq};
 use crate::crypto;
 use crate::db::audit::Actor;
-use crate::db::{sessions, team, users, websites};
+use crate::db::{self, sessions, team, users, websites};
 use crate::domain::ObjectId;
 use crate::domain::website::{parse_domain, parse_name, parse_timezone};
 use crate::error::{Error, guard_failure};
@@ -238,16 +238,16 @@ pub async fn setup(
     let created = state
         .db
         .run(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            if users::count(&tx)? > 0 {
-                return Err(Error::Conflict("revlink is already set up; log in instead".into()));
-            }
-            let user = users::create(&tx, &email, name.as_deref(), Some(&hash))?;
-            let new = websites::NewWebsite { domain, name: None, timezone };
-            let actor = Actor { kind: "setup", id: None, user_id: Some(user.clone()) };
-            let site = websites::insert(&tx, &user, &new, &actor)?;
-            tx.commit()?;
-            Ok((user, site.website_id))
+            db::in_transaction(c, |tx| {
+                if users::count(tx)? > 0 {
+                    return Err(Error::Conflict("revlink is already set up; log in instead".into()));
+                }
+                let user = users::create(tx, &email, name.as_deref(), Some(&hash))?;
+                let new = websites::NewWebsite { domain, name: None, timezone };
+                let actor = Actor { kind: "setup", id: None, user_id: Some(user.clone()) };
+                let site = websites::insert(tx, &user, &new, &actor)?;
+                Ok((user, site.website_id))
+            })
         })
         .await;
     let (user, site) = match created {
@@ -314,51 +314,65 @@ pub async fn accept_invite(
         Some(Caller::Session(s)) if s.email.eq_ignore_ascii_case(&invite.email) => Some(s),
         _ => None,
     };
-    let again = |message: &str| {
-        Either::Right(render(
-            "invite.html",
-            page(
-                session,
-                None,
-                json!({"token": token, "domain": invite.domain, "role": invite.role, "email": invite.email, "has_account": true, "error": message}),
-            ),
-        ))
+    let again = |message: &str, has_account: bool| {
+        let ctx = json!({"token": token, "domain": invite.domain, "role": invite.role, "email": invite.email,
+                         "has_account": has_account, "error": message});
+        Either::Right(render("invite.html", page(session, None, ctx)))
     };
-    let user = if let Some(s) = session {
+    let actor =
+        |user: &ObjectId| Actor { kind: "invitation", id: Some(invite.id.clone()), user_id: Some(user.clone()) };
+    let (user, new_session) = if let Some(s) = session {
         let sent = form.csrf_token.unwrap_or_default();
         if !constant_time_eq(sent.as_bytes(), s.csrf_token.as_bytes()) {
             return Err(Error::Forbidden(crate::auth::CSRF_REFUSED.into()));
         }
-        s.user_id.clone()
+        let (id, user, actor) = (invite.id.clone(), s.user_id.clone(), actor(&s.user_id));
+        state.db.run(move |c| db::in_transaction(c, |tx| team::accept_invitation(tx, &id, &user, &actor))).await?;
+        (s.user_id.clone(), false)
     } else {
         let password = form.password.unwrap_or_default();
         let email = invite.email.clone();
         if let Err(exceeded) = state.limits.check_login_attempt(ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), &email)
         {
-            return Ok(again(&format!("Too many attempts; try again in {} seconds", exceeded.retry_after)));
+            return Ok(again(&format!("Too many attempts; try again in {} seconds", exceeded.retry_after), true));
         }
         let exists = state.db.run(move |c| users::find_by_email(c, &email)).await?.is_some();
-        if exists {
-            match verify_login(state, invite.email.clone(), password).await? {
-                Some(id) => id,
-                None => return Ok(again(WRONG_LOGIN)),
-            }
+        let user = if exists {
+            let Some(user) = verify_login(state, invite.email.clone(), password).await? else {
+                return Ok(again(WRONG_LOGIN, true));
+            };
+            let (id, joining, actor) = (invite.id.clone(), user.clone(), actor(&user));
+            state
+                .db
+                .run(move |c| db::in_transaction(c, |tx| team::accept_invitation(tx, &id, &joining, &actor)))
+                .await?;
+            user
         } else {
             let hash = match new_password_hash(password).await? {
                 Ok(h) => h,
-                Err(m) => return Ok(again(&format!("Invalid password: {m}"))),
+                Err(m) => return Ok(again(&format!("Invalid password: {m}"), false)),
             };
             let name = parse_name(form.name.as_deref(), "name").map_err(Error::BadRequest)?;
-            let email = invite.email.clone();
-            state.db.run(move |c| users::create(c, &email, name.as_deref(), Some(&hash))).await?
-        }
+            let (email, id) = (invite.email.clone(), invite.id.clone());
+            // The account and its membership are written together, or neither is.
+            state
+                .db
+                .run(move |c| {
+                    db::in_transaction(c, |tx| {
+                        let user = users::create(tx, &email, name.as_deref(), Some(&hash))?;
+                        let actor = Actor { kind: "invitation", id: Some(id.clone()), user_id: Some(user.clone()) };
+                        team::accept_invitation(tx, &id, &user, &actor)?;
+                        Ok(user)
+                    })
+                })
+                .await?
+        };
+        (user, true)
     };
-    let (site, joining) = (invite.website_id.clone(), user.clone());
-    let actor = Actor { kind: "invitation", id: Some(invite.id.clone()), user_id: Some(user.clone()) };
-    state.db.run(move |c| team::accept_invitation(c, &invite.id, &joining, &actor)).await?;
     state.auth_cache.forget_roles();
-    if session.is_none() {
+    if new_session {
         start_session(state, jar, user).await?;
     }
+    let site = invite.website_id;
     Ok(Either::Left(Redirect::to(format!("/websites/{site}"))))
 }

@@ -300,6 +300,11 @@ async fn an_invitation_link_creates_the_account_and_joins() {
 
     let page = text(app.client.get(link.clone()).dispatch().await).await;
     assert!(page.contains("Create your account"));
+    let short = text(app.post_form(&link, &[("name", "New Person"), ("password", "short")]).await).await;
+    assert!(
+        short.contains("Invalid password") && short.contains("Create your account"),
+        "the same form, with the reason"
+    );
     let joined = app.post_form(&link, &[("name", "New Person"), ("password", PASSWORD)]).await;
     assert_eq!((joined.status(), location(&joined)), (Status::SeeOther, format!("/websites/{site}")));
     let general = text(app.client.get(format!("/websites/{site}")).dispatch().await).await;
