@@ -43,7 +43,7 @@ impl Caller {
         match self {
             Self::Token(t) => Actor { kind: "token", id: Some(t.id.clone()), user_id: Some(t.user_id.clone()) },
             Self::WebsiteKey(k) => Actor { kind: "website_key", id: Some(k.id.clone()), user_id: None },
-            Self::Session(s) => Actor { kind: "session", id: None, user_id: Some(s.user_id.clone()) },
+            Self::Session(s) => session_actor(s),
         }
     }
 
@@ -100,6 +100,11 @@ async fn lookup(state: &AppState, raw: &str) -> Result<Option<Arc<Caller>>, Erro
         state.auth_cache.remember_caller(hash, Arc::clone(caller), generation);
     }
     Ok(found)
+}
+
+/// A logged-in browser, as the audit log names it.
+pub fn session_actor(session: &SessionRecord) -> Actor {
+    Actor { kind: "session", id: None, user_id: Some(session.user_id.clone()) }
 }
 
 /// The browser session named by the private session cookie, if it is live.

@@ -23,22 +23,17 @@ pub fn routes() -> Vec<Route> {
     responses((status = 200, body = Success<WebsiteView>)))]
 #[get("/websites")]
 pub async fn list_websites(caller: &Caller, state: &State<AppState>) -> ApiResult<WebsiteView> {
-    match caller.account() {
-        Some((user, permissions, allowlist)) => {
-            if !permissions.grants(Permission::WEBSITES_READ) {
-                return Err(Error::Forbidden("This token lacks the websites:read permission".into()));
-            }
-            let (user, allow) = (user.clone(), allowlist.to_vec());
-            success(state.db.run(move |c| websites::list_for_user(c, &user, &allow)).await?)
-        }
-        None => {
-            let Caller::WebsiteKey(key) = caller else {
-                return Err(Error::internal("a caller that is neither an account nor a key"));
-            };
-            let site = key.website_id.clone();
-            one(state.db.run(move |c| websites::get(c, &site, Role::Member)).await?)
-        }
+    if let Caller::WebsiteKey(key) = caller {
+        let site = key.website_id.clone();
+        return one(state.db.run(move |c| websites::get(c, &site, Role::Member)).await?);
     }
+    let (user, permissions, allowlist) =
+        caller.account().ok_or_else(|| Error::internal("an account caller without an account"))?;
+    if !permissions.grants(Permission::WEBSITES_READ) {
+        return Err(Error::Forbidden("This token lacks the websites:read permission".into()));
+    }
+    let (user, allow) = (user.clone(), allowlist.to_vec());
+    success(state.db.run(move |c| websites::list_for_user(c, &user, &allow)).await?)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -9,7 +9,7 @@ use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 use crate::api::access_tokens::parse_scope;
-use crate::auth::{Caller, SESSION_COOKIE};
+use crate::auth::SESSION_COOKIE;
 use crate::crypto;
 use crate::db::{credentials, sessions, users, websites};
 use crate::domain::access::PERMISSIONS;
@@ -75,7 +75,7 @@ pub async fn create_token(
         Ok(p) => p,
         Err(e) => return tokens_view(&browser, None, state, json!({"error": e.to_string()})).await,
     };
-    let (user, actor) = (browser.0.user_id.clone(), Caller::Session(browser.0.clone()).actor());
+    let (user, actor) = (browser.0.user_id.clone(), browser.actor());
     match state
         .db
         .run(move |c| credentials::create_access_token(c, &user, name.as_deref(), &permissions, &sites, &actor))
@@ -96,7 +96,7 @@ pub async fn revoke_token(
 ) -> Flash<Redirect> {
     let outcome = async {
         let id = parse_path_id(token_id, "tokenId")?;
-        let (user, actor) = (browser.0.user_id.clone(), Caller::Session(browser.0.clone()).actor());
+        let (user, actor) = (browser.0.user_id.clone(), browser.actor());
         state.db.run(move |c| credentials::delete_access_token(c, &user, &id, &actor)).await?;
         state.auth_cache.forget_credentials();
         Ok("Token revoked".to_owned())

@@ -35,6 +35,13 @@ impl<'r> FromRequest<'r> for Browser<'r> {
     }
 }
 
+impl Browser<'_> {
+    /// Who the audit log says acted.
+    pub fn actor(&self) -> crate::db::audit::Actor {
+        crate::auth::session_actor(self.0)
+    }
+}
+
 /// The context every page shares: who is logged in, their CSRF token, the flash message.
 pub fn page(browser: Option<&SessionRecord>, flash: Option<&FlashMessage<'_>>, extra: Value) -> Value {
     let mut ctx = Map::new();

@@ -93,7 +93,7 @@ pub async fn create_website(
             return Ok(Either::Right(websites_page(&browser, state, None, extra).await?));
         }
     };
-    let (owner, actor) = (browser.0.user_id.clone(), crate::auth::Caller::Session(browser.0.clone()).actor());
+    let (owner, actor) = (browser.0.user_id.clone(), browser.actor());
     match state.db.run(move |c| websites::create(c, &owner, &new, &actor)).await {
         Ok(created) => Ok(Either::Left(Flash::success(
             Redirect::to(format!("/websites/{}/integrations", created.website_id)),
