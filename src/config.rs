@@ -61,6 +61,38 @@ pub struct AppConfig {
     /// How long a browser session lasts.
     #[serde(default = "defaults::session_hours")]
     pub session_hours: u32,
+    /// The Stripe import (see `ImportConfig`).
+    #[serde(flatten)]
+    pub import: ImportConfig,
+}
+
+/// How the Stripe import runs. Flat keys in `Rocket.toml` / `ROCKET_*` like every other setting.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ImportConfig {
+    /// Start an import on connect and every `sync_interval_secs`; `false` leaves imports to
+    /// `POST …/integrations/stripe/sync`.
+    #[serde(default = "defaults::yes")]
+    pub auto_import: bool,
+    #[serde(default = "defaults::sync_interval_secs")]
+    pub sync_interval_secs: u64,
+    /// How far back the first import reads.
+    #[serde(default = "defaults::import_since_days")]
+    pub import_since_days: u32,
+    /// Every sync re-reads the lists this many days back, to see refunds, disputes and late
+    /// attribution on recent payments (older refunds come from Stripe's refund list).
+    #[serde(default = "defaults::rescan_days")]
+    pub rescan_days: u32,
+    /// Requests per second per key: Stripe allows 100 in live mode and 25 in test mode.
+    #[serde(default = "defaults::stripe_live_requests_per_second")]
+    pub stripe_live_requests_per_second: u32,
+    #[serde(default = "defaults::stripe_test_requests_per_second")]
+    pub stripe_test_requests_per_second: u32,
+    /// The first retry waits about this long; each further one twice as long, at most 64 times.
+    #[serde(default = "defaults::stripe_retry_base_ms")]
+    pub stripe_retry_base_ms: u64,
+    /// Retries of one call (429, 5xx, timeouts) before the sync gives up until the next one.
+    #[serde(default = "defaults::stripe_max_retries")]
+    pub stripe_max_retries: u32,
 }
 
 mod defaults {
@@ -86,6 +118,30 @@ mod defaults {
     }
     pub fn session_hours() -> u32 {
         24 * 7
+    }
+    pub fn yes() -> bool {
+        true
+    }
+    pub fn sync_interval_secs() -> u64 {
+        600
+    }
+    pub fn import_since_days() -> u32 {
+        730
+    }
+    pub fn rescan_days() -> u32 {
+        30
+    }
+    pub fn stripe_live_requests_per_second() -> u32 {
+        40
+    }
+    pub fn stripe_test_requests_per_second() -> u32 {
+        10
+    }
+    pub fn stripe_retry_base_ms() -> u64 {
+        1000
+    }
+    pub fn stripe_max_retries() -> u32 {
+        8
     }
 }
 
@@ -118,6 +174,15 @@ impl AppConfig {
         }
         if config.stripe_timeout_secs == 0 {
             return Err(ConfigError::Invalid("stripe_timeout_secs must be at least 1".into()));
+        }
+        let import = &config.import;
+        if import.sync_interval_secs == 0
+            || import.stripe_live_requests_per_second == 0
+            || import.stripe_test_requests_per_second == 0
+        {
+            return Err(ConfigError::Invalid(
+                "sync_interval_secs and stripe_*_requests_per_second must be at least 1".into(),
+            ));
         }
         Ok(config)
     }

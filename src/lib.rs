@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod import;
 pub mod ratelimit;
 pub mod state;
 pub mod stripe;
@@ -100,6 +101,12 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
     let limits = Arc::new(RateLimits::new(config.rate_limit_per_minute, config.auth_failure_limit_per_minute));
     let base_url = config.base_url(&figment);
     let figment = figment.merge(("template_dir", web::assets::template_dir(&config.data_dir)));
+    let importer = import::Importer::new(
+        runtime.db.clone(),
+        stripe.clone(),
+        runtime.master_key.clone(),
+        config.import.clone(),
+    );
     let state = AppState {
         setup: state::SetupGate::default(),
         base_url,
@@ -109,6 +116,7 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
         master_key: runtime.master_key,
         stripe,
         limits,
+        importer,
     };
 
     Ok(rocket::custom(figment)
@@ -135,6 +143,16 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
                         }
                     }
                 });
+            })
+        }))
+        .attach(AdHoc::on_liftoff("Stripe import schedule", |rocket| {
+            Box::pin(async move {
+                if let Some(state) = rocket.state::<AppState>() {
+                    let shutdown = rocket.shutdown();
+                    tokio::spawn(state.importer.clone().schedule(async move {
+                        shutdown.await;
+                    }));
+                }
             })
         }))
         .mount("/api/v1/admin", api::admin_routes())

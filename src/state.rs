@@ -6,6 +6,7 @@ use crate::auth_cache::AuthCache;
 use crate::config::AppConfig;
 use crate::crypto::MasterKey;
 use crate::db::Db;
+use crate::import::Importer;
 use crate::ratelimit::RateLimits;
 use crate::stripe::StripeClient;
 
@@ -23,4 +24,5 @@ pub struct AppState {
     pub master_key: MasterKey,
     pub stripe: StripeClient,
     pub limits: Arc<RateLimits>,
+    pub importer: Importer,
 }

@@ -1,7 +1,7 @@
 //! `/websites/{id}/integrations`: provider status, and Connect / Disconnect Stripe (contract §4).
 
 use rocket::data::{self, Data, FromData};
-use rocket::response::{Flash, Redirect};
+use rocket::response::{Flash, Redirect, status};
 use rocket::serde::json::Json;
 use rocket::{Either, Request, Route, State, delete, get, post, routes};
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,7 @@ use crate::auth::{SettingsRead, SettingsWrite, WebsiteAccess};
 use crate::config::Environment;
 use crate::db::stripe::{self as stripe_db, NewConnection, StripeStatus};
 use crate::db::websites;
+use crate::domain::ObjectId;
 use crate::domain::stripe_key::{StripeMode, StripeRestrictedKey, TEST_KEY_IN_PRODUCTION};
 use crate::error::{Error, data_failure};
 use crate::state::AppState;
@@ -21,7 +22,7 @@ use crate::stripe::verify::verify;
 use crate::web::forms::checked_fields;
 
 pub fn routes() -> Vec<Route> {
-    routes![get_integrations, connect_stripe, disconnect_stripe]
+    routes![get_integrations, get_stripe, connect_stripe, disconnect_stripe, sync_stripe]
 }
 
 #[derive(Serialize, ToSchema)]
@@ -68,6 +69,45 @@ pub async fn get_integrations(
         woocommerce: off(),
         currency,
     })
+}
+
+/// The Stripe connection (never the key) and the state of its revenue import.
+#[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),
+    responses((status = 200, body = Success<StripeStatus>)))]
+#[get("/websites/<website_id>/integrations/stripe")]
+pub async fn get_stripe(
+    website_id: &str,
+    access: WebsiteAccess<SettingsRead>,
+    state: &State<AppState>,
+) -> ApiResult<StripeStatus> {
+    let _ = website_id;
+    let (stripe, _) = state.db.run(move |c| stripe_db::status(c, &access.website_id)).await?;
+    one(stripe)
+}
+
+/// Starts a sync now (or right after the one under way); also retries a key Stripe refused.
+#[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),
+    responses((status = 202, body = Success<Message>), (status = 404, description = "Stripe is not connected")))]
+#[post("/websites/<website_id>/integrations/stripe/sync")]
+pub async fn sync_stripe(
+    website_id: &str,
+    access: WebsiteAccess<SettingsWrite>,
+    state: &State<AppState>,
+) -> Result<status::Accepted<Json<Success<Message>>>, Error> {
+    let _ = website_id;
+    start_sync(state, access.website_id).await?;
+    Ok(status::Accepted(one(Message::new("Stripe sync started"))?))
+}
+
+/// Triggers the website's import; 404 when no key is connected.
+pub async fn start_sync(state: &AppState, website: ObjectId) -> Result<(), Error> {
+    let w = website.clone();
+    let (status, _) = state.db.run(move |c| stripe_db::status(c, &w)).await?;
+    if !status.connected {
+        return Err(Error::NotFound("Stripe is not connected".into()));
+    }
+    state.importer.trigger(website);
+    Ok(())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -133,18 +173,21 @@ async fn connect(state: &AppState, access: WebsiteAccess<SettingsWrite>, raw: &s
         currency: account.currency.unwrap_or_default(),
     };
     let actor = access.actor;
+    let w = website.clone();
     let currency = state
         .db
         .run(move |c| {
             let mut connection = connection;
             if connection.currency.is_empty() {
                 // A brand-new account may list no balance yet: keep the website's currency.
-                connection.currency = websites::currency(c, &website)?;
+                connection.currency = websites::currency(c, &w)?;
             }
-            stripe_db::connect(c, &website, &connection, &actor)?;
+            stripe_db::connect(c, &w, &connection, &actor)?;
             Ok(connection.currency)
         })
         .await?;
+    // The import starts over with the new key (it may be another account); connect answers at once.
+    state.importer.restart(website);
     Ok(StripeConnected { message: "Stripe connected successfully", currency })
 }
 
@@ -186,7 +229,9 @@ pub async fn disconnect_stripe(
     state: &State<AppState>,
 ) -> ApiResult<Message> {
     let _ = website_id;
+    let website = access.website_id.clone();
     let removed = state.db.run(move |c| stripe_db::disconnect(c, &access.website_id, &access.actor)).await?;
+    state.importer.stop(&website);
     if !removed {
         return Err(Error::NotFound("Stripe is not connected".into()));
     }

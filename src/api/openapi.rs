@@ -50,6 +50,8 @@ impl Modify for BearerAuth {
         team::invite_member,
         team::remove_member,
         integrations::get_integrations,
+        integrations::get_stripe,
+        integrations::sync_stripe,
         integrations::connect_stripe,
         integrations::disconnect_stripe,
         payments::create_payment,

@@ -93,6 +93,7 @@ fn parse_payment(body: JsonBody) -> Result<NewPayment, Error> {
         amount,
         currency: currency.code().to_owned(),
         refunded_amount: if refunded { amount } else { 0 },
+        disputed: false,
         settled: None,
         renewal: flag(&body, "renewal")?,
         free_trial: flag(&body, "is_free_trial")? || amount == 0,

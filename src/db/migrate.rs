@@ -10,6 +10,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../migrations/0001_init.sql")),
     ("0002_sessions", include_str!("../../migrations/0002_sessions.sql")),
     ("0003_payments", include_str!("../../migrations/0003_payments.sql")),
+    ("0004_stripe_import", include_str!("../../migrations/0004_stripe_import.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

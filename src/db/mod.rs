@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod credentials;
+pub mod import;
 pub mod migrate;
 pub mod payments;
 pub mod sessions;

@@ -14,6 +14,8 @@ pub struct NewPayment {
     pub amount: i64,
     pub currency: String,
     pub refunded_amount: i64,
+    /// Stripe reports a dispute on the charge (imports only).
+    pub disputed: bool,
     /// The settlement in the account currency, with Stripe's fee (imports only).
     pub settled: Option<Settlement>,
     pub renewal: bool,
@@ -43,8 +45,8 @@ pub enum Recorded {
 
 const INSERT: &str = "INSERT INTO payments (id, website_id, source, transaction_id, amount, currency, refunded_amount,
         settled_amount, settled_currency, fee, renewal, free_trial, visitor_id, session_id, customer_id, customer_email,
-        customer_name, paid_at, recorded_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+        customer_name, paid_at, recorded_at, disputed)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
 
 /// Records a payment unless its transaction id is known (the Payments API: a repeat is ignored).
 pub fn record(conn: &Connection, website: &ObjectId, source: &str, p: &NewPayment) -> Result<Recorded> {
@@ -61,6 +63,7 @@ pub fn upsert_imported(conn: &Connection, website: &ObjectId, p: &NewPayment) ->
         "stripe",
         p,
         "DO UPDATE SET refunded_amount = excluded.refunded_amount,
+             disputed = excluded.disputed,
              settled_amount = COALESCE(excluded.settled_amount, payments.settled_amount),
              settled_currency = COALESCE(excluded.settled_currency, payments.settled_currency),
              fee = COALESCE(excluded.fee, payments.fee),
@@ -97,7 +100,8 @@ fn insert(conn: &Connection, website: &ObjectId, source: &str, p: &NewPayment, o
             p.customer_email,
             p.customer_name,
             p.paid_at,
-            db::now()
+            db::now(),
+            p.disputed
         ])?;
     Ok(changed)
 }
@@ -156,6 +160,7 @@ pub struct PaymentView {
     pub amount: i64,
     pub currency: String,
     pub refunded_amount: i64,
+    pub disputed: bool,
     pub settled_amount: Option<i64>,
     pub settled_currency: Option<String>,
     pub fee: Option<i64>,
@@ -170,7 +175,7 @@ pub struct PaymentView {
 }
 
 const VIEW_COLUMNS: &str = "id, source, transaction_id, amount, currency, refunded_amount, settled_amount, settled_currency, \
-     fee, renewal, free_trial, visitor_id, session_id, customer_id, customer_email, customer_name, paid_at";
+     fee, renewal, free_trial, visitor_id, session_id, customer_id, customer_email, customer_name, paid_at, disputed";
 
 fn view(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentView> {
     Ok(PaymentView {
@@ -191,6 +196,7 @@ fn view(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentView> {
         customer_email: r.get(14)?,
         customer_name: r.get(15)?,
         paid_at: r.get(16)?,
+        disputed: r.get(17)?,
     })
 }
 

@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::crypto::{MasterKey, Sealed};
+use crate::db::import::SyncStatus;
 use crate::db::{self, audit, optional};
 use crate::domain::ObjectId;
 use crate::error::{Error, Result};
@@ -33,6 +34,8 @@ pub struct StripeStatus {
     pub connected_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connected_by: Option<String>,
+    /// The revenue import: its state, phase and progress (also after a disconnect: imports stay).
+    pub sync: SyncStatus,
 }
 
 fn key_version(conn: &Connection) -> Result<i64> {
@@ -62,6 +65,7 @@ pub fn connect(conn: &mut Connection, website: &ObjectId, new: &NewConnection, a
         ],
     )?;
     tx.execute("UPDATE websites SET currency = ?1 WHERE id = ?2", params![new.currency, website])?;
+    db::import::reset(&tx, website)?;
     let action = if replaced { "stripe.reconnect" } else { "stripe.connect" };
     let mode = if new.livemode { "live" } else { "test" };
     audit::record(&tx, actor, Some(website), action, &format!("{mode}, {}", new.currency))?;
@@ -74,6 +78,7 @@ pub fn disconnect(conn: &mut Connection, website: &ObjectId, actor: &audit::Acto
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let removed = tx.execute("DELETE FROM stripe_connections WHERE website_id = ?1", [website])?;
     if removed > 0 {
+        tx.execute("UPDATE stripe_sync SET state = 'idle', stage = NULL WHERE website_id = ?1", [website])?;
         audit::record(&tx, actor, Some(website), "stripe.disconnect", "")?;
     }
     tx.commit()?;
@@ -98,10 +103,13 @@ pub fn status(conn: &Connection, website: &ObjectId) -> Result<(StripeStatus, St
             currency: r.get(3)?,
             connected_at: r.get(4)?,
             connected_by: r.get(5)?,
+            sync: SyncStatus::default(),
         };
         Ok((status, r.get(0)?))
     }))?;
-    row.ok_or_else(|| Error::NotFound("Website not found".into()))
+    let (mut status, currency) = row.ok_or_else(|| Error::NotFound("Website not found".into()))?;
+    status.sync = db::import::status(conn, website)?;
+    Ok((status, currency))
 }
 
 pub fn count(conn: &Connection) -> Result<i64> {

@@ -53,6 +53,10 @@ impl StripeRestrictedKey {
     }
 
     /// The key to send to Stripe. Callers must not log or store it in plain text.
+    pub fn secret(&self) -> &SecretString {
+        &self.secret
+    }
+
     pub fn expose(&self) -> &str {
         self.secret.expose_secret()
     }

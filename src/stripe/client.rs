@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde::Deserialize;
 
-use crate::domain::stripe_key::StripeRestrictedKey;
+use secrecy::{ExposeSecret, SecretString};
 
 #[derive(Clone)]
 pub struct StripeClient {
@@ -51,9 +51,9 @@ impl StripeClient {
     }
 
     /// `GET {base}{path_and_query}` with the key as a bearer token.
-    pub async fn get(&self, key: &StripeRestrictedKey, path_and_query: &str) -> Reply {
+    pub async fn get(&self, key: &SecretString, path_and_query: &str) -> Reply {
         let url = format!("{}{path_and_query}", self.base);
-        let sent = self.http.get(&url).bearer_auth(key.expose()).send().await;
+        let sent = self.http.get(&url).bearer_auth(key.expose_secret()).send().await;
         let response = match sent {
             Ok(r) => r,
             Err(e) if e.is_timeout() => {

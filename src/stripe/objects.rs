@@ -66,6 +66,8 @@ pub struct Charge {
     pub created: i64,
     #[serde(default)]
     pub paid: bool,
+    #[serde(default)]
+    pub disputed: bool,
     #[serde(default = "yes")]
     pub captured: bool,
     pub status: String,
@@ -111,11 +113,22 @@ pub struct CheckoutSession {
     #[serde(default)]
     pub metadata: Metadata,
     pub payment_intent: Option<Expandable<PaymentIntent>>,
+    /// Subscription-mode sessions are paid through their first invoice.
+    pub invoice: Option<String>,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Refund {
+    pub id: String,
+    pub charge: Option<String>,
+    pub created: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Invoice {
     pub id: String,
+    pub created: i64,
     pub billing_reason: Option<String>,
     /// Older API versions name the payment on the invoice ...
     pub charge: Option<Expandable<Charge>>,
@@ -138,35 +151,51 @@ pub struct InvoicePaymentTarget {
 macro_rules! has_id {
     ($($t:ty),*) => {$(impl HasId for $t { fn id(&self) -> &str { &self.id } })*};
 }
-has_id!(Charge, Customer, PaymentIntent, BalanceTransaction, CheckoutSession, Invoice);
+has_id!(Charge, Customer, PaymentIntent, BalanceTransaction, CheckoutSession, Invoice, Refund);
 
-/// What the import learned around the charges: checkout sessions by payment intent, and the billing
-/// reason of invoices by the charge or payment intent that paid them.
-#[derive(Debug, Default)]
-pub struct Surroundings {
-    sessions_by_intent: HashMap<String, Metadata>,
-    billing_reason: HashMap<String, String>,
+/// What the import learned from the objects around charges. The import answers from its
+/// database; tests answer from maps.
+pub trait Surroundings {
+    /// The datafast ids of the checkout session paid with this payment intent or invoice.
+    fn checkout(&self, reference: &str) -> Option<CheckoutIds>;
+    /// The invoice paid by this charge or payment intent: its id and billing reason.
+    fn invoice(&self, payer: &str) -> Option<(String, String)>;
 }
 
-impl Surroundings {
-    pub fn add_session(&mut self, session: &CheckoutSession) {
-        if let Some(pi) = &session.payment_intent {
-            self.sessions_by_intent.insert(pi.id().to_owned(), session.metadata.clone());
-        }
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckoutIds {
+    pub visitor_id: Option<String>,
+    pub session_id: Option<String>,
+}
+
+impl CheckoutSession {
+    /// The datafast ids in the session's own metadata, if it carries any.
+    pub fn ids(&self) -> Option<CheckoutIds> {
+        let maps = [Some(&self.metadata)];
+        let ids = CheckoutIds {
+            visitor_id: metadata_value(&maps, VISITOR_KEY),
+            session_id: metadata_value(&maps, SESSION_KEY),
+        };
+        (ids.visitor_id.is_some() || ids.session_id.is_some()).then_some(ids)
     }
 
-    pub fn add_invoice(&mut self, invoice: &Invoice) {
-        let Some(reason) = &invoice.billing_reason else { return };
+    /// What a charge can name to find this session: its payment intent, or (subscriptions) its invoice.
+    pub fn references(&self) -> impl Iterator<Item = &str> {
+        self.payment_intent.iter().map(Expandable::id).chain(self.invoice.as_deref())
+    }
+}
+
+impl Invoice {
+    /// The charges and payment intents that paid this invoice, in old and new API shapes.
+    pub fn payers(&self) -> Vec<&str> {
         let mut payers: Vec<&str> = Vec::new();
-        payers.extend(invoice.charge.as_ref().map(Expandable::id));
-        payers.extend(invoice.payment_intent.as_ref().map(Expandable::id));
-        for p in invoice.payments.iter().flat_map(|l| &l.data) {
+        payers.extend(self.charge.as_ref().map(Expandable::id));
+        payers.extend(self.payment_intent.as_ref().map(Expandable::id));
+        for p in self.payments.iter().flat_map(|l| &l.data) {
             payers.extend(p.payment.charge.as_ref().map(Expandable::id));
             payers.extend(p.payment.payment_intent.as_ref().map(Expandable::id));
         }
-        for payer in payers {
-            self.billing_reason.insert(payer.to_owned(), reason.clone());
-        }
+        payers
     }
 }
 
@@ -181,20 +210,24 @@ fn metadata_value(maps: &[Option<&Metadata>], key: &str) -> Option<String> {
 
 /// The payment a charge is, or `None` when no money moved (failed or uncaptured). The visitor and
 /// session come from the charge, its payment intent or its checkout session, whichever has them.
-pub fn payment_from_charge(charge: &Charge, around: &Surroundings) -> Option<NewPayment> {
+pub fn payment_from_charge(charge: &Charge, around: &impl Surroundings) -> Option<NewPayment> {
     if !charge.paid || !charge.captured || charge.status != "succeeded" {
         return None;
     }
     let intent_id = charge.payment_intent.as_ref().map(Expandable::id);
     let intent_metadata = charge.payment_intent.as_ref().and_then(Expandable::object).map(|pi| &pi.metadata);
-    let session_metadata = intent_id.and_then(|id| around.sessions_by_intent.get(id));
-    let sources = [Some(&charge.metadata), intent_metadata, session_metadata];
-    let reason = charge
-        .invoice
-        .as_ref()
-        .and_then(|i| i.object().and_then(|inv| inv.billing_reason.clone()))
-        .or_else(|| around.billing_reason.get(&charge.id).cloned())
-        .or_else(|| intent_id.and_then(|id| around.billing_reason.get(id).cloned()));
+    let invoice =
+        around.invoice(&charge.id).or_else(|| intent_id.and_then(|id| around.invoice(id))).or_else(|| {
+            // Older API versions name the invoice on the charge itself.
+            let inv = charge.invoice.as_ref()?;
+            let reason = inv.object().and_then(|o| o.billing_reason.clone()).unwrap_or_default();
+            Some((inv.id().to_owned(), reason))
+        });
+    let checkout = intent_id
+        .and_then(|id| around.checkout(id))
+        .or_else(|| invoice.as_ref().and_then(|(id, _)| around.checkout(id)))
+        .unwrap_or_default();
+    let sources = [Some(&charge.metadata), intent_metadata];
     let settled = charge.balance_transaction.as_ref().and_then(Expandable::object).map(|bt| Settlement {
         amount: bt.amount,
         currency: bt.currency.to_ascii_uppercase(),
@@ -206,15 +239,13 @@ pub fn payment_from_charge(charge: &Charge, around: &Surroundings) -> Option<New
         amount: charge.amount,
         currency: charge.currency.to_ascii_uppercase(),
         refunded_amount: charge.amount_refunded,
+        disputed: charge.disputed,
         settled,
-        renewal: reason.as_deref().is_some_and(is_renewal),
+        renewal: invoice.as_ref().is_some_and(|(_, reason)| is_renewal(reason)),
         free_trial: charge.amount == 0,
-        visitor_id: metadata_value(&sources, VISITOR_KEY),
-        session_id: metadata_value(&sources, SESSION_KEY),
-        customer_id: charge.customer.as_ref().map(|c| match c {
-            Expandable::Id(id) => id.clone(),
-            Expandable::Object(o) => o.id.clone(),
-        }),
+        visitor_id: metadata_value(&sources, VISITOR_KEY).or(checkout.visitor_id),
+        session_id: metadata_value(&sources, SESSION_KEY).or(checkout.session_id),
+        customer_id: charge.customer.as_ref().map(|c| c.id().to_owned()),
         customer_email: charge.billing_details.email.clone(),
         customer_name: charge.billing_details.name.clone(),
         paid_at,
@@ -225,6 +256,37 @@ pub fn payment_from_charge(charge: &Charge, around: &Surroundings) -> Option<New
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The database's answers, from maps.
+    #[derive(Default)]
+    struct Around {
+        sessions: HashMap<String, CheckoutIds>,
+        invoices: HashMap<String, (String, String)>,
+    }
+
+    impl Around {
+        fn add_session(&mut self, session: &CheckoutSession) {
+            let ids = session.ids().expect("session with datafast ids");
+            for r in session.references() {
+                self.sessions.insert(r.to_owned(), ids.clone());
+            }
+        }
+        fn add_invoice(&mut self, invoice: &Invoice) {
+            for p in invoice.payers() {
+                let reason = invoice.billing_reason.clone().unwrap_or_default();
+                self.invoices.insert(p.to_owned(), (invoice.id.clone(), reason));
+            }
+        }
+    }
+
+    impl Surroundings for Around {
+        fn checkout(&self, reference: &str) -> Option<CheckoutIds> {
+            self.sessions.get(reference).cloned()
+        }
+        fn invoice(&self, payer: &str) -> Option<(String, String)> {
+            self.invoices.get(payer).cloned()
+        }
+    }
 
     fn charge(extra: serde_json::Value) -> Charge {
         let mut base = json!({
@@ -241,7 +303,7 @@ mod tests {
 
     #[test]
     fn a_plain_charge_is_one_payment() {
-        let p = payment_from_charge(&charge(json!({})), &Surroundings::default()).unwrap();
+        let p = payment_from_charge(&charge(json!({})), &Around::default()).unwrap();
         assert_eq!(
             (p.transaction_id.as_str(), p.amount, p.currency.as_str()),
             ("ch_3PgafuB7WZ01zgkW0xYcQm1a", 2900, "USD")
@@ -257,17 +319,17 @@ mod tests {
     #[test]
     fn failed_and_uncaptured_charges_are_no_payment() {
         assert!(
-            payment_from_charge(&charge(json!({"status": "failed", "paid": false})), &Surroundings::default())
+            payment_from_charge(&charge(json!({"status": "failed", "paid": false})), &Around::default())
                 .is_none()
         );
-        assert!(payment_from_charge(&charge(json!({"captured": false})), &Surroundings::default()).is_none());
+        assert!(payment_from_charge(&charge(json!({"captured": false})), &Around::default()).is_none());
     }
 
     #[test]
     fn visitor_comes_from_charge_then_intent_then_checkout_session() {
-        let mut around = Surroundings::default();
+        let mut around = Around::default();
         let session: CheckoutSession = serde_json::from_value(json!({
-            "id": "cs_1", "object": "checkout.session", "payment_intent": "pi_3PgafuB7WZ01zgkW0cJv0xYz",
+            "id": "cs_1", "object": "checkout.session", "created": 1_779_321_000, "payment_intent": "pi_3PgafuB7WZ01zgkW0cJv0xYz",
             "metadata": {"datafast_visitor_id": "from-session", "datafast_session_id": "s-session"}
         }))
         .unwrap();
@@ -292,9 +354,9 @@ mod tests {
     #[test]
     fn settlement_refunds_and_renewals() {
         let bt = json!({"id": "txn_1", "object": "balance_transaction", "amount": 2641, "currency": "eur", "fee": 107, "net": 2534});
-        let mut around = Surroundings::default();
+        let mut around = Around::default();
         let cycle: Invoice = serde_json::from_value(json!({
-            "id": "in_1", "object": "invoice", "billing_reason": "subscription_cycle",
+            "id": "in_1", "object": "invoice", "created": 1_779_321_000, "billing_reason": "subscription_cycle",
             "payments": {"object": "list", "has_more": false, "data": [
                 {"payment": {"type": "payment_intent", "payment_intent": "pi_3PgafuB7WZ01zgkW0cJv0xYz"}}]}
         }))
@@ -306,10 +368,10 @@ mod tests {
         assert_eq!((p.refunded_amount, p.renewal), (900, true));
 
         let first: Invoice = serde_json::from_value(
-            json!({"id": "in_0", "billing_reason": "subscription_create", "charge": "ch_other"}),
+            json!({"id": "in_0", "created": 1_779_321_000, "billing_reason": "subscription_create", "charge": "ch_other"}),
         )
         .unwrap();
-        let mut around = Surroundings::default();
+        let mut around = Around::default();
         around.add_invoice(&first);
         let other = payment_from_charge(&charge(json!({"id": "ch_other"})), &around).unwrap();
         assert!(!other.renewal, "the first invoice of a subscription is new revenue");

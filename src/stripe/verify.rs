@@ -102,7 +102,7 @@ struct ListEnvelope {
 }
 
 /// The `rak_…` name in a 403 message, e.g. "…Having the 'rak_charge_read' permission would allow…".
-fn permission_named_in(message: &str) -> Option<String> {
+pub fn permission_named_in(message: &str) -> Option<String> {
     let start = message.find("'rak_")? + 1;
     let len = message[start..].find('\'')?;
     let name = &message[start..start + len];
@@ -117,11 +117,11 @@ fn main_currency(balance: &Balance) -> Option<String> {
 
 pub async fn verify(client: &StripeClient, key: &StripeRestrictedKey) -> Result<VerifiedAccount, VerifyError> {
     let (balance, charges, intents, sessions, invoices) = tokio::join!(
-        client.get(key, PROBES[0].0),
-        client.get(key, PROBES[1].0),
-        client.get(key, PROBES[2].0),
-        client.get(key, PROBES[3].0),
-        client.get(key, PROBES[4].0),
+        client.get(key.secret(), PROBES[0].0),
+        client.get(key.secret(), PROBES[1].0),
+        client.get(key.secret(), PROBES[2].0),
+        client.get(key.secret(), PROBES[3].0),
+        client.get(key.secret(), PROBES[4].0),
     );
     let replies = [balance, charges, intents, sessions, invoices];
 

@@ -1,0 +1,158 @@
+//! The Stripe import worker: one tokio task per website while it syncs, started on connect, on a
+//! schedule and on request; stopped by disconnect. What a sync reads is in `sync`; how each call to
+//! Stripe is paced and retried is in `fetch`.
+
+mod fetch;
+mod sync;
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ImportConfig;
+use crate::crypto::MasterKey;
+use crate::db::{self, Db, import::Outcome};
+use crate::domain::ObjectId;
+use crate::stripe::StripeClient;
+
+/// Shared by the request handlers (connect, disconnect, sync now) and the schedule.
+#[derive(Clone)]
+pub struct Importer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    client: StripeClient,
+    master_key: MasterKey,
+    config: ImportConfig,
+    /// Requests per second per key (keyed by the key's SHA-256), live and test mode apart.
+    live_limit: DefaultKeyedRateLimiter<[u8; 32]>,
+    test_limit: DefaultKeyedRateLimiter<[u8; 32]>,
+    jobs: Mutex<HashMap<ObjectId, Job>>,
+    next_job: AtomicU64,
+}
+
+struct Job {
+    id: u64,
+    cancel: CancellationToken,
+    /// Asked to sync again while syncing: one more round when this one ends.
+    again: Arc<AtomicBool>,
+}
+
+fn per_second(n: u32) -> Quota {
+    Quota::per_second(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN))
+}
+
+impl Importer {
+    pub fn new(db: Db, client: StripeClient, master_key: MasterKey, config: ImportConfig) -> Self {
+        let inner = Inner {
+            live_limit: RateLimiter::keyed(per_second(config.stripe_live_requests_per_second)),
+            test_limit: RateLimiter::keyed(per_second(config.stripe_test_requests_per_second)),
+            db,
+            client,
+            master_key,
+            config,
+            jobs: Mutex::default(),
+            next_job: AtomicU64::new(1),
+        };
+        Self { inner: Arc::new(inner) }
+    }
+
+    pub fn auto_import(&self) -> bool {
+        self.inner.config.auto_import
+    }
+
+    /// Syncs the website now, or once more right after the sync under way.
+    pub fn trigger(&self, website: ObjectId) {
+        let mut jobs = self.inner.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(job) = jobs.get(&website) {
+            job.again.store(true, Ordering::Relaxed);
+            return;
+        }
+        let job = Job {
+            id: self.inner.next_job.fetch_add(1, Ordering::Relaxed),
+            cancel: CancellationToken::new(),
+            again: Arc::new(AtomicBool::new(false)),
+        };
+        let task = Arc::clone(&self.inner).run(website.clone(), job.id, job.cancel.clone(), Arc::clone(&job.again));
+        jobs.insert(website, job);
+        tokio::spawn(task);
+    }
+
+    /// Stops the website's sync at its next await point: no call to Stripe and no write after it.
+    pub fn stop(&self, website: &ObjectId) {
+        let job = self.inner.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(website);
+        if let Some(job) = job {
+            job.cancel.cancel();
+        }
+    }
+
+    /// A new key: whatever ran with the old one stops, and (when imports are automatic) a sync starts.
+    pub fn restart(&self, website: ObjectId) {
+        self.stop(&website);
+        if self.auto_import() {
+            self.trigger(website);
+        }
+    }
+
+    /// At start: forgets syncs a stopped process left `running`, then (when imports are automatic)
+    /// syncs every connected website now and every `sync_interval_secs`, until shutdown.
+    pub async fn schedule(self, shutdown: impl std::future::Future<Output = ()>) {
+        if let Err(e) = self.inner.db.run(|c| db::import::recover(c)).await {
+            tracing::error!(error = %e, "could not reset the sync states left by the last run");
+        }
+        if !self.auto_import() {
+            return;
+        }
+        let mut tick = tokio::time::interval(Duration::from_secs(self.inner.config.sync_interval_secs));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => match self.inner.db.run(|c| db::import::websites_to_sync(c)).await {
+                    Ok(websites) => websites.into_iter().for_each(|w| self.trigger(w)),
+                    Err(e) => tracing::error!(error = %e, "could not list the websites to sync"),
+                },
+                () = &mut shutdown => break,
+            }
+        }
+    }
+}
+
+impl Inner {
+    async fn run(self: Arc<Self>, website: ObjectId, job: u64, cancel: CancellationToken, again: Arc<AtomicBool>) {
+        loop {
+            let outcome = tokio::select! {
+                () = cancel.cancelled() => Outcome::Stopped,
+                outcome = sync::sync(&self, &website) => outcome,
+            };
+            // A stopped sync leaves the state to whoever stopped it (disconnect, a new key).
+            if outcome != Outcome::Stopped {
+                match &outcome {
+                    Outcome::Complete => tracing::info!(%website, "Stripe sync complete"),
+                    Outcome::Refused(m) | Outcome::Failed(m) => tracing::warn!(%website, error = m, "Stripe sync failed"),
+                    Outcome::Stopped => {}
+                }
+                let (w, o) = (website.clone(), outcome.clone());
+                if let Err(e) = self.db.run(move |c| db::import::finish(c, &w, &o)).await {
+                    tracing::error!(%website, error = %e, "could not record the end of a sync");
+                }
+            }
+            // Under the lock `trigger` takes, so that a request made just now is not lost.
+            let mut jobs = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let stopped = outcome == Outcome::Stopped || cancel.is_cancelled();
+            if stopped || !again.swap(false, Ordering::Relaxed) {
+                if jobs.get(&website).is_some_and(|j| j.id == job) {
+                    jobs.remove(&website);
+                }
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! One sync of one website: each Stripe list in turn (checkout sessions, invoices, charges, refunds),
+//! every page committed with its cursor. The first sync is the backfill: everything created since
+//! `import_since_days`. Later syncs read what was created since the last one (with an overlap) and
+//! re-read the last `rescan_days` for refunds, disputes and late attribution; refunds of older charges
+//! come from Stripe's refund list. Nothing here depends on the order in which a list is returned.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+
+use super::Inner;
+use super::fetch::{Caller, FetchError, Stop};
+use crate::db::import::{self, Committed, Outcome, Page, Pass, Rows, Stream};
+use crate::domain::ObjectId;
+use crate::stripe::objects::{Charge, CheckoutSession, Invoice, List, Refund};
+
+/// Lists are re-read this far behind the last pass, for clock skew and Stripe's list consistency.
+const OVERLAP_SECS: i64 = 3600;
+const PAGE_SIZE: u32 = 100;
+const CHARGE_EXPAND: [&str; 2] = ["balance_transaction", "payment_intent"];
+
+pub async fn sync(inner: &Inner, website: &ObjectId) -> Outcome {
+    match try_sync(inner, website).await {
+        Ok(()) => Outcome::Complete,
+        Err(Stop::Refused(m)) => Outcome::Refused(m),
+        Err(Stop::Failed(m)) => Outcome::Failed(m),
+        Err(Stop::Disconnected) => Outcome::Stopped,
+    }
+}
+
+/// A database failure ends the sync like a Stripe failure: the next one resumes.
+fn db_failed(e: crate::error::Error) -> Stop {
+    tracing::error!(error = %e, "the import could not use the database");
+    Stop::Failed("revlink could not write to its database; it tries again at the next sync".into())
+}
+
+struct Sync<'a> {
+    inner: &'a Inner,
+    website: &'a ObjectId,
+    /// Identifies the connection being read: a page is written only while it is still the website's.
+    nonce: Vec<u8>,
+    caller: Caller<'a>,
+    /// Whether invoices may be read with `expand[]=data.payments` (API versions from 2025 on).
+    expand_invoice_payments: AtomicBool,
+}
+
+async fn try_sync(inner: &Inner, website: &ObjectId) -> Result<(), Stop> {
+    let w = website.clone();
+    let stored = inner.db.run(move |c| import::stored_key(c, &w)).await.map_err(db_failed)?;
+    let Some(stored) = stored else { return Err(Stop::Disconnected) };
+    let key = inner.master_key.open(&stored.sealed, website.as_str().as_bytes()).map_err(|_| {
+        Stop::Failed("revlink cannot decrypt the stored key with its master key; connect the key again".into())
+    })?;
+    let sync = Sync {
+        inner,
+        website,
+        nonce: stored.sealed.nonce.clone(),
+        caller: Caller::new(inner, key, stored.livemode),
+        expand_invoice_payments: AtomicBool::new(true),
+    };
+    let w = website.clone();
+    inner.db.run(move |c| import::mark_running(c, &w)).await.map_err(db_failed)?;
+
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let since = now - i64::from(inner.config.import_since_days) * 86_400;
+    let rescan_from = now - i64::from(inner.config.rescan_days) * 86_400;
+    let w = website.clone();
+    let backfill = inner
+        .db
+        .run(move |c| import::stream(c, &w, Stream::Charges))
+        .await
+        .map_err(db_failed)?
+        .high_water
+        .is_none();
+    let mut charges_low = since;
+    for stream in Stream::ALL {
+        // The backfill's charges carry their refunds; the refund list is for later syncs.
+        if backfill && stream == Stream::Refunds {
+            continue;
+        }
+        let w = website.clone();
+        let state = inner
+            .db
+            .run(move |c| {
+                import::set_stage(c, &w, stream)?;
+                import::stream(c, &w, stream)
+            })
+            .await
+            .map_err(db_failed)?;
+        let pass = match state.pass {
+            Some(pass) => pass,
+            None => {
+                let low = match state.high_water {
+                    // localstripe cannot filter invoices by date, and reading a few older ones costs little.
+                    None if stream == Stream::Invoices => 0,
+                    None => since,
+                    Some(hw) if stream == Stream::Refunds => hw - OVERLAP_SECS,
+                    Some(hw) => (hw - OVERLAP_SECS).min(rescan_from).max(since),
+                };
+                let pass = Pass { low, cursor: None, started: now };
+                sync.save_pass(stream, &pass).await?;
+                pass
+            }
+        };
+        if stream == Stream::Charges {
+            charges_low = pass.low;
+        }
+        sync.run_pass(stream, pass, charges_low).await?;
+    }
+    Ok(())
+}
+
+impl Sync<'_> {
+    async fn save_pass(&self, stream: Stream, pass: &Pass) -> Result<(), Stop> {
+        let (w, p) = (self.website.clone(), pass.clone());
+        self.inner.db.run(move |c| import::begin_pass(c, &w, stream, &p)).await.map_err(db_failed)
+    }
+
+    /// Reads the pass's pages from its cursor to the end. While one page is written the next is
+    /// already being fetched.
+    async fn run_pass(&self, stream: Stream, mut pass: Pass, charges_low: i64) -> Result<(), Stop> {
+        let mut reply = self.fetch(stream, &pass).await;
+        loop {
+            let body = match reply {
+                Ok(body) => body,
+                // A list this server does not have (localstripe has no checkout sessions): nothing to read.
+                Err(FetchError::NotFound) if pass.cursor.is_none() && stream != Stream::Charges => {
+                    tracing::warn!(list = stream.name(), "Stripe has no such list here; skipped");
+                    let (w, started) = (self.website.clone(), pass.started);
+                    return self
+                        .inner
+                        .db
+                        .run(move |c| import::skip_pass(c, &w, stream, started))
+                        .await
+                        .map_err(db_failed);
+                }
+                // The cursor is unknown to Stripe (the object is gone): read the pass again from its start.
+                Err(FetchError::NotFound | FetchError::Invalid(_)) if pass.cursor.is_some() => {
+                    tracing::warn!(list = stream.name(), "Stripe does not know the saved cursor; restarting the pass");
+                    pass.cursor = None;
+                    self.save_pass(stream, &pass).await?;
+                    reply = self.fetch(stream, &pass).await;
+                    continue;
+                }
+                Err(FetchError::Invalid(_)) if stream == Stream::Invoices && self.expand_invoice_payments.load(Ordering::Relaxed) => {
+                    // Accounts on API versions before 2025 name the payer on the invoice itself.
+                    self.expand_invoice_payments.store(false, Ordering::Relaxed);
+                    reply = self.fetch(stream, &pass).await;
+                    continue;
+                }
+                Err(e) => return Err(unusable(stream, e)),
+            };
+            let (rows, next) = self.rows(stream, &body, charges_low).await?;
+            let page = Page { stream, rows, next: next.clone(), started: pass.started };
+            match next {
+                Some(cursor) => {
+                    pass.cursor = Some(cursor);
+                    let (committed, fetched) = tokio::join!(self.commit(page), self.fetch(stream, &pass));
+                    committed?;
+                    reply = fetched;
+                }
+                None => return self.commit(page).await,
+            }
+        }
+    }
+
+    async fn commit(&self, page: Page) -> Result<(), Stop> {
+        let (w, nonce) = (self.website.clone(), self.nonce.clone());
+        match self.inner.db.run(move |c| import::commit_page(c, &w, &nonce, &page)).await.map_err(db_failed)? {
+            Committed::Done => Ok(()),
+            Committed::Disconnected => Err(Stop::Disconnected),
+        }
+    }
+
+    async fn fetch(&self, stream: Stream, pass: &Pass) -> Result<bytes::Bytes, FetchError> {
+        let url = self.list_url(stream, pass);
+        self.caller.get(&url).await
+    }
+
+    fn list_url(&self, stream: Stream, pass: &Pass) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("limit", &PAGE_SIZE.to_string());
+        if pass.low > 0 {
+            query.append_pair("created[gt]", &pass.low.to_string());
+        }
+        if let Some(cursor) = &pass.cursor {
+            query.append_pair("starting_after", cursor);
+        }
+        let path = match stream {
+            Stream::CheckoutSessions => "/v1/checkout/sessions",
+            Stream::Invoices => {
+                if self.expand_invoice_payments.load(Ordering::Relaxed) {
+                    query.append_pair("expand[]", "data.payments");
+                }
+                "/v1/invoices"
+            }
+            Stream::Charges => {
+                for field in CHARGE_EXPAND {
+                    query.append_pair("expand[]", &format!("data.{field}"));
+                }
+                "/v1/charges"
+            }
+            Stream::Refunds => "/v1/refunds",
+        };
+        format!("{path}?{}", query.finish())
+    }
+
+    /// The page's rows and the cursor of the next page (`None` at the end of the list).
+    async fn rows(&self, stream: Stream, body: &[u8], charges_low: i64) -> Result<(Rows, Option<String>), Stop> {
+        fn next<T>(list: &List<T>, id: impl Fn(&T) -> &str) -> Option<String> {
+            list.has_more.then(|| list.data.last().map(|last| id(last).to_owned())).flatten()
+        }
+        Ok(match stream {
+            Stream::CheckoutSessions => {
+                let list: List<CheckoutSession> = parse(stream, body)?;
+                let cursor = next(&list, |s| &s.id);
+                (Rows::CheckoutSessions(list.data), cursor)
+            }
+            Stream::Invoices => {
+                let list: List<Invoice> = parse(stream, body)?;
+                let cursor = next(&list, |i| &i.id);
+                (Rows::Invoices(list.data), cursor)
+            }
+            Stream::Charges => {
+                let list: List<Charge> = parse(stream, body)?;
+                let cursor = next(&list, |c| &c.id);
+                (Rows::Charges(list.data), cursor)
+            }
+            Stream::Refunds => {
+                let list: List<Refund> = parse(stream, body)?;
+                let cursor = next(&list, |r| &r.id);
+                let ids: Vec<String> =
+                    list.data.iter().filter_map(|r| r.charge.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+                (Rows::Charges(self.reread_charges(ids, charges_low).await?), cursor)
+            }
+        })
+    }
+
+    /// The refunded charges this sync's charge pass did not read (paid before it began), read again.
+    async fn reread_charges(&self, ids: Vec<String>, charges_low: i64) -> Result<Vec<Charge>, Stop> {
+        let w = self.website.clone();
+        let old = self
+            .inner
+            .db
+            .run(move |c| import::charges_paid_before(c, &w, &ids, charges_low))
+            .await
+            .map_err(db_failed)?;
+        let expand: String = CHARGE_EXPAND.iter().map(|f| format!("expand%5B%5D={f}&")).collect();
+        let mut charges = Vec::with_capacity(old.len());
+        for id in old {
+            let path = format!("/v1/charges/{}?{}", form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>(), expand.trim_end_matches('&'));
+            match self.caller.get(&path).await {
+                Ok(body) => charges.push(parse(Stream::Charges, &body)?),
+                Err(FetchError::NotFound) => {} // no longer visible to this key
+                Err(e) => return Err(unusable(Stream::Refunds, e)),
+            }
+        }
+        Ok(charges)
+    }
+}
+
+fn parse<T: DeserializeOwned>(stream: Stream, body: &[u8]) -> Result<T, Stop> {
+    serde_json::from_slice(body).map_err(|e| {
+        tracing::warn!(list = stream.name(), error = %e, "unreadable Stripe answer");
+        Stop::Failed(format!("Stripe sent {} revlink could not read ({e}); it tries again at the next sync", stream.name()))
+    })
+}
+
+fn unusable(stream: Stream, e: FetchError) -> Stop {
+    match e {
+        FetchError::Stop(stop) => stop,
+        FetchError::NotFound => Stop::Failed(format!("Stripe answered 404 to the {} list", stream.name())),
+        FetchError::Invalid(message) => Stop::Failed(format!(
+            "Stripe refused to list {}: {}",
+            stream.name(),
+            message.unwrap_or_else(|| "400 Bad Request".into())
+        )),
+    }
+}
