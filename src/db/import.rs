@@ -347,17 +347,19 @@ pub struct SyncStatus {
     pub progress: Option<u8>,
     /// The Stripe list being read while running.
     pub stage: Option<String>,
+    /// When the current (or last) sync began.
+    pub started_at: Option<String>,
     pub last_sync_at: Option<String>,
     pub last_error: Option<String>,
 }
 
 pub fn status(conn: &Connection, website: &ObjectId) -> Result<SyncStatus> {
-    let (state, stage, last_sync_at, last_error) = optional(conn.query_row(
-        "SELECT state, stage, last_sync_at, last_error FROM stripe_sync WHERE website_id = ?1",
+    let (state, stage, started_at, last_sync_at, last_error) = optional(conn.query_row(
+        "SELECT state, stage, started_at, last_sync_at, last_error FROM stripe_sync WHERE website_id = ?1",
         [website],
-        |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
     ))?
-    .unwrap_or_else(|| ("idle".into(), None, None, None));
+    .unwrap_or_else(|| ("idle".into(), None, None, None, None));
     let imported = conn
         .prepare_cached("SELECT COUNT(*) FROM payments WHERE website_id = ?1 AND source = 'stripe'")?
         .query_row([website], |r| r.get(0))?;
@@ -380,5 +382,5 @@ pub fn status(conn: &Connection, website: &ObjectId) -> Result<SyncStatus> {
         }
         _ => ("backfill", Some(0)),
     };
-    Ok(SyncStatus { state, phase, imported, progress, stage, last_sync_at, last_error })
+    Ok(SyncStatus { state, phase, imported, progress, stage, started_at, last_sync_at, last_error })
 }

@@ -50,6 +50,8 @@ pub fn test_figment(dir: &TempDir, stripe_url: &str) -> Figment {
         .merge(("auth_failure_limit_per_minute", 1_000_000))
         .merge(("environment", "development"))
         .merge(("log_level", "off"))
+        // Import tests switch it on; elsewhere a connect must not start reading the fake's lists.
+        .merge(("auto_import", false))
 }
 
 impl TestApp {
@@ -60,10 +62,20 @@ impl TestApp {
     pub async fn with(adjust: impl FnOnce(Figment) -> Figment) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let stripe = StripeFake::start().await;
+        Self::start(dir, stripe, adjust).await
+    }
+
+    /// An app on an existing data directory and Stripe fake: revlink started again.
+    pub async fn start(dir: TempDir, stripe: StripeFake, adjust: impl FnOnce(Figment) -> Figment) -> Self {
         let figment = adjust(test_figment(&dir, &stripe.url()));
         let rocket = revlink::build(figment).expect("revlink builds");
         let client = Client::tracked(rocket).await.expect("rocket ignites");
         Self { client, stripe, dir }
+    }
+
+    /// Stops this revlink, keeping its data directory and Stripe fake for another.
+    pub fn into_parts(self) -> (TempDir, StripeFake) {
+        (self.dir, self.stripe)
     }
 
     pub fn state(&self) -> &AppState {

@@ -3,9 +3,11 @@
 mod authorization;
 mod connect_stripe;
 mod helpers;
+mod import;
 mod limits;
 mod openapi;
 mod pages;
 mod payments;
 mod resources;
+mod stripe_account;
 mod stripe_fake;
