@@ -101,12 +101,8 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
     let limits = Arc::new(RateLimits::new(config.rate_limit_per_minute, config.auth_failure_limit_per_minute));
     let base_url = config.base_url(&figment);
     let figment = figment.merge(("template_dir", web::assets::template_dir(&config.data_dir)));
-    let importer = import::Importer::new(
-        runtime.db.clone(),
-        stripe.clone(),
-        runtime.master_key.clone(),
-        config.import.clone(),
-    );
+    let importer =
+        import::Importer::new(runtime.db.clone(), stripe.clone(), runtime.master_key.clone(), config.import.clone());
     let state = AppState {
         setup: state::SetupGate::default(),
         base_url,

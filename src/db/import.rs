@@ -204,8 +204,14 @@ struct StoredSurroundings<'a> {
 }
 
 impl StoredSurroundings<'_> {
-    fn lookup<T>(&self, sql: &str, key: &str, row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>) -> Option<T> {
-        let found = self.conn.prepare_cached(sql).and_then(|mut s| s.query_row(params![self.website, key], row).optional());
+    fn lookup<T>(
+        &self,
+        sql: &str,
+        key: &str,
+        row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Option<T> {
+        let found =
+            self.conn.prepare_cached(sql).and_then(|mut s| s.query_row(params![self.website, key], row).optional());
         found.unwrap_or_else(|e| {
             tracing::error!(error = %e, "reading import references failed");
             None
@@ -234,7 +240,9 @@ impl Surroundings for StoredSurroundings<'_> {
 /// Of these charge ids, those whose payment was paid before `before` (unix time): a refund on them
 /// is not seen by this sync's charge pass, so the charge is read again.
 pub fn charges_paid_before(conn: &Connection, website: &ObjectId, ids: &[String], before: i64) -> Result<Vec<String>> {
-    let before = time::OffsetDateTime::from_unix_timestamp(before).map(db::format_time).map_err(crate::error::Error::internal)?;
+    let before = time::OffsetDateTime::from_unix_timestamp(before)
+        .map(db::format_time)
+        .map_err(crate::error::Error::internal)?;
     let mut stmt = conn.prepare_cached(
         "SELECT 1 FROM payments WHERE website_id = ?1 AND transaction_id = ?2 AND source = 'stripe' AND paid_at < ?3",
     )?;
@@ -369,7 +377,12 @@ pub fn status(conn: &Connection, website: &ObjectId) -> Result<SyncStatus> {
              WHERE website_id = ?1 AND stream = 'charges'",
         )?
         .query_row([website], |r| {
-            Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, Option<i64>>(2)?, r.get::<_, Option<i64>>(3)?))
+            Ok((
+                r.get::<_, Option<i64>>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+            ))
         }),
     )?;
     let (phase, progress) = match charges {

@@ -250,6 +250,7 @@ mod tests {
             amount: 2900,
             currency: "USD".into(),
             refunded_amount: 0,
+            disputed: false,
             settled: None,
             renewal: false,
             free_trial: false,

@@ -67,7 +67,8 @@ impl<'a> Caller<'a> {
                     401 => return Err(Stop::Refused(KEY_REJECTED.into()).into()),
                     403 => {
                         let permission = message.as_deref().and_then(permission_named_in);
-                        let missing = permission.map_or_else(|| "a Read permission".to_owned(), |p| format!("the {p} permission"));
+                        let missing = permission
+                            .map_or_else(|| "a Read permission".to_owned(), |p| format!("the {p} permission"));
                         return Err(Stop::Refused(format!(
                             "The key is missing {missing} the import needs. Grant it Read access in Stripe's dashboard, then sync again."
                         ))
@@ -79,7 +80,11 @@ impl<'a> Caller<'a> {
                     s @ 500..=599 => (format!("Stripe failed ({s})"), retry_after),
                     s => {
                         let detail = message.unwrap_or_default();
-                        return Err(Stop::Failed(format!("Stripe answered {s} to {}: {detail}", route(path_and_query))).into());
+                        return Err(Stop::Failed(format!(
+                            "Stripe answered {s} to {}: {detail}",
+                            route(path_and_query)
+                        ))
+                        .into());
                     }
                 },
                 Reply::Timeout => ("Stripe did not answer in time".to_owned(), None),
@@ -93,7 +98,12 @@ impl<'a> Caller<'a> {
                 .into());
             }
             let wait = backoff(config.stripe_retry_base_ms, attempt, retry_after);
-            tracing::info!(path = route(path_and_query), attempt, wait_ms = wait.as_millis() as u64, "{what}; retrying");
+            tracing::info!(
+                path = route(path_and_query),
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                "{what}; retrying"
+            );
             tokio::time::sleep(wait).await;
             attempt += 1;
         }

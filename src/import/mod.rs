@@ -136,7 +136,9 @@ impl Inner {
             if outcome != Outcome::Stopped {
                 match &outcome {
                     Outcome::Complete => tracing::info!(%website, "Stripe sync complete"),
-                    Outcome::Refused(m) | Outcome::Failed(m) => tracing::warn!(%website, error = m, "Stripe sync failed"),
+                    Outcome::Refused(m) | Outcome::Failed(m) => {
+                        tracing::warn!(%website, error = m, "Stripe sync failed")
+                    }
                     Outcome::Stopped => {}
                 }
                 let (w, o) = (website.clone(), outcome.clone());

@@ -67,13 +67,8 @@ async fn try_sync(inner: &Inner, website: &ObjectId) -> Result<(), Stop> {
     let since = now - i64::from(inner.config.import_since_days) * 86_400;
     let rescan_from = now - i64::from(inner.config.rescan_days) * 86_400;
     let w = website.clone();
-    let backfill = inner
-        .db
-        .run(move |c| import::stream(c, &w, Stream::Charges))
-        .await
-        .map_err(db_failed)?
-        .high_water
-        .is_none();
+    let backfill =
+        inner.db.run(move |c| import::stream(c, &w, Stream::Charges)).await.map_err(db_failed)?.high_water.is_none();
     let mut charges_low = since;
     for stream in Stream::ALL {
         // The backfill's charges carry their refunds; the refund list is for later syncs.
@@ -144,7 +139,9 @@ impl Sync<'_> {
                     reply = self.fetch(stream, &pass).await;
                     continue;
                 }
-                Err(FetchError::Invalid(_)) if stream == Stream::Invoices && self.expand_invoice_payments.load(Ordering::Relaxed) => {
+                Err(FetchError::Invalid(_))
+                    if stream == Stream::Invoices && self.expand_invoice_payments.load(Ordering::Relaxed) =>
+                {
                     // Accounts on API versions before 2025 name the payer on the invoice itself.
                     self.expand_invoice_payments.store(false, Ordering::Relaxed);
                     reply = self.fetch(stream, &pass).await;
@@ -250,7 +247,11 @@ impl Sync<'_> {
         let expand: String = CHARGE_EXPAND.iter().map(|f| format!("expand%5B%5D={f}&")).collect();
         let mut charges = Vec::with_capacity(old.len());
         for id in old {
-            let path = format!("/v1/charges/{}?{}", form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>(), expand.trim_end_matches('&'));
+            let path = format!(
+                "/v1/charges/{}?{}",
+                form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>(),
+                expand.trim_end_matches('&')
+            );
             match self.caller.get(&path).await {
                 Ok(body) => charges.push(parse(Stream::Charges, &body)?),
                 Err(FetchError::NotFound) => {} // no longer visible to this key
@@ -264,7 +265,10 @@ impl Sync<'_> {
 fn parse<T: DeserializeOwned>(stream: Stream, body: &[u8]) -> Result<T, Stop> {
     serde_json::from_slice(body).map_err(|e| {
         tracing::warn!(list = stream.name(), error = %e, "unreadable Stripe answer");
-        Stop::Failed(format!("Stripe sent {} revlink could not read ({e}); it tries again at the next sync", stream.name()))
+        Stop::Failed(format!(
+            "Stripe sent {} revlink could not read ({e}); it tries again at the next sync",
+            stream.name()
+        ))
     })
 }
 

@@ -216,13 +216,12 @@ pub fn payment_from_charge(charge: &Charge, around: &impl Surroundings) -> Optio
     }
     let intent_id = charge.payment_intent.as_ref().map(Expandable::id);
     let intent_metadata = charge.payment_intent.as_ref().and_then(Expandable::object).map(|pi| &pi.metadata);
-    let invoice =
-        around.invoice(&charge.id).or_else(|| intent_id.and_then(|id| around.invoice(id))).or_else(|| {
-            // Older API versions name the invoice on the charge itself.
-            let inv = charge.invoice.as_ref()?;
-            let reason = inv.object().and_then(|o| o.billing_reason.clone()).unwrap_or_default();
-            Some((inv.id().to_owned(), reason))
-        });
+    let invoice = around.invoice(&charge.id).or_else(|| intent_id.and_then(|id| around.invoice(id))).or_else(|| {
+        // Older API versions name the invoice on the charge itself.
+        let inv = charge.invoice.as_ref()?;
+        let reason = inv.object().and_then(|o| o.billing_reason.clone()).unwrap_or_default();
+        Some((inv.id().to_owned(), reason))
+    });
     let checkout = intent_id
         .and_then(|id| around.checkout(id))
         .or_else(|| invoice.as_ref().and_then(|(id, _)| around.checkout(id)))
@@ -318,10 +317,7 @@ mod tests {
 
     #[test]
     fn failed_and_uncaptured_charges_are_no_payment() {
-        assert!(
-            payment_from_charge(&charge(json!({"status": "failed", "paid": false})), &Around::default())
-                .is_none()
-        );
+        assert!(payment_from_charge(&charge(json!({"status": "failed", "paid": false})), &Around::default()).is_none());
         assert!(payment_from_charge(&charge(json!({"captured": false})), &Around::default()).is_none());
     }
 

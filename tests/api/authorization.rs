@@ -140,6 +140,16 @@ fn routes() -> Vec<Route> {
             None,
             (404, "Stripe is not connected"),
         ),
+        r(Get, "/websites/{w}/integrations/stripe", "settings:read", false, Website, None, (200, "")),
+        r(
+            Post,
+            "/websites/{w}/integrations/stripe/sync",
+            "settings:write",
+            false,
+            Website,
+            None,
+            (404, "Stripe is not connected"),
+        ),
         r(Get, "/websites/{w}/payments", "payments:read", false, Website, None, (200, "")),
         r(Get, "/websites/{w}/revenue", "analytics:read", false, Website, None, (200, "")),
         r(

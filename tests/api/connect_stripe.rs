@@ -267,7 +267,12 @@ async fn reconnect_replaces_and_disconnect_deletes() {
     let again = app.send(Method::Delete, &stripe_path(&site), Some(&token), None).await;
     assert_error(&again, 404, "Stripe is not connected");
     let status = app.get(&format!("/api/v1/admin/websites/{site}/integrations"), &token).await;
-    assert_eq!(status.body["data"][0]["stripe"], serde_json::json!({"connected": false}));
+    let stripe = &status.body["data"][0]["stripe"];
+    assert_eq!((&stripe["connected"], stripe.get("displayKey")), (&serde_json::json!(false), None));
+    assert_eq!(
+        (&stripe["sync"]["state"], &stripe["sync"]["imported"]),
+        (&serde_json::json!("idle"), &serde_json::json!(0))
+    );
 
     let actions: Vec<String> = app
         .state()

@@ -115,7 +115,9 @@ async fn backfill_reads_every_page_then_syncs_what_is_new_and_what_changed() {
     let account = Account::default();
     let ids: Vec<String> = account.with(|d| {
         let ids = (0..250)
-            .map(|i| d.charge(NewCharge { amount: 1000 + i, created: unix_days_ago(i % 300) - i, ..Default::default() }).0)
+            .map(|i| {
+                d.charge(NewCharge { amount: 1000 + i, created: unix_days_ago(i % 300) - i, ..Default::default() }).0
+            })
             .collect();
         d.charge(NewCharge { status: "failed", ..Default::default() });
         d.charge(NewCharge { created: unix_days_ago(800), ..Default::default() });
@@ -129,7 +131,10 @@ async fn backfill_reads_every_page_then_syncs_what_is_new_and_what_changed() {
 
     let sync = wait_for(&app, &site, &token, finished).await;
     assert_eq!((sync["state"].as_str(), sync["phase"].as_str()), (Some("idle"), Some("incremental")), "{sync}");
-    assert_eq!((sync["imported"].as_i64(), &sync["lastError"], &sync["progress"]), (Some(250), &Value::Null, &Value::Null));
+    assert_eq!(
+        (sync["imported"].as_i64(), &sync["lastError"], &sync["progress"]),
+        (Some(250), &Value::Null, &Value::Null)
+    );
     assert!(sync["lastSyncAt"].is_string());
     let payments = stored(&app, &site);
     assert_eq!(payments.len(), 250, "failed and too-old charges are not payments");
@@ -185,7 +190,12 @@ async fn attribution_and_renewals_from_charge_intent_checkout_session_or_invoice
                 ..Default::default()
             });
             let on_session = d.charge(NewCharge { created: day + 2, ..Default::default() });
-            d.session(Some(&on_session.1), None, json!({"datafast_visitor_id": "v-session", "datafast_session_id": "s-session"}), day);
+            d.session(
+                Some(&on_session.1),
+                None,
+                json!({"datafast_visitor_id": "v-session", "datafast_session_id": "s-session"}),
+                day,
+            );
             // A subscription: checkout session → its first invoice → the charge; then a renewal.
             let first = d.charge(NewCharge { created: day + 3, ..Default::default() });
             let invoice = d.invoice(&first.0, "subscription_create", day + 3, false);
@@ -217,7 +227,8 @@ async fn attribution_and_renewals_from_charge_intent_checkout_session_or_invoice
             ],
             "oldest_first = {oldest_first}"
         );
-        results.push(got.into_iter().map(|(v, s, r)| (v.map(str::to_owned), s.map(str::to_owned), r)).collect::<Vec<_>>());
+        results
+            .push(got.into_iter().map(|(v, s, r)| (v.map(str::to_owned), s.map(str::to_owned), r)).collect::<Vec<_>>());
     }
     assert_eq!(results[0], results[1]);
 }
@@ -226,8 +237,20 @@ async fn attribution_and_renewals_from_charge_intent_checkout_session_or_invoice
 async fn settlement_in_the_account_currency_counts_in_revenue() {
     let account = Account::default();
     let (eur, usd) = account.with(|d| {
-        let eur = d.charge(NewCharge { amount: 2900, currency: "eur", settled: Some((3190, "usd")), created: unix_days_ago(3), ..Default::default() });
-        let usd = d.charge(NewCharge { amount: 1000, currency: "usd", created: unix_days_ago(3), refunded: 250, ..Default::default() });
+        let eur = d.charge(NewCharge {
+            amount: 2900,
+            currency: "eur",
+            settled: Some((3190, "usd")),
+            created: unix_days_ago(3),
+            ..Default::default()
+        });
+        let usd = d.charge(NewCharge {
+            amount: 1000,
+            currency: "usd",
+            created: unix_days_ago(3),
+            refunded: 250,
+            ..Default::default()
+        });
         (eur.0, usd.0)
     });
     let (app, site, token) = app_for(&account, |f| f).await;
@@ -280,15 +303,17 @@ async fn stripe_failing_past_the_retries_is_an_error_the_next_sync_recovers_from
     app.connect(&site, &token, TEST_KEY).await;
     let sync = wait_for(&app, &site, &token, |s| s["state"] == "error").await;
     assert_eq!(
-        sync["lastError"],
-        "Stripe failed (500), 3 times in a row; revlink tries again at the next sync",
+        sync["lastError"], "Stripe failed (500), 3 times in a row; revlink tries again at the next sync",
         "{sync}"
     );
     assert_eq!(account.calls(), 3, "two retries, then the sync stops");
 
     account.with(|d| d.fault = None);
     let sync = sync_now(&app, &site, &token).await;
-    assert_eq!((sync["state"].as_str(), sync["imported"].as_i64(), &sync["lastError"]), (Some("idle"), Some(1), &Value::Null));
+    assert_eq!(
+        (sync["state"].as_str(), sync["imported"].as_i64(), &sync["lastError"]),
+        (Some("idle"), Some(1), &Value::Null)
+    );
 }
 
 #[rocket::async_test]
@@ -336,7 +361,9 @@ async fn disconnect_stops_the_import_within_a_second_and_reconnect_finishes_it()
     let (app, site, token) = app_for(&account, |f| f).await;
     app.connect(&site, &token, TEST_KEY).await;
     wait_for(&app, &site, &token, |s| s["imported"].as_i64() > Some(0)).await;
-    let r = app.send(Method::Delete, &format!("/api/v1/admin/websites/{site}/integrations/stripe"), Some(&token), None).await;
+    let r = app
+        .send(Method::Delete, &format!("/api/v1/admin/websites/{site}/integrations/stripe"), Some(&token), None)
+        .await;
     assert_eq!(r.status.code, 200);
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (calls, imported) = (account.calls(), stored(&app, &site).len());
@@ -346,7 +373,8 @@ async fn disconnect_stops_the_import_within_a_second_and_reconnect_finishes_it()
     assert_eq!((status["connected"].as_bool(), status["sync"]["state"].as_str()), (Some(false), Some("idle")));
     assert!((100..1000).contains(&imported), "imported revenue stays: {imported}");
     assert_error(
-        &app.send(Method::Post, &format!("/api/v1/admin/websites/{site}/integrations/stripe/sync"), Some(&token), None).await,
+        &app.send(Method::Post, &format!("/api/v1/admin/websites/{site}/integrations/stripe/sync"), Some(&token), None)
+            .await,
         404,
         "Stripe is not connected",
     );

@@ -229,7 +229,8 @@ impl Data {
         let limit: usize = first(q, "limit").map_or(10, |l| l.parse().unwrap());
         let has_more = rows.len() > limit;
         rows.truncate(limit);
-        ResponseTemplate::new(200).set_body_json(json!({"object": "list", "url": path, "has_more": has_more, "data": rows}))
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"object": "list", "url": path, "has_more": has_more, "data": rows}))
     }
 }
 
