@@ -229,11 +229,16 @@ pub async fn disconnect_stripe(
     state: &State<AppState>,
 ) -> ApiResult<Message> {
     let _ = website_id;
+    one(Message::new(disconnect(state, access).await?))
+}
+
+/// Deletes the key and stops the website's import (API and settings page alike).
+pub async fn disconnect(state: &AppState, access: WebsiteAccess<SettingsWrite>) -> Result<&'static str, Error> {
     let website = access.website_id.clone();
     let removed = state.db.run(move |c| stripe_db::disconnect(c, &access.website_id, &access.actor)).await?;
     state.importer.stop(&website);
     if !removed {
         return Err(Error::NotFound("Stripe is not connected".into()));
     }
-    one(Message::new("Stripe disconnected successfully"))
+    Ok("Stripe disconnected successfully")
 }

@@ -10,8 +10,8 @@ use crate::api::{ApiResult, Success, one};
 use crate::auth::{AnalyticsRead, PaymentsRead, WebsiteAccess};
 use crate::db::payments::{self, PaymentView};
 use crate::db::websites;
-use crate::domain::ObjectId;
 use crate::domain::revenue::{self, DateRange, Revenue};
+use crate::domain::{ObjectId, Role};
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -79,13 +79,24 @@ pub async fn get_revenue(
     state: &State<AppState>,
 ) -> ApiResult<Revenue> {
     let _ = website_id;
-    let (site, role) = (access.website_id.clone(), access.role);
-    let website = state.db.run(move |c| websites::get(c, &site, role)).await?;
+    one(revenue_for(state, access.website_id, access.role, start, end).await?)
+}
+
+/// The website's revenue over `start..=end` (local dates; default the last 30 days).
+pub async fn revenue_for(
+    state: &AppState,
+    site: ObjectId,
+    role: Role,
+    start: Option<&str>,
+    end: Option<&str>,
+) -> Result<Revenue, Error> {
+    let s = site.clone();
+    let website = state.db.run(move |c| websites::get(c, &s, role)).await?;
     let tz: chrono_tz::Tz = website.timezone.parse().unwrap_or(chrono_tz::Tz::UTC);
     let today = chrono::Utc::now().with_timezone(&tz).date_naive();
     let range = DateRange::parse(start, end, tz, today).map_err(Error::BadRequest)?;
     let (from, to) = range.utc_bounds();
-    let (site, currency) = (access.website_id, website.currency.clone());
+    let currency = website.currency.clone();
     let rows = state.db.run(move |c| payments::revenue_rows(c, &site, &currency, &from, &to)).await?;
-    one(revenue::summarize(&rows, &range, &website.currency))
+    Ok(revenue::summarize(&rows, &range, &website.currency))
 }

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod assets;
 pub mod forms;
+pub mod revenue;
 pub mod session;
 pub mod settings;
 
@@ -83,6 +84,7 @@ pub fn routes() -> Vec<Route> {
     let mut all = routes![assets::static_file, session::home];
     all.extend(session::routes());
     all.extend(settings::routes());
+    all.extend(revenue::routes());
     all.extend(account::routes());
     all
 }

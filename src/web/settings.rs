@@ -7,6 +7,7 @@ use rocket::{Either, Route, State, get, post, routes};
 use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
+use crate::api::integrations as integrations_api;
 use crate::auth::{
     ApiKeysRead, ApiKeysWrite, Need, SettingsRead, SettingsWrite, TeamManage, TeamRead, WebsiteAccess, WebsitesDelete,
 };
@@ -33,6 +34,7 @@ pub fn routes() -> Vec<Route> {
         integrations,
         confirm_disconnect,
         disconnect,
+        sync_now,
         keys,
         create_key,
         roll_key,
@@ -107,7 +109,7 @@ pub async fn create_website(
 }
 
 /// The website, the tab's own context, and the shared page context.
-async fn website_page<N: Need>(
+pub(crate) async fn website_page<N: Need>(
     name: &'static str,
     access: &WebsiteAccess<N>,
     browser: &Browser<'_>,
@@ -253,11 +255,20 @@ pub async fn disconnect(
     _form: CsrfForm<ButtonForm>,
     state: &State<AppState>,
 ) -> Flash<Redirect> {
-    let outcome = match state.db.run(move |c| stripe_db::disconnect(c, &access.website_id, &access.actor)).await {
-        Ok(true) => Ok("Stripe disconnected successfully".to_owned()),
-        Ok(false) => Err(Error::NotFound("Stripe is not connected".into())),
-        Err(e) => Err(e),
-    };
+    let outcome = integrations_api::disconnect(state, access).await.map(str::to_owned);
+    back(format!("/websites/{website_id}/integrations"), outcome)
+}
+
+/// The Integrations page's "Sync now" button.
+#[post("/websites/<website_id>/integrations/stripe/sync", data = "<_form>")]
+pub async fn sync_now(
+    website_id: &str,
+    access: WebsiteAccess<SettingsWrite>,
+    _form: CsrfForm<ButtonForm>,
+    state: &State<AppState>,
+) -> Flash<Redirect> {
+    let outcome =
+        integrations_api::start_sync(state, access.website_id).await.map(|()| "Stripe sync started".to_owned());
     back(format!("/websites/{website_id}/integrations"), outcome)
 }
 
