@@ -12,7 +12,8 @@ CREATE TABLE stripe_sync (
     stage        TEXT,          -- the list being read while running
     started_at   TEXT,
     last_sync_at TEXT,          -- when the last complete sync finished
-    last_error   TEXT
+    last_error   TEXT,
+    imported     INTEGER NOT NULL DEFAULT 0  -- payments the import created (kept across reconnects)
 );
 
 CREATE TABLE stripe_sync_streams (

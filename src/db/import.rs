@@ -158,11 +158,14 @@ pub fn commit_page(conn: &mut Connection, website: &ObjectId, nonce: &[u8], page
         }
         Rows::Charges(charges) => {
             let around = StoredSurroundings { conn: &tx, website };
+            let mut new = 0;
             for charge in charges {
                 if let Some(payment) = payment_from_charge(charge, &around) {
-                    payments::upsert_imported(&tx, website, &payment)?;
+                    new += i64::from(payments::upsert_imported(&tx, website, &payment)?);
                 }
             }
+            tx.prepare_cached("UPDATE stripe_sync SET imported = imported + ?2 WHERE website_id = ?1")?
+                .execute(params![website, new])?;
         }
     }
     let (seen_min, seen_max) = page.rows.created().fold((None, None), |(lo, hi): (Option<i64>, Option<i64>), c| {
@@ -362,15 +365,12 @@ pub struct SyncStatus {
 }
 
 pub fn status(conn: &Connection, website: &ObjectId) -> Result<SyncStatus> {
-    let (state, stage, started_at, last_sync_at, last_error) = optional(conn.query_row(
-        "SELECT state, stage, started_at, last_sync_at, last_error FROM stripe_sync WHERE website_id = ?1",
+    let (state, stage, started_at, last_sync_at, last_error, imported) = optional(conn.query_row(
+        "SELECT state, stage, started_at, last_sync_at, last_error, imported FROM stripe_sync WHERE website_id = ?1",
         [website],
-        |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
     ))?
-    .unwrap_or_else(|| ("idle".into(), None, None, None, None));
-    let imported = conn
-        .prepare_cached("SELECT COUNT(*) FROM payments WHERE website_id = ?1 AND source = 'stripe'")?
-        .query_row([website], |r| r.get(0))?;
+    .unwrap_or_else(|| ("idle".into(), None, None, None, None, 0));
     let charges = optional(
         conn.prepare_cached(
             "SELECT high_water, pass_low, pass_started, seen_min FROM stripe_sync_streams

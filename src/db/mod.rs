@@ -37,6 +37,9 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
     )
 }
 
+/// Bytes of memory SQLite keeps (page caches, statements) before it recycles cache pages.
+const SQLITE_HEAP_LIMIT: i64 = 8 << 20;
+
 /// A handle to the pool; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
@@ -54,6 +57,9 @@ impl Db {
         let mut first = Connection::open(path)?;
         configure(&mut first)?;
         first.pragma_update(None, "journal_mode", "WAL")?;
+        // One cap for all pooled connections' page caches (SQLite's default is 2 MB each): memory
+        // stays flat however large the database grows.
+        first.pragma_update(None, "soft_heap_limit", SQLITE_HEAP_LIMIT)?;
         migrate::run(&mut first)?;
         drop(first);
 

@@ -55,14 +55,12 @@ pub fn record(conn: &Connection, website: &ObjectId, source: &str, p: &NewPaymen
 }
 
 /// Records an imported Stripe payment, or brings a known one up to date: what changes after a
-/// payment (refunds, settlement, attribution found later) is taken from the newer read.
-pub fn upsert_imported(conn: &Connection, website: &ObjectId, p: &NewPayment) -> Result<()> {
-    insert(
-        conn,
-        website,
-        "stripe",
-        p,
-        "DO UPDATE SET refunded_amount = excluded.refunded_amount,
+/// payment (refunds, disputes, settlement, attribution found later) is taken from the newer read.
+/// Answers whether the payment is new.
+pub fn upsert_imported(conn: &Connection, website: &ObjectId, p: &NewPayment) -> Result<bool> {
+    let id = ObjectId::generate();
+    let sql = format!(
+        "{INSERT} ON CONFLICT (website_id, transaction_id) DO UPDATE SET refunded_amount = excluded.refunded_amount,
              disputed = excluded.disputed,
              settled_amount = COALESCE(excluded.settled_amount, payments.settled_amount),
              settled_currency = COALESCE(excluded.settled_currency, payments.settled_currency),
@@ -73,37 +71,52 @@ pub fn upsert_imported(conn: &Connection, website: &ObjectId, p: &NewPayment) ->
              customer_id = COALESCE(excluded.customer_id, payments.customer_id),
              customer_email = COALESCE(excluded.customer_email, payments.customer_email),
              customer_name = COALESCE(excluded.customer_name, payments.customer_name)
-         WHERE payments.source = 'stripe'",
-    )?;
-    Ok(())
+         WHERE payments.source = 'stripe'
+         RETURNING id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let written: Option<ObjectId> =
+        db::optional(with_params(&id, website, "stripe", p, |params| stmt.query_row(params, |r| r.get(0))))?;
+    Ok(written.as_ref() == Some(&id))
 }
 
 fn insert(conn: &Connection, website: &ObjectId, source: &str, p: &NewPayment, on_conflict: &str) -> Result<usize> {
-    let changed = conn
-        .prepare_cached(&format!("{INSERT} ON CONFLICT (website_id, transaction_id) {on_conflict}"))?
-        .execute(params![
-            ObjectId::generate(),
-            website,
-            source,
-            p.transaction_id,
-            p.amount,
-            p.currency,
-            p.refunded_amount,
-            p.settled.as_ref().map(|s| s.amount),
-            p.settled.as_ref().map(|s| s.currency.as_str()),
-            p.settled.as_ref().map(|s| s.fee),
-            p.renewal,
-            p.free_trial,
-            p.visitor_id,
-            p.session_id,
-            p.customer_id,
-            p.customer_email,
-            p.customer_name,
-            p.paid_at,
-            db::now(),
-            p.disputed
-        ])?;
-    Ok(changed)
+    let id = ObjectId::generate();
+    let mut stmt = conn.prepare_cached(&format!("{INSERT} ON CONFLICT (website_id, transaction_id) {on_conflict}"))?;
+    Ok(with_params(&id, website, source, p, |params| stmt.execute(params))?)
+}
+
+/// Calls `f` with the INSERT's parameters for payment `p` under row id `id`.
+fn with_params<T>(
+    id: &ObjectId,
+    website: &ObjectId,
+    source: &str,
+    p: &NewPayment,
+    f: impl FnOnce(&[&dyn rusqlite::ToSql]) -> T,
+) -> T {
+    let settled = p.settled.as_ref();
+    f(params![
+        id,
+        website,
+        source,
+        p.transaction_id,
+        p.amount,
+        p.currency,
+        p.refunded_amount,
+        settled.map(|s| s.amount),
+        settled.map(|s| s.currency.as_str()),
+        settled.map(|s| s.fee),
+        p.renewal,
+        p.free_trial,
+        p.visitor_id,
+        p.session_id,
+        p.customer_id,
+        p.customer_email,
+        p.customer_name,
+        p.paid_at,
+        db::now(),
+        p.disputed
+    ])
 }
 
 /// What a delete request names.
