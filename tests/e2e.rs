@@ -191,13 +191,41 @@ async fn from_setup_link_to_connected_stripe_in_a_browser() {
     shot(&browser, "04-connected-phone").await;
     browser.set_window_size(1200, 1000).await.unwrap();
 
+    // The import starts by itself; the page follows it until the history is in.
+    wait_for_text(&browser, "Revenue import").await;
+    wait_for_text(&browser, "Up to date.").await;
+    wait_for_text(&browser, "1 payment imported").await;
+    shot(&browser, "05-imported").await;
+    browser.find(Locator::LinkText("See revenue")).await.unwrap().click().await.unwrap();
+    wait_for_text(&browser, "Latest payments").await;
+    let start = browser.find(Locator::Id("start")).await.unwrap();
+    start.clear().await.unwrap();
+    start.send_keys("05/01/2024").await.unwrap();
+    let end = browser.find(Locator::Id("end")).await.unwrap();
+    end.clear().await.unwrap();
+    end.send_keys("05/31/2024").await.unwrap();
+    submit(&browser, "form#range").await;
+    wait_for_text(&browser, "2024-05-01 to 2024-05-31").await;
+    wait_for_text(&browser, "29.00 USD").await;
+    wait_for_text(&browser, "0b5c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3").await;
+    let bars = browser.find_all(Locator::Css("figure.chart svg g")).await.unwrap();
+    assert_eq!(bars.len(), 31, "one bar per day of May");
+    shot(&browser, "06-revenue").await;
+    browser.set_window_size(390, 844).await.unwrap();
+    let overflow =
+        browser.execute("return document.documentElement.scrollWidth - window.innerWidth", vec![]).await.unwrap();
+    assert!(overflow.as_i64().unwrap_or(1) <= 0, "the revenue page fits a phone screen: {overflow}");
+    shot(&browser, "06-revenue-phone").await;
+    browser.set_window_size(1200, 1000).await.unwrap();
+    browser.find(Locator::LinkText("Integrations")).await.unwrap().click().await.unwrap();
+
     // Disconnect, with a confirmation.
     browser.find(Locator::LinkText("Disconnect Stripe…")).await.unwrap().click().await.unwrap();
     wait_for_text(&browser, "Disconnect Stripe?").await;
     submit(&browser, "form[action$='/integrations/stripe/disconnect']").await;
     wait_for_text(&browser, "Stripe disconnected successfully").await;
     wait_for_text(&browser, "Not connected.").await;
-    shot(&browser, "05-disconnected").await;
+    shot(&browser, "07-disconnected").await;
 
     browser.close().await.unwrap();
 }
