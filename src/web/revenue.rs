@@ -41,40 +41,43 @@ pub fn money(minor: i64, currency: &str) -> String {
     }
 }
 
-const CHART_WIDTH: i64 = 720;
-const CHART_HEIGHT: i64 = 180;
+const CHART_WIDTH: f64 = 720.0;
+const CHART_HEIGHT: f64 = 180.0;
 
-/// One day's bar: the net part and the refunded part stacked to the day's gross.
-#[derive(Serialize)]
+/// One day's bar: the net part and the refunded part stacked to the day's gross (SVG user units).
+#[derive(Debug, Serialize)]
 struct Bar {
-    x: i64,
-    width: i64,
-    net_y: i64,
-    net_height: i64,
-    refund_y: i64,
-    refund_height: i64,
+    x: f64,
+    width: f64,
+    net_y: f64,
+    net_height: f64,
+    refund_y: f64,
+    refund_height: f64,
     title: String,
 }
 
+/// Two decimals are plenty for a 720-unit-wide drawing.
+fn round(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
 fn bars(series: &[Day], currency: &str) -> Vec<Bar> {
-    let max = series.iter().map(|d| d.gross).max().unwrap_or(0).max(1);
-    let n = i64::try_from(series.len()).unwrap_or(1).max(1);
-    let slot = (CHART_WIDTH / n).max(1);
-    let width = (slot * 4 / 5).max(1);
+    let max = series.iter().map(|d| d.gross).max().unwrap_or(0).max(1) as f64;
+    let slot = CHART_WIDTH / series.len().max(1) as f64;
     series
         .iter()
-        .zip(0..)
-        .map(|(day, i)| {
-            let gross_height = day.gross.max(0) * CHART_HEIGHT / max;
-            let refund_height = day.refunds.clamp(0, day.gross.max(0)) * CHART_HEIGHT / max;
+        .enumerate()
+        .map(|(i, day)| {
+            let gross_height = day.gross.max(0) as f64 * CHART_HEIGHT / max;
+            let refund_height = day.refunds.clamp(0, day.gross.max(0)) as f64 * CHART_HEIGHT / max;
             let net_height = gross_height - refund_height;
             Bar {
-                x: i * slot,
-                width,
-                net_y: CHART_HEIGHT - net_height,
-                net_height,
-                refund_y: CHART_HEIGHT - gross_height,
-                refund_height,
+                x: round(i as f64 * slot),
+                width: round(slot * 0.8),
+                net_y: round(CHART_HEIGHT - net_height),
+                net_height: round(net_height),
+                refund_y: round(CHART_HEIGHT - gross_height),
+                refund_height: round(refund_height),
                 title: format!(
                     "{}: {} gross, {} refunded, {} payment(s)",
                     day.date,
@@ -151,12 +154,15 @@ mod tests {
     }
 
     #[test]
-    fn bars_stack_refunds_on_net_up_to_the_largest_day() {
+    fn bars_stack_refunds_on_net_and_fill_the_width() {
         let day = |gross, refunds| Day { date: "2026-05-01".into(), gross, refunds, net: gross - refunds, payments: 1 };
         let b = bars(&[day(1000, 0), day(500, 250), day(0, 0)], "USD");
-        assert_eq!((b[0].net_height, b[0].refund_height, b[0].net_y), (CHART_HEIGHT, 0, 0));
-        assert_eq!((b[1].net_height, b[1].refund_height), (CHART_HEIGHT / 4, CHART_HEIGHT / 4));
-        assert_eq!(b[1].refund_y, CHART_HEIGHT / 2);
-        assert_eq!((b[2].net_height, b[2].x), (0, 2 * (CHART_WIDTH / 3)));
+        assert_eq!((b[0].net_height, b[0].refund_height, b[0].net_y), (CHART_HEIGHT, 0.0, 0.0));
+        assert_eq!((b[1].net_height, b[1].refund_height), (CHART_HEIGHT / 4.0, CHART_HEIGHT / 4.0));
+        assert_eq!(b[1].refund_y, CHART_HEIGHT / 2.0);
+        assert_eq!((b[2].net_height, b[2].x, b[2].width), (0.0, 480.0, 192.0));
+        let year: Vec<Day> = (0..365).map(|_| day(100, 0)).collect();
+        let last = bars(&year, "USD").pop().unwrap();
+        assert!(last.x + last.width <= CHART_WIDTH && last.x > CHART_WIDTH * 0.99, "{last:?}");
     }
 }
