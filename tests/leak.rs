@@ -1,4 +1,4 @@
-//! Secrets never leak: after connect, reconnect, failed connects and disconnect, neither the raw
+//! Secrets never leak: after connect, reconnect, an import, failed connects and disconnect, neither the raw
 //! Stripe keys nor the raw bearer token appear in the database files (with `-wal`), the captured
 //! logs (at TRACE, Rocket's and reqwest's included), or any response body.
 
@@ -46,7 +46,7 @@ async fn raw_keys_appear_nowhere() {
 
     let second = "rk_live_51SecondKeyQwErTyUiOpAsDfGh";
     let rejected = "rk_live_51RejectedKeyZxCvBnMqWeRtYu";
-    let app = TestApp::with(|f| f.merge(("log_level", "debug"))).await;
+    let app = TestApp::with(|f| f.merge(("log_level", "debug")).merge(("auto_import", true))).await;
     let (_, site, token) = app.owner_with_site();
     let stripe_path = format!("/api/v1/admin/websites/{site}/integrations/stripe");
     let mut bodies = Vec::new();
@@ -62,12 +62,24 @@ async fn raw_keys_appear_nowhere() {
         bodies.push(reply.body);
         bodies.push(app.get(&format!("/api/v1/admin/websites/{site}/integrations"), &token).await.body);
     }
+    // The import that connect started reads with the key too; its logs are captured until it ends.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let status = app.get(&stripe_path, &token).await.body;
+        if status["data"][0]["sync"]["phase"] == "incremental" && status["data"][0]["sync"]["state"] == "idle" {
+            bodies.push(status);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the import did not finish: {status}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     bodies.push(app.send(Method::Delete, &stripe_path, Some(&token), None).await.body);
     bodies.push(app.get(&format!("/api/v1/admin/websites/{site}/integrations"), &token).await.body);
 
     let logged = logs.0.lock().unwrap().clone();
     assert!(contains(&logged, "/v1/balance"), "the capture works: Stripe calls are logged");
     assert!(contains(&logged, "Matched:"), "Rocket's own request log is captured too");
+    assert!(contains(&logged, "Stripe sync complete"), "the import's logs are captured too");
     let data_dir = app.dir.path().to_owned();
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for entry in std::fs::read_dir(&data_dir).unwrap() {
