@@ -422,3 +422,24 @@ fn a_restart_in_the_middle_of_a_backfill_loses_and_repeats_nothing() {
         assert!((7..=8).contains(&pages), "resumed from the saved cursor, at most the interrupted page twice: {pages}");
     });
 }
+
+#[rocket::async_test]
+async fn a_permission_removed_in_stripe_is_named_and_not_retried() {
+    let account = Account::default();
+    account.with(|d| {
+        d.charge(NewCharge::default());
+        d.fault = Some(Fault::Forbidden("/v1/invoices", "rak_invoice_read"));
+    });
+    let (app, site, token) = app_for(&account, |f| f).await;
+    app.connect(&site, &token, TEST_KEY).await;
+    let sync = wait_for(&app, &site, &token, |s| s["state"] == "error").await;
+    assert_eq!(
+        sync["lastError"],
+        "The key is missing the rak_invoice_read permission the import needs. Grant it Read access in Stripe's dashboard, then sync again."
+    );
+    assert_eq!(account.faulted.load(std::sync::atomic::Ordering::SeqCst), 1, "a 403 is not retried");
+
+    account.with(|d| d.fault = None);
+    let sync = sync_now(&app, &site, &token).await;
+    assert_eq!((sync["state"].as_str(), sync["imported"].as_i64()), (Some("idle"), Some(1)), "{sync}");
+}

@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::stripe_fake::{balance, invalid_key, rate_limited, server_error};
+use crate::stripe_fake::{balance, invalid_key, missing_permission, rate_limited, server_error};
 
 /// A fault applied to the next requests of the import (verification probes are never faulted).
 #[derive(Clone, Debug)]
@@ -24,6 +24,8 @@ pub enum Fault {
     ServerError(usize),
     /// Every request answers 401 from now on (the key was revoked).
     Revoked,
+    /// Requests to this list answer 403 naming this permission (someone set it to None in Stripe).
+    Forbidden(&'static str, &'static str),
 }
 
 #[derive(Default)]
@@ -247,6 +249,7 @@ impl Respond for Account {
             self.import_calls.fetch_add(1, Ordering::SeqCst);
             let answer = match &mut data.fault {
                 Some(Fault::Revoked) => Some(invalid_key()),
+                Some(Fault::Forbidden(list, permission)) if path == *list => Some(missing_permission(permission)),
                 Some(Fault::RateLimited(n)) if *n > 0 => {
                     *n -= 1;
                     Some(rate_limited())
