@@ -300,13 +300,15 @@ pub fn recover(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-pub fn mark_running(conn: &Connection, website: &ObjectId) -> Result<()> {
-    conn.execute(
-        "INSERT INTO stripe_sync (website_id, state, started_at) VALUES (?1, 'running', ?2)
+/// Marks the sync running, if the connection it read (`nonce`) is still the website's.
+pub fn mark_running(conn: &Connection, website: &ObjectId, nonce: &[u8]) -> Result<bool> {
+    let changed = conn.execute(
+        "INSERT INTO stripe_sync (website_id, state, started_at)
+         SELECT ?1, 'running', ?2 WHERE EXISTS (SELECT 1 FROM stripe_connections WHERE website_id = ?1 AND nonce = ?3)
          ON CONFLICT (website_id) DO UPDATE SET state = 'running', halted = 0, started_at = excluded.started_at",
-        params![website, db::now()],
+        params![website, db::now(), nonce],
     )?;
-    Ok(())
+    Ok(changed > 0)
 }
 
 pub fn set_stage(conn: &Connection, website: &ObjectId, stream: Stream) -> Result<()> {
@@ -326,7 +328,8 @@ pub enum Outcome {
     Failed(String),
 }
 
-pub fn finish(conn: &Connection, website: &ObjectId, outcome: &Outcome) -> Result<()> {
+/// Records how a sync ended, if the connection it read (`nonce`) is still the website's.
+pub fn finish(conn: &Connection, website: &ObjectId, nonce: &[u8], outcome: &Outcome) -> Result<()> {
     let (state, halted, error) = match outcome {
         Outcome::Complete | Outcome::Stopped => ("idle", false, None),
         Outcome::Refused(m) => ("error", true, Some(m.as_str())),
@@ -337,8 +340,8 @@ pub fn finish(conn: &Connection, website: &ObjectId, outcome: &Outcome) -> Resul
         "UPDATE stripe_sync SET state = ?2, halted = ?3, stage = NULL,
              last_error = CASE WHEN ?5 OR ?4 IS NOT NULL THEN ?4 ELSE last_error END,
              last_sync_at = CASE WHEN ?5 THEN ?6 ELSE last_sync_at END
-         WHERE website_id = ?1",
-        params![website, state, halted, error, complete, db::now()],
+         WHERE website_id = ?1 AND EXISTS (SELECT 1 FROM stripe_connections WHERE website_id = ?1 AND nonce = ?7)",
+        params![website, state, halted, error, complete, db::now(), nonce],
     )?;
     Ok(())
 }

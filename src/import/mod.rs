@@ -132,19 +132,10 @@ impl Inner {
                 () = cancel.cancelled() => Outcome::Stopped,
                 outcome = sync::sync(&self, &website) => outcome,
             };
-            // A stopped sync leaves the state to whoever stopped it (disconnect, a new key).
-            if outcome != Outcome::Stopped {
-                match &outcome {
-                    Outcome::Complete => tracing::info!(%website, "Stripe sync complete"),
-                    Outcome::Refused(m) | Outcome::Failed(m) => {
-                        tracing::warn!(%website, error = m, "Stripe sync failed")
-                    }
-                    Outcome::Stopped => {}
-                }
-                let (w, o) = (website.clone(), outcome.clone());
-                if let Err(e) = self.db.run(move |c| db::import::finish(c, &w, &o)).await {
-                    tracing::error!(%website, error = %e, "could not record the end of a sync");
-                }
+            match &outcome {
+                Outcome::Complete => tracing::info!(%website, "Stripe sync complete"),
+                Outcome::Refused(m) | Outcome::Failed(m) => tracing::warn!(%website, error = m, "Stripe sync failed"),
+                Outcome::Stopped => tracing::info!(%website, "Stripe sync stopped"),
             }
             // Under the lock `trigger` takes, so that a request made just now is not lost.
             let mut jobs = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

@@ -21,13 +21,23 @@ const OVERLAP_SECS: i64 = 3600;
 const PAGE_SIZE: u32 = 100;
 const CHARGE_EXPAND: [&str; 2] = ["balance_transaction", "payment_intent"];
 
+/// Runs one sync and records how it ended (unless it was stopped: whoever stopped it — a disconnect,
+/// a new key — set the state).
 pub async fn sync(inner: &Inner, website: &ObjectId) -> Outcome {
-    match try_sync(inner, website).await {
+    let mut nonce = Vec::new();
+    let outcome = match try_sync(inner, website, &mut nonce).await {
         Ok(()) => Outcome::Complete,
         Err(Stop::Refused(m)) => Outcome::Refused(m),
         Err(Stop::Failed(m)) => Outcome::Failed(m),
         Err(Stop::Disconnected) => Outcome::Stopped,
+    };
+    if outcome != Outcome::Stopped {
+        let (w, o) = (website.clone(), outcome.clone());
+        if let Err(e) = inner.db.run(move |c| import::finish(c, &w, &nonce, &o)).await {
+            tracing::error!(%website, error = %e, "could not record the end of a sync");
+        }
     }
+    outcome
 }
 
 /// A database failure ends the sync like a Stripe failure: the next one resumes.
@@ -46,10 +56,12 @@ struct Sync<'a> {
     expand_invoice_payments: AtomicBool,
 }
 
-async fn try_sync(inner: &Inner, website: &ObjectId) -> Result<(), Stop> {
+/// `nonce` learns the connection being read, for `finish`.
+async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Result<(), Stop> {
     let w = website.clone();
     let stored = inner.db.run(move |c| import::stored_key(c, &w)).await.map_err(db_failed)?;
     let Some(stored) = stored else { return Err(Stop::Disconnected) };
+    nonce.clone_from(&stored.sealed.nonce);
     let key = inner.master_key.open(&stored.sealed, website.as_str().as_bytes()).map_err(|_| {
         Stop::Failed("revlink cannot decrypt the stored key with its master key; connect the key again".into())
     })?;
@@ -60,8 +72,10 @@ async fn try_sync(inner: &Inner, website: &ObjectId) -> Result<(), Stop> {
         caller: Caller::new(inner, key, stored.livemode),
         expand_invoice_payments: AtomicBool::new(true),
     };
-    let w = website.clone();
-    inner.db.run(move |c| import::mark_running(c, &w)).await.map_err(db_failed)?;
+    let (w, n) = (website.clone(), stored.sealed.nonce.clone());
+    if !inner.db.run(move |c| import::mark_running(c, &w, &n)).await.map_err(db_failed)? {
+        return Err(Stop::Disconnected);
+    }
 
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let since = now - i64::from(inner.config.import_since_days) * 86_400;
@@ -117,6 +131,7 @@ impl Sync<'_> {
     /// already being fetched.
     async fn run_pass(&self, stream: Stream, mut pass: Pass, charges_low: i64) -> Result<(), Stop> {
         let mut reply = self.fetch(stream, &pass).await;
+        let mut restarted = false;
         loop {
             let body = match reply {
                 Ok(body) => body,
@@ -132,8 +147,9 @@ impl Sync<'_> {
                         .map_err(db_failed);
                 }
                 // The cursor is unknown to Stripe (the object is gone): read the pass again from its start.
-                Err(FetchError::NotFound | FetchError::Invalid(_)) if pass.cursor.is_some() => {
+                Err(FetchError::NotFound | FetchError::Invalid(_)) if pass.cursor.is_some() && !restarted => {
                     tracing::warn!(list = stream.name(), "Stripe does not know the saved cursor; restarting the pass");
+                    restarted = true;
                     pass.cursor = None;
                     self.save_pass(stream, &pass).await?;
                     reply = self.fetch(stream, &pass).await;
