@@ -9,9 +9,11 @@ use crate::error::Error;
 use crate::stripe::client::{Reply, StripeClient};
 
 /// Each call verification makes, with the permission Stripe would name if it refused it.
-const PROBES: [(&str, &str); 5] = [
+const PROBES: [(&str, &str); 6] = [
     ("/v1/balance", "rak_balance_read"),
     ("/v1/charges?limit=1", "rak_charge_read"),
+    // Stripe grants refunds with charges ("Charges and Refunds"); a 403 names the permission anyway.
+    ("/v1/refunds?limit=1", "rak_charge_read"),
     ("/v1/payment_intents?limit=1", "rak_payment_intent_read"),
     ("/v1/checkout/sessions?limit=1", "rak_checkout_session_read"),
     ("/v1/invoices?limit=1", "rak_invoice_read"),
@@ -116,14 +118,15 @@ fn main_currency(balance: &Balance) -> Option<String> {
 }
 
 pub async fn verify(client: &StripeClient, key: &StripeRestrictedKey) -> Result<VerifiedAccount, VerifyError> {
-    let (balance, charges, intents, sessions, invoices) = tokio::join!(
+    let (balance, charges, refunds, intents, sessions, invoices) = tokio::join!(
         client.get(key.secret(), PROBES[0].0),
         client.get(key.secret(), PROBES[1].0),
         client.get(key.secret(), PROBES[2].0),
         client.get(key.secret(), PROBES[3].0),
         client.get(key.secret(), PROBES[4].0),
+        client.get(key.secret(), PROBES[5].0),
     );
-    let replies = [balance, charges, intents, sessions, invoices];
+    let replies = [balance, charges, refunds, intents, sessions, invoices];
 
     // The first failure that is not a permission decides, in this order of precedence.
     let mut missing = Vec::new();

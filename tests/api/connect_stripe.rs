@@ -55,7 +55,11 @@ async fn connects_a_live_key_and_stores_it_encrypted() {
     let opened = app.state().master_key.open(&sealed, site.as_str().as_bytes()).unwrap();
     assert_eq!(opened.expose_secret(), LIVE_KEY, "surrounding whitespace is trimmed before storing");
     let (calls, bearer) = app.stripe.calls_with_key(LIVE_KEY).await;
-    assert_eq!((calls, bearer), (5, true), "balance plus four list probes, each with the key");
+    assert_eq!(
+        (calls, bearer),
+        (6, true),
+        "balance plus a probe of each of the five lists the import reads, with the key"
+    );
 
     let status = app.get(&format!("/api/v1/admin/websites/{site}/integrations"), &token).await;
     let data = &status.body["data"][0];

@@ -10,7 +10,8 @@ use wiremock::matchers::{header_exists, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub const BALANCE: &str = "/v1/balance";
-pub const LISTS: [&str; 4] = ["/v1/charges", "/v1/payment_intents", "/v1/checkout/sessions", "/v1/invoices"];
+pub const LISTS: [&str; 5] =
+    ["/v1/charges", "/v1/refunds", "/v1/payment_intents", "/v1/checkout/sessions", "/v1/invoices"];
 
 pub struct StripeFake {
     pub server: MockServer,
