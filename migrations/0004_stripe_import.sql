@@ -23,8 +23,7 @@ CREATE TABLE stripe_sync_streams (
     pass_low     INTEGER,       -- the pass under way: its created[gt] bound,
     pass_cursor  TEXT,          -- the starting_after of its next page,
     pass_started INTEGER,       -- when it began,
-    seen_min     INTEGER,       -- and the oldest and newest `created` it has read (progress)
-    seen_max     INTEGER,
+    seen_min     INTEGER,       -- and the oldest `created` it has read (progress)
     PRIMARY KEY (website_id, stream)
 ) WITHOUT ROWID;
 

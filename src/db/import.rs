@@ -69,7 +69,7 @@ pub fn begin_pass(conn: &Connection, website: &ObjectId, stream: Stream, pass: &
         "INSERT INTO stripe_sync_streams (website_id, stream, pass_low, pass_cursor, pass_started)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (website_id, stream) DO UPDATE SET pass_low = excluded.pass_low,
-             pass_cursor = excluded.pass_cursor, pass_started = excluded.pass_started, seen_min = NULL, seen_max = NULL",
+             pass_cursor = excluded.pass_cursor, pass_started = excluded.pass_started, seen_min = NULL",
         params![website, stream.name(), pass.low, pass.cursor, pass.started],
     )?;
     Ok(())
@@ -94,13 +94,13 @@ pub enum Rows {
 }
 
 impl Rows {
-    fn created(&self) -> impl Iterator<Item = i64> + '_ {
-        let (a, b, c) = match self {
-            Self::CheckoutSessions(v) => (Some(v.iter().map(|s| s.created)), None, None),
-            Self::Invoices(v) => (None, Some(v.iter().map(|i| i.created)), None),
-            Self::Charges(v) => (None, None, Some(v.iter().map(|c| c.created))),
-        };
-        a.into_iter().flatten().chain(b.into_iter().flatten()).chain(c.into_iter().flatten())
+    /// The oldest `created` on the page (for the backfill's progress).
+    fn oldest(&self) -> Option<i64> {
+        match self {
+            Self::CheckoutSessions(v) => v.iter().map(|s| s.created).min(),
+            Self::Invoices(v) => v.iter().map(|i| i.created).min(),
+            Self::Charges(v) => v.iter().map(|c| c.created).min(),
+        }
     }
 }
 
@@ -168,16 +168,11 @@ pub fn commit_page(conn: &mut Connection, website: &ObjectId, nonce: &[u8], page
                 .execute(params![website, new])?;
         }
     }
-    let (seen_min, seen_max) = page.rows.created().fold((None, None), |(lo, hi): (Option<i64>, Option<i64>), c| {
-        (Some(lo.map_or(c, |l| l.min(c))), Some(hi.map_or(c, |h| h.max(c))))
-    });
     match &page.next {
         Some(cursor) => tx.execute(
-            "UPDATE stripe_sync_streams SET pass_cursor = ?3,
-                 seen_min = MIN(COALESCE(seen_min, ?4), COALESCE(?4, seen_min)),
-                 seen_max = MAX(COALESCE(seen_max, ?5), COALESCE(?5, seen_max))
+            "UPDATE stripe_sync_streams SET pass_cursor = ?3, seen_min = MIN(COALESCE(seen_min, ?4), COALESCE(?4, seen_min))
              WHERE website_id = ?1 AND stream = ?2",
-            params![website, page.stream.name(), cursor, seen_min, seen_max],
+            params![website, page.stream.name(), cursor, page.rows.oldest()],
         )?,
         None => {
             if page.stream == Stream::Charges {
@@ -190,7 +185,7 @@ pub fn commit_page(conn: &mut Connection, website: &ObjectId, nonce: &[u8], page
             }
             tx.execute(
                 "UPDATE stripe_sync_streams SET high_water = ?3, pass_low = NULL, pass_cursor = NULL,
-                     pass_started = NULL, seen_min = NULL, seen_max = NULL
+                     pass_started = NULL, seen_min = NULL
                  WHERE website_id = ?1 AND stream = ?2",
                 params![website, page.stream.name(), page.started],
             )?
