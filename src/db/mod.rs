@@ -38,7 +38,7 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
 }
 
 /// Bytes of memory SQLite keeps (page caches, statements) before it recycles cache pages.
-const SQLITE_HEAP_LIMIT: i64 = 8 << 20;
+const SQLITE_HEAP_LIMIT: i64 = 4 << 20;
 
 /// A handle to the pool; cheap to clone.
 #[derive(Clone)]
