@@ -3,6 +3,8 @@
 -- invoices), kept compact so that a charge read later can be attributed without holding lists in memory.
 
 ALTER TABLE payments ADD COLUMN disputed INTEGER NOT NULL DEFAULT 0;
+-- Renewals take the visitor of the customer's first attributed payment (see db::import).
+CREATE INDEX payments_by_customer ON payments(website_id, customer_id) WHERE customer_id IS NOT NULL;
 
 CREATE TABLE stripe_sync (
     website_id   TEXT PRIMARY KEY REFERENCES websites(id) ON DELETE CASCADE,

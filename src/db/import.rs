@@ -176,6 +176,7 @@ pub fn commit_page(conn: &mut Connection, website: &ObjectId, nonce: &[u8], page
         )?,
         None => {
             if page.stream == Stream::Charges {
+                attribute_renewals(&tx, website)?;
                 // The first complete charge pass saw every refund so far: refunds are read from here on.
                 tx.execute(
                     "INSERT INTO stripe_sync_streams (website_id, stream, high_water) VALUES (?1, ?2, ?3)
@@ -193,6 +194,22 @@ pub fn commit_page(conn: &mut Connection, website: &ObjectId, nonce: &[u8], page
     };
     tx.commit()?;
     Ok(Committed::Done)
+}
+
+/// A subscription's renewals carry no datafast ids of their own: they belong to the visitor who started
+/// it, i.e. of the customer's earliest attributed payment. Run when a charge pass ends, so the result does
+/// not depend on the order in which the pass read the charges.
+fn attribute_renewals(conn: &Connection, website: &ObjectId) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE payments SET visitor_id = (
+             SELECT first.visitor_id FROM payments first
+             WHERE first.website_id = payments.website_id AND first.customer_id = payments.customer_id
+               AND first.visitor_id IS NOT NULL
+             ORDER BY first.paid_at LIMIT 1)
+         WHERE website_id = ?1 AND source = 'stripe' AND renewal = 1 AND visitor_id IS NULL AND customer_id IS NOT NULL",
+    )?
+    .execute([website])?;
+    Ok(())
 }
 
 /// Attribution and billing reasons from what earlier pages stored.

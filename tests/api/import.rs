@@ -196,13 +196,16 @@ async fn attribution_and_renewals_from_charge_intent_checkout_session_or_invoice
                 json!({"datafast_visitor_id": "v-session", "datafast_session_id": "s-session"}),
                 day,
             );
-            // A subscription: checkout session → its first invoice → the charge; then a renewal.
-            let first = d.charge(NewCharge { created: day + 3, ..Default::default() });
+            // A subscription: checkout session → its first invoice → the charge; then a renewal, which
+            // belongs to the same visitor through the customer.
+            let first = d.charge(NewCharge { created: day + 3, customer: "cus_subscriber", ..Default::default() });
             let invoice = d.invoice(&first.0, "subscription_create", day + 3, false);
             d.session(None, Some(&invoice), json!({"datafast_visitor_id": "v-subscriber"}), day);
-            let renewal = d.charge(NewCharge { created: day + 4, ..Default::default() });
+            let renewal = d.charge(NewCharge { created: day + 4, customer: "cus_subscriber", ..Default::default() });
             d.invoice(&renewal.0, "subscription_cycle", day + 4, false);
-            let old_api_renewal = d.charge(NewCharge { created: day + 5, ..Default::default() });
+            // A renewal (old API shape) of a customer nobody attributed stays unattributed.
+            let old_api_renewal =
+                d.charge(NewCharge { created: day + 5, customer: "cus_unknown", ..Default::default() });
             d.invoice(&old_api_renewal.0, "subscription_cycle", day + 5, true);
             let plain = d.charge(NewCharge { created: day + 6, ..Default::default() });
             [on_charge.0, on_intent.0, on_session.0, first.0, renewal.0, old_api_renewal.0, plain.0]
@@ -221,7 +224,7 @@ async fn attribution_and_renewals_from_charge_intent_checkout_session_or_invoice
                 (Some("v-intent"), None, false),
                 (Some("v-session"), Some("s-session"), false),
                 (Some("v-subscriber"), None, false),
-                (None, None, true),
+                (Some("v-subscriber"), None, true),
                 (None, None, true),
                 (None, None, false),
             ],

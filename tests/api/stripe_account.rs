@@ -67,6 +67,7 @@ pub struct NewCharge {
     pub settled: Option<(i64, &'static str)>,
     pub refunded: i64,
     pub status: &'static str,
+    pub customer: &'static str,
 }
 
 impl Default for NewCharge {
@@ -80,6 +81,7 @@ impl Default for NewCharge {
             settled: None,
             refunded: 0,
             status: "succeeded",
+            customer: "cus_NffrFeUfNV2Hib",
         }
     }
 }
@@ -113,7 +115,7 @@ impl Data {
             "id": ch, "object": "charge", "amount": c.amount, "amount_captured": if paid { c.amount } else { 0 },
             "amount_refunded": c.refunded, "balance_transaction": if paid { json!(txn) } else { Value::Null },
             "billing_details": {"address": null, "email": "buyer@example.com", "name": "Jenny Rosen", "phone": null},
-            "captured": paid, "created": c.created, "currency": c.currency, "customer": "cus_NffrFeUfNV2Hib",
+            "captured": paid, "created": c.created, "currency": c.currency, "customer": c.customer,
             "disputed": false, "livemode": false, "metadata": c.metadata, "paid": paid, "payment_intent": pi,
             "refunded": c.refunded == c.amount, "status": c.status
         }));
