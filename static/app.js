@@ -39,8 +39,22 @@ function enhanceApiForm(form) {
   });
 }
 
+// An element marked data-auto-refresh="N" (an import under way) reloads the page every N seconds,
+// unless someone is using a form on it: a focused field, or one changed from its initial value.
+function autoRefresh(element) {
+  const seconds = Number(element.dataset.autoRefresh) || 3;
+  setInterval(() => {
+    const active = document.activeElement;
+    const busy = (active && active.matches("input, textarea, select")) ||
+      [...document.querySelectorAll("input:not([type=hidden]), textarea")].some((f) => f.value !== f.defaultValue);
+    if (!busy) window.location.reload();
+  }, seconds * 1000);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-api-form]").forEach(enhanceApiForm);
+  const refreshing = document.querySelector("[data-auto-refresh]");
+  if (refreshing) autoRefresh(refreshing);
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();

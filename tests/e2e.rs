@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
-use wiremock::Mock;
-use wiremock::matchers::header;
+use wiremock::matchers::{header, path, query_param};
+use wiremock::{Mock, ResponseTemplate};
 
 const GOOD_KEY: &str = "rk_live_51GoodKeyAbcdefghijklmnopqrst";
 const WRONG_KEY: &str = "rk_live_51WrongKeyAbcdefghijklmnopqrs";
@@ -70,6 +70,16 @@ async fn from_setup_link_to_connected_stripe_in_a_browser() {
     let fake = stripe_fake::StripeFake::start().await;
     Mock::given(header("authorization", format!("Bearer {WRONG_KEY}").as_str()))
         .respond_with(stripe_fake::invalid_key())
+        .mount(&fake.server)
+        .await;
+    // The import's charge page takes a while, so the browser sees it running and the page follow it.
+    Mock::given(path("/v1/charges"))
+        .and(query_param("limit", "100"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(stripe_fake::list("/v1/charges", vec![stripe_fake::charge(true)]))
+                .set_delay(Duration::from_secs(4)),
+        )
         .mount(&fake.server)
         .await;
     fake.healthy(true, &[(420_000, "eur"), (1_000, "usd")]).await;
@@ -191,8 +201,9 @@ async fn from_setup_link_to_connected_stripe_in_a_browser() {
     shot(&browser, "04-connected-phone").await;
     browser.set_window_size(1200, 1000).await.unwrap();
 
-    // The import starts by itself; the page follows it until the history is in.
-    wait_for_text(&browser, "Revenue import").await;
+    // The import starts by itself; the page follows it (reloading itself) until the history is in.
+    wait_for_text(&browser, "Importing your Stripe history").await;
+    shot(&browser, "05-importing").await;
     wait_for_text(&browser, "Up to date.").await;
     wait_for_text(&browser, "1 payment imported").await;
     shot(&browser, "05-imported").await;
