@@ -50,7 +50,9 @@ const INSERT: &str = "INSERT INTO payments (id, website_id, source, transaction_
 
 /// Records a payment unless its transaction id is known (the Payments API: a repeat is ignored).
 pub fn record(conn: &Connection, website: &ObjectId, source: &str, p: &NewPayment) -> Result<Recorded> {
-    let inserted = insert(conn, website, source, p, "DO NOTHING")?;
+    let id = ObjectId::generate();
+    let mut stmt = conn.prepare_cached(&format!("{INSERT} ON CONFLICT (website_id, transaction_id) DO NOTHING"))?;
+    let inserted = with_params(&id, website, source, p, |params| stmt.execute(params))?;
     Ok(if inserted == 1 { Recorded::New } else { Recorded::Duplicate })
 }
 
@@ -78,12 +80,6 @@ pub fn upsert_imported(conn: &Connection, website: &ObjectId, p: &NewPayment) ->
     let written: Option<ObjectId> =
         db::optional(with_params(&id, website, "stripe", p, |params| stmt.query_row(params, |r| r.get(0))))?;
     Ok(written.as_ref() == Some(&id))
-}
-
-fn insert(conn: &Connection, website: &ObjectId, source: &str, p: &NewPayment, on_conflict: &str) -> Result<usize> {
-    let id = ObjectId::generate();
-    let mut stmt = conn.prepare_cached(&format!("{INSERT} ON CONFLICT (website_id, transaction_id) {on_conflict}"))?;
-    Ok(with_params(&id, website, source, p, |params| stmt.execute(params))?)
 }
 
 /// Calls `f` with the INSERT's parameters for payment `p` under row id `id`.
