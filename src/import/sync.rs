@@ -40,10 +40,16 @@ pub async fn sync(inner: &Inner, website: &ObjectId) -> Outcome {
     outcome
 }
 
-/// A database failure ends the sync like a Stripe failure: the next one resumes.
-fn db_failed(e: crate::error::Error) -> Stop {
-    tracing::error!(error = %e, "the import could not use the database");
-    Stop::Failed("revlink could not write to its database; it tries again at the next sync".into())
+/// Runs `f` on the database. A failure ends the sync like a Stripe failure: the next one resumes.
+async fn on_db<T, F>(inner: &Inner, f: F) -> Result<T, Stop>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut rusqlite::Connection) -> crate::error::Result<T> + Send + 'static,
+{
+    inner.db.run(f).await.map_err(|e| {
+        tracing::error!(error = %e, "the import could not use the database");
+        Stop::Failed("revlink could not write to its database; it tries again at the next sync".into())
+    })
 }
 
 struct Sync<'a> {
@@ -59,7 +65,7 @@ struct Sync<'a> {
 /// `nonce` learns the connection being read, for `finish`.
 async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Result<(), Stop> {
     let w = website.clone();
-    let stored = inner.db.run(move |c| import::stored_key(c, &w)).await.map_err(db_failed)?;
+    let stored = on_db(inner, move |c| import::stored_key(c, &w)).await?;
     let Some(stored) = stored else { return Err(Stop::Disconnected) };
     nonce.clone_from(&stored.sealed.nonce);
     let key = inner.master_key.open(&stored.sealed, website.as_str().as_bytes()).map_err(|_| {
@@ -73,7 +79,7 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
         expand_invoice_payments: AtomicBool::new(true),
     };
     let (w, n) = (website.clone(), stored.sealed.nonce.clone());
-    if !inner.db.run(move |c| import::mark_running(c, &w, &n)).await.map_err(db_failed)? {
+    if !on_db(inner, move |c| import::mark_running(c, &w, &n)).await? {
         return Err(Stop::Disconnected);
     }
 
@@ -81,8 +87,7 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
     let since = now - i64::from(inner.config.import_since_days) * 86_400;
     let rescan_from = now - i64::from(inner.config.rescan_days) * 86_400;
     let w = website.clone();
-    let backfill =
-        inner.db.run(move |c| import::stream(c, &w, Stream::Charges)).await.map_err(db_failed)?.high_water.is_none();
+    let backfill = on_db(inner, move |c| import::stream(c, &w, Stream::Charges)).await?.high_water.is_none();
     let mut charges_low = since;
     for stream in Stream::ALL {
         // The backfill's charges carry their refunds; the refund list is for later syncs.
@@ -90,14 +95,11 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
             continue;
         }
         let w = website.clone();
-        let state = inner
-            .db
-            .run(move |c| {
-                import::set_stage(c, &w, stream)?;
-                import::stream(c, &w, stream)
-            })
-            .await
-            .map_err(db_failed)?;
+        let state = on_db(inner, move |c| {
+            import::set_stage(c, &w, stream)?;
+            import::stream(c, &w, stream)
+        })
+        .await?;
         let pass = match state.pass {
             Some(pass) => pass,
             None => {
@@ -124,7 +126,7 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
 impl Sync<'_> {
     async fn save_pass(&self, stream: Stream, pass: &Pass) -> Result<(), Stop> {
         let (w, p) = (self.website.clone(), pass.clone());
-        self.inner.db.run(move |c| import::begin_pass(c, &w, stream, &p)).await.map_err(db_failed)
+        on_db(self.inner, move |c| import::begin_pass(c, &w, stream, &p)).await
     }
 
     /// Reads the pass's pages from its cursor to the end. While one page is written the next is
@@ -139,12 +141,7 @@ impl Sync<'_> {
                 Err(FetchError::NotFound) if pass.cursor.is_none() && stream != Stream::Charges => {
                     tracing::warn!(list = stream.name(), "Stripe has no such list here; skipped");
                     let (w, started) = (self.website.clone(), pass.started);
-                    return self
-                        .inner
-                        .db
-                        .run(move |c| import::skip_pass(c, &w, stream, started))
-                        .await
-                        .map_err(db_failed);
+                    return on_db(self.inner, move |c| import::skip_pass(c, &w, stream, started)).await;
                 }
                 // The cursor is unknown to Stripe (the object is gone): read the pass again from its start.
                 Err(FetchError::NotFound | FetchError::Invalid(_)) if pass.cursor.is_some() && !restarted => {
@@ -181,7 +178,7 @@ impl Sync<'_> {
 
     async fn commit(&self, page: Page) -> Result<(), Stop> {
         let (w, nonce) = (self.website.clone(), self.nonce.clone());
-        match self.inner.db.run(move |c| import::commit_page(c, &w, &nonce, &page)).await.map_err(db_failed)? {
+        match on_db(self.inner, move |c| import::commit_page(c, &w, &nonce, &page)).await? {
             Committed::Done => Ok(()),
             Committed::Disconnected => Err(Stop::Disconnected),
         }
@@ -210,9 +207,7 @@ impl Sync<'_> {
                 "/v1/invoices"
             }
             Stream::Charges => {
-                for field in CHARGE_EXPAND {
-                    query.append_pair("expand[]", &format!("data.{field}"));
-                }
+                expand_charges(&mut query, "data.");
                 "/v1/charges"
             }
             Stream::Refunds => "/v1/refunds",
@@ -254,20 +249,16 @@ impl Sync<'_> {
     /// The refunded charges this sync's charge pass did not read (paid before it began), read again.
     async fn reread_charges(&self, ids: Vec<String>, charges_low: i64) -> Result<Vec<Charge>, Stop> {
         let w = self.website.clone();
-        let old = self
-            .inner
-            .db
-            .run(move |c| import::charges_paid_before(c, &w, &ids, charges_low))
-            .await
-            .map_err(db_failed)?;
-        let expand: String = CHARGE_EXPAND.iter().map(|f| format!("expand%5B%5D={f}&")).collect();
+        let old = on_db(self.inner, move |c| import::charges_paid_before(c, &w, &ids, charges_low)).await?;
+        let expand = {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            expand_charges(&mut query, "");
+            query.finish()
+        };
         let mut charges = Vec::with_capacity(old.len());
         for id in old {
-            let path = format!(
-                "/v1/charges/{}?{}",
-                form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>(),
-                expand.trim_end_matches('&')
-            );
+            let id: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
+            let path = format!("/v1/charges/{id}?{expand}");
             match self.caller.get(&path).await {
                 Ok(body) => charges.push(parse(Stream::Charges, &body)?),
                 Err(FetchError::NotFound) => {} // no longer visible to this key
@@ -275,6 +266,13 @@ impl Sync<'_> {
             }
         }
         Ok(charges)
+    }
+}
+
+/// `expand[]` for what a charge is read with: on a list, `prefix` is `data.`.
+fn expand_charges(query: &mut form_urlencoded::Serializer<'_, String>, prefix: &str) {
+    for field in CHARGE_EXPAND {
+        query.append_pair("expand[]", &format!("{prefix}{field}"));
     }
 }
 
