@@ -102,8 +102,8 @@ pub async fn sync_stripe(
 /// Triggers the website's import; 404 when no key is connected.
 pub async fn start_sync(state: &AppState, website: ObjectId) -> Result<(), Error> {
     let w = website.clone();
-    let (status, _) = state.db.run(move |c| stripe_db::status(c, &w)).await?;
-    if !status.connected {
+    let connected = state.db.run(move |c| Ok(crate::db::import::stored_key(c, &w)?.is_some())).await?;
+    if !connected {
         return Err(Error::NotFound("Stripe is not connected".into()));
     }
     state.importer.trigger(website);
