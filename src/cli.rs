@@ -8,11 +8,13 @@ use clap::{Parser, Subcommand};
 use rocket::figment::Figment;
 use serde_json::{Value, json};
 
-use crate::db::audit::Actor;
-use crate::db::{credentials, stripe, team, users, websites};
-use crate::domain::website::{parse_domain, parse_name, parse_timezone};
-use crate::domain::{ObjectId, Role};
-use crate::{Runtime, api, config, crypto};
+use crate::crypto::StripeKeyBox;
+use crate::domain::credentials::parse_scope;
+use crate::domain::website::{NewWebsite, parse_domain, parse_name, parse_timezone};
+use crate::domain::{Actor, ObjectId, Role, WebsiteId};
+use crate::service::tokens::{Creator, NewToken};
+use crate::service::{self, App};
+use crate::{Runtime, config, crypto};
 
 #[derive(Debug, Parser)]
 #[command(name = "revlink", version, about = "Self-hosted Stripe revenue for web analytics (DataFast-compatible API)")]
@@ -115,75 +117,52 @@ pub enum ApikeyCommand {
 }
 
 /// Runs an admin command; the error is the message for stderr.
-pub fn run(command: Command, figment: &Figment) -> Result<Value, String> {
+pub async fn run(command: Command, figment: &Figment) -> Result<Value, String> {
     let runtime = Runtime::open(figment).map_err(|e| e.to_string())?;
-    let db = &runtime.db;
-    let actor = Actor::cli();
+    let base_url = runtime.config.base_url(figment);
+    let app = runtime.into_app(base_url).map_err(|e| e.to_string())?;
     let text = |e: crate::error::Error| e.to_string();
     match command {
         Command::Serve => Err("serve is not an admin command".into()),
         Command::User(UserCommand::Create { email, name, password_file }) => {
-            let email = users::parse_email(&email).map_err(text)?;
             let name = parse_name(name.as_deref(), "--name")?;
             let hash = password_file.as_deref().map(read_password).transpose()?;
-            let id = db.with_conn(|c| users::create(c, &email, name.as_deref(), hash.as_deref())).map_err(text)?;
+            let id = service::accounts::create_user(&app, &email, name, hash).await.map_err(text)?;
             Ok(json!({ "userId": id }))
         }
         Command::Website(WebsiteCommand::Create { owner, domain, timezone, name }) => {
-            let new = websites::NewWebsite {
+            let new = NewWebsite {
                 domain: parse_domain(&domain)?,
                 timezone: parse_timezone(&timezone)?,
                 name: parse_name(name.as_deref(), "--name")?,
             };
-            let created = db
-                .with_conn(|c| {
-                    let owner = users::require_by_email(c, &users::parse_email(&owner)?)?;
-                    websites::create(c, &owner.id, &new, &actor)
-                })
-                .map_err(text)?;
+            let owner = service::accounts::user_by_email(&app, &owner).await.map_err(text)?;
+            let created = service::websites::create(&app, owner.id, new, Actor::cli()).await.map_err(text)?;
             Ok(json!({ "websiteId": created.website_id, "trackingId": created.tracking_id }))
         }
         Command::Member(MemberCommand::Add { website, email, role }) => {
             let website = parse_id(&website, "--website")?;
             let role: Role = role.parse()?;
-            let user = db
-                .with_conn(|c| {
-                    if !websites::exists(c, &website)? {
-                        return Err(crate::error::Error::NotFound(format!("No website with id {website}")));
-                    }
-                    let user = users::require_by_email(c, &users::parse_email(&email)?)?;
-                    team::add_member(c, &website, &user.id, role, &actor)?;
-                    Ok(user)
-                })
-                .map_err(text)?;
+            let user =
+                service::team::add_member(&app, website.clone(), &email, role, Actor::cli()).await.map_err(text)?;
             Ok(json!({ "websiteId": website, "userId": user.id, "email": user.email, "role": role }))
         }
         Command::Token(TokenCommand::Create { email, name, permissions, websites }) => {
             let name = parse_name(name.as_deref(), "--name")?;
-            let (permissions, website_ids) =
-                api::access_tokens::parse_scope(permissions.as_deref(), websites.as_deref()).map_err(text)?;
-            let token = db
-                .with_conn(|c| {
-                    let user = users::require_by_email(c, &users::parse_email(&email)?)?;
-                    credentials::create_access_token(c, &user.id, name.as_deref(), &permissions, &website_ids, &actor)
-                })
-                .map_err(text)?;
+            let (permissions, websites) = parse_scope(permissions.as_deref(), websites.as_deref())?;
+            let user = service::accounts::user_by_email(&app, &email).await.map_err(text)?;
+            let creator = Creator::whole_account(user.id, Actor::cli());
+            let token =
+                service::tokens::create(&app, creator, NewToken { name, permissions, websites }).await.map_err(text)?;
             serde_json::to_value(token).map_err(|e| e.to_string())
         }
         Command::Apikey(ApikeyCommand::Create { website, name }) => {
-            let website = parse_id(&website, "--website")?;
+            let website = WebsiteId::from(parse_id(&website, "--website")?);
             let name = parse_name(name.as_deref(), "--name")?;
-            let key = db
-                .with_conn(|c| {
-                    if !websites::exists(c, &website)? {
-                        return Err(crate::error::Error::NotFound(format!("No website with id {website}")));
-                    }
-                    credentials::create_website_key(c, &website, name.as_deref(), &actor)
-                })
-                .map_err(text)?;
+            let key = service::api_keys::create(&app, &website, name, Actor::cli()).await.map_err(text)?;
             serde_json::to_value(key).map_err(|e| e.to_string())
         }
-        Command::RotateMasterKey { new_key_file } => rotate_master_key(&runtime, &new_key_file),
+        Command::RotateMasterKey { new_key_file } => rotate_master_key(&app, &new_key_file).await,
     }
 }
 
@@ -199,10 +178,10 @@ fn read_password(path: &Path) -> Result<String, String> {
 
 /// Re-encrypts, then installs the new key where the old one was read from. The new key is staged
 /// beside the key file first, so an interrupted rotation leaves both keys on disk, never neither.
-fn rotate_master_key(runtime: &Runtime, new_key_file: &Path) -> Result<Value, String> {
+async fn rotate_master_key(app: &App, new_key_file: &Path) -> Result<Value, String> {
     let text = fs::read_to_string(new_key_file).map_err(|e| format!("cannot read {}: {e}", new_key_file.display()))?;
     let new_key = crypto::MasterKey::from_hex(&text).map_err(|e| format!("{}: {e}", new_key_file.display()))?;
-    let config = &runtime.config;
+    let config = &app.config;
     let inline = config.master_key.is_some();
     let key_path = config.master_key_path();
     let staged = key_path.with_extension("key.new");
@@ -210,10 +189,8 @@ fn rotate_master_key(runtime: &Runtime, new_key_file: &Path) -> Result<Value, St
         let _ = fs::remove_file(&staged);
         config::write_new_secret_file(&staged, text.trim()).map_err(|e| e.to_string())?;
     }
-    let (count, version) = runtime
-        .db
-        .with_conn(|c| stripe::rotate_master_key(c, &runtime.master_key, &new_key))
-        .map_err(|e| e.to_string())?;
+    let (count, version) =
+        service::stripe::reseal_all(app, StripeKeyBox::new(new_key)).await.map_err(|e| e.to_string())?;
     if inline {
         eprintln!(
             "The secrets are now encrypted with the new key: set master_key (ROCKET_MASTER_KEY) to it before the next start."

@@ -13,21 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::crypto::MasterKey;
-
-/// `production` refuses Stripe test keys; `development` accepts them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Environment {
-    Production,
-    Development,
-}
-
-impl Environment {
-    /// Production in release builds, development in debug builds.
-    fn for_this_build() -> Self {
-        if cfg!(debug_assertions) { Self::Development } else { Self::Production }
-    }
-}
+pub use crate::domain::environment::Environment;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct AppConfig {

@@ -1,10 +1,13 @@
-//! The AES-256-GCM box for stored secrets and the master key that opens it.
+//! The AES-256-GCM box for stored secrets, the master key that opens it, and `StripeKeyBox`, the one
+//! place that knows a stored Stripe key is sealed with its website as associated data.
 
 use std::fmt;
 
 use aes_gcm::aead::{Aead, Generate, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::domain::ObjectId;
 
 pub const NONCE_LEN: usize = 12;
 
@@ -71,10 +74,36 @@ impl fmt::Debug for MasterKey {
     }
 }
 
+/// Seals and opens stored Stripe keys. The website a key belongs to is the associated data, so a sealed
+/// key copied into another website's row does not open.
+#[derive(Clone, Debug)]
+pub struct StripeKeyBox {
+    master: MasterKey,
+}
+
+impl StripeKeyBox {
+    pub fn new(master: MasterKey) -> Self {
+        Self { master }
+    }
+
+    pub fn seal(&self, website: &ObjectId, secret: &str) -> Sealed {
+        self.master.seal(secret, website.as_str().as_bytes())
+    }
+
+    pub fn open(&self, website: &ObjectId, sealed: &Sealed) -> Result<SecretString, CryptoError> {
+        self.master.open(sealed, website.as_str().as_bytes())
+    }
+
+    /// The same key sealed under `to`'s master key (master key rotation).
+    pub fn reseal(&self, to: &Self, website: &ObjectId, sealed: &Sealed) -> Result<Sealed, CryptoError> {
+        let plain = self.open(website, sealed)?;
+        Ok(to.seal(website, plain.expose_secret()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secrecy::ExposeSecret;
 
     const SECRET: &str = "rk_live_51AbCdEfGhIjKlMnOpQrStUv";
     const AD: &[u8] = b"665f0b3c4d2e1a0012345678";
@@ -143,6 +172,20 @@ mod tests {
     }
 
     #[test]
+    fn the_box_binds_a_key_to_its_website() {
+        let site = ObjectId::parse("665f0b3c4d2e1a0012345678").unwrap();
+        let other = ObjectId::parse("665f0b3c4d2e1a0012345679").unwrap();
+        let keys = StripeKeyBox::new(key());
+        let sealed = keys.seal(&site, SECRET);
+        assert_eq!(keys.open(&site, &sealed).unwrap().expose_secret(), SECRET);
+        assert!(keys.open(&other, &sealed).is_err(), "another website's row does not open it");
+        let rotated = StripeKeyBox::new(key());
+        let resealed = keys.reseal(&rotated, &site, &sealed).unwrap();
+        assert_eq!(rotated.open(&site, &resealed).unwrap().expose_secret(), SECRET);
+        assert!(keys.open(&site, &resealed).is_err());
+    }
+
+    #[test]
     fn malformed_keys_are_refused_and_debug_is_redacted() {
         assert!(MasterKey::from_hex("abcd").is_err());
         assert!(MasterKey::from_hex(&"zz".repeat(32)).is_err());
@@ -150,6 +193,12 @@ mod tests {
         let k = MasterKey::from_hex(&format!("{hex_key}\n")).unwrap();
         assert!(!format!("{k:?}").contains(&hex_key[..8]));
     }
+}
+
+/// Compares without an early exit, so timing tells nothing about how much matched.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
 }
 
 /// Argon2id (the crate's default parameters) in PHC string form.

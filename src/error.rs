@@ -1,12 +1,10 @@
-//! The one error type that crosses module borders, and the one Responder that writes the error envelope.
+//! The one error type that crosses module borders, its HTTP status, and where a failing guard leaves it
+//! for the catchers. The JSON envelope is written by `api`, the HTML error page by `web`.
 
-use std::io::Cursor;
 use std::sync::Mutex;
 
-use rocket::http::{ContentType, Header, Status};
+use rocket::http::Status;
 use rocket::request::{self, Request};
-use rocket::response::{self, Responder, Response};
-use serde_json::json;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -85,7 +83,7 @@ impl Error {
         }
     }
 
-    fn retry_after(&self) -> Option<u64> {
+    pub fn retry_after(&self) -> Option<u64> {
         match self {
             Self::RateLimited { retry_after } | Self::Unavailable { retry_after, .. } => Some(*retry_after),
             _ => None,
@@ -110,11 +108,6 @@ pub fn request_id<'r>(req: &'r Request<'_>) -> &'r str {
     &req.local_cache(|| RequestId(hex::encode(rand::random::<[u8; 8]>()))).0
 }
 
-/// The envelope for a status, with a message.
-pub fn envelope(status: Status, message: &str) -> String {
-    json!({"status": "error", "error": {"code": status.code, "message": message}}).to_string()
-}
-
 impl Error {
     /// The status and the message a client may see; a 5xx is logged here with its detail.
     pub fn describe(&self, req: &Request<'_>) -> (Status, String) {
@@ -124,19 +117,6 @@ impl Error {
             tracing::error!(request_id = id, method = %req.method(), path = %req.uri().path(), error = %self, "request failed");
         }
         (status, self.public_message(id))
-    }
-}
-
-impl<'r> Responder<'r, 'static> for Error {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let (status, message) = self.describe(req);
-        let body = envelope(status, &message);
-        let mut res = Response::build();
-        res.status(status).header(ContentType::JSON).sized_body(body.len(), Cursor::new(body));
-        if let Some(secs) = self.retry_after() {
-            res.header(Header::new("Retry-After", secs.to_string()));
-        }
-        Ok(res.finalize())
     }
 }
 
@@ -158,17 +138,58 @@ pub fn data_failure<'r, T>(req: &'r Request<'_>, err: Error) -> rocket::data::Ou
     rocket::data::Outcome::Error((status, copy))
 }
 
-/// Leaves `err` for the catcher.
-fn stash(req: &Request<'_>, err: Error) {
+/// Leaves `err` for the catcher of its status (a responder that fails with the status does this).
+pub fn stash(req: &Request<'_>, err: Error) {
     let slot = req.local_cache(GuardError::default);
     if let Ok(mut slot) = slot.0.lock() {
         slot.get_or_insert(err);
     }
 }
 
-/// Takes the error a guard left, if any.
-pub fn take_stashed(req: &Request<'_>) -> Option<Error> {
-    req.local_cache(GuardError::default).0.lock().ok().and_then(|mut s| s.take())
+/// What a catcher answers with: the error a guard or responder left, or one made from the status
+/// when Rocket failed on its own (no route, an unread body).
+pub fn caught(status: Status, req: &Request<'_>) -> Error {
+    let left = req.local_cache(GuardError::default).0.lock().ok().and_then(|mut s| s.take());
+    left.unwrap_or_else(|| Error::from_status(status, req))
+}
+
+impl Error {
+    /// The error for a failure that left none (Rocket's own: no route, unread body).
+    fn from_status(status: Status, req: &Request<'_>) -> Self {
+        let message = match status.code {
+            404 => format!("No route for {} {}", req.method(), req.uri().path()),
+            code => format!("{} ({code})", default_message(status)),
+        };
+        match status.code {
+            400 => Self::BadRequest(message),
+            401 => Self::Unauthorized(MISSING_CREDENTIAL),
+            403 => Self::Forbidden(message),
+            404 => Self::NotFound(message),
+            413 => Self::PayloadTooLarge(message),
+            415 => Self::UnsupportedMediaType(message),
+            429 => Self::RateLimited { retry_after: 60 },
+            code if code >= 500 => Self::Internal(format!("unhandled status {code} for {}", req.uri())),
+            _ => Self::BadRequest(message),
+        }
+    }
+}
+
+/// What a 401 says when no credential came: the contract's "Missing bearer token".
+pub const MISSING_CREDENTIAL: &str = "Missing bearer token";
+
+/// The message for a status when nothing more is known.
+fn default_message(status: Status) -> &'static str {
+    match status.code {
+        400 => "Bad request",
+        401 => MISSING_CREDENTIAL,
+        403 => "Forbidden",
+        413 => "Request body is too large",
+        415 => "Unsupported content type; send JSON",
+        422 => "The request could not be processed",
+        429 => "Too many requests",
+        _ if status.code >= 500 => "Internal server error",
+        _ => "Request failed",
+    }
 }
 
 #[cfg(test)]
@@ -181,12 +202,5 @@ mod tests {
         let msg = e.public_message("abc");
         assert!(!msg.contains("SQL") && !msg.contains("/secret"));
         assert!(msg.contains("abc"));
-    }
-
-    #[test]
-    fn envelope_has_integer_code() {
-        let v: serde_json::Value = serde_json::from_str(&envelope(Status::NotFound, "x")).unwrap();
-        assert_eq!(v["error"]["code"], 404);
-        assert_eq!(v["status"], "error");
     }
 }

@@ -3,17 +3,15 @@
 
 pub mod api;
 pub mod auth;
-pub mod auth_cache;
 pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
-pub mod import;
-pub mod ratelimit;
-pub mod state;
-pub mod stripe;
+pub mod providers;
+pub mod service;
+pub mod sync;
 pub mod web;
 
 use std::sync::Arc;
@@ -25,12 +23,13 @@ use rocket::http::Header;
 use rocket::shield::{Frame, NoSniff, Referrer, Shield};
 use rocket::{Build, Orbit, Request, Response, Rocket};
 
+use crate::auth::ratelimit::{RateLimitHeaders, RateLimits};
 use crate::config::{AppConfig, ConfigError};
-use crate::crypto::MasterKey;
+use crate::crypto::StripeKeyBox;
 use crate::db::Db;
-use crate::ratelimit::{RateLimitHeaders, RateLimits};
-use crate::state::AppState;
-use crate::stripe::StripeClient;
+use crate::providers::stripe::StripeClient;
+use crate::service::App;
+use crate::sync::Importer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -49,7 +48,7 @@ pub enum StartupError {
 pub struct Runtime {
     pub config: AppConfig,
     pub db: Db,
-    pub master_key: MasterKey,
+    pub stripe_keys: StripeKeyBox,
 }
 
 impl Runtime {
@@ -58,15 +57,23 @@ impl Runtime {
         config.ensure_data_dir()?;
         let db = Db::open(&config.database_path(), config.db_pool_size).map_err(StartupError::Database)?;
         let stored = db.with_conn(|c| db::stripe::count(c)).map_err(StartupError::Database)?;
-        let master_key = config.load_master_key(stored > 0)?;
-        db.with_conn(|c| db::stripe::verify_master_key(c, &master_key)).map_err(|e| {
+        let stripe_keys = StripeKeyBox::new(config.load_master_key(stored > 0)?);
+        db.with_conn(|c| db::stripe::verify_master_key(c, &stripe_keys)).map_err(|e| {
             let detail = match e {
                 error::Error::Internal(m) => m,
                 other => other.to_string(),
             };
             StartupError::MasterKey(detail)
         })?;
-        Ok(Self { config, db, master_key })
+        Ok(Self { config, db, stripe_keys })
+    }
+
+    /// The use cases' `App` on this runtime; `base_url` is where people reach the server.
+    pub fn into_app(self, base_url: String) -> Result<App, StartupError> {
+        let config = self.config;
+        let stripe = StripeClient::new(&config.stripe_api_base, Duration::from_secs(config.stripe_timeout_secs))?;
+        let importer = Importer::new(self.db.clone(), stripe.clone(), self.stripe_keys.clone(), config.import.clone());
+        Ok(App::new(self.db, config, base_url, self.stripe_keys, stripe, importer))
     }
 }
 
@@ -96,38 +103,24 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
         Some(secret) => figment.merge(("secret_key", secret)),
         None => figment,
     };
-    let config = runtime.config;
-    let stripe = StripeClient::new(&config.stripe_api_base, Duration::from_secs(config.stripe_timeout_secs))?;
-    let limits = Arc::new(RateLimits::new(config.rate_limit_per_minute, config.auth_failure_limit_per_minute));
-    let base_url = config.base_url(&figment);
-    let figment = figment.merge(("template_dir", web::assets::template_dir(&config.data_dir)));
-    let importer =
-        import::Importer::new(runtime.db.clone(), stripe.clone(), runtime.master_key.clone(), config.import.clone());
-    let state = AppState {
-        setup: state::SetupGate::default(),
-        base_url,
-        auth_cache: auth_cache::AuthCache::default(),
-        db: runtime.db,
-        config,
-        master_key: runtime.master_key,
-        stripe,
-        limits,
-        importer,
-    };
+    let base_url = runtime.config.base_url(&figment);
+    let limits = Arc::new(RateLimits::new(
+        runtime.config.rate_limit_per_minute,
+        runtime.config.auth_failure_limit_per_minute,
+    ));
+    let figment = figment.merge(("template_dir", web::assets::template_dir(&runtime.config.data_dir)));
+    let app = runtime.into_app(base_url)?;
 
     Ok(rocket::custom(figment)
-        .manage(state)
+        .manage(app)
+        .manage(Arc::clone(&limits))
         .attach(RequestIds)
         .attach(Shield::default().enable(Frame::Deny).enable(Referrer::SameOrigin).enable(NoSniff::Enable))
         .attach(web::assets::templates())
         .attach(AdHoc::on_liftoff("first-run setup link", |rocket| Box::pin(print_setup_link(rocket))))
         .attach(RateLimitHeaders)
-        .attach(AdHoc::on_liftoff("rate limit housekeeping", |rocket| {
+        .attach(AdHoc::on_liftoff("rate limit housekeeping", move |rocket| {
             Box::pin(async move {
-                let Some(state) = rocket.state::<AppState>() else {
-                    return;
-                };
-                let limits = Arc::clone(&state.limits);
                 let shutdown = rocket.shutdown();
                 tokio::spawn(async move {
                     let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -143,9 +136,9 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
         }))
         .attach(AdHoc::on_liftoff("Stripe import schedule", |rocket| {
             Box::pin(async move {
-                if let Some(state) = rocket.state::<AppState>() {
+                if let Some(app) = rocket.state::<App>() {
                     let shutdown = rocket.shutdown();
-                    tokio::spawn(state.importer.clone().schedule(async move {
+                    tokio::spawn(app.importer.clone().schedule(async move {
                         shutdown.await;
                     }));
                 }
@@ -154,22 +147,19 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
         .mount("/api/v1/admin", api::admin_routes())
         .mount("/api/v1", api::v1_routes())
         .mount("/", web::routes())
-        .register("/", api::catchers()))
+        .register("/api", api::catchers())
+        .register("/", web::catchers()))
 }
 
 /// While no user exists, prints (once, at start) the link with a fresh one-time setup code.
 async fn print_setup_link(rocket: &Rocket<Orbit>) {
-    let Some(state) = rocket.state::<AppState>() else { return };
-    match state.db.run(|c| db::users::count(c)).await {
-        Ok(0) => {
-            let code = hex::encode(rand::random::<[u8; 16]>());
-            let link = format!("{}/setup?code={code}", state.base_url);
-            if let Ok(mut slot) = state.setup.0.lock() {
-                *slot = Some(code);
-            }
+    let Some(app) = rocket.state::<App>() else { return };
+    match service::accounts::offer_setup(app).await {
+        Ok(Some(code)) => {
+            let link = format!("{}/setup?code={code}", app.base_url);
             println!("revlink has no account yet. Open this link to set it up:\n\n    {link}\n");
         }
-        Ok(_) => {}
+        Ok(None) => {}
         Err(e) => tracing::error!(error = %e, "cannot count users for the setup link"),
     }
 }

@@ -20,17 +20,13 @@ async fn main() -> ExitCode {
 
     match args.command {
         None | Some(Command::Serve) => serve(figment).await,
-        Some(command) => match tokio::task::spawn_blocking(move || cli::run(command, &figment)).await {
-            Ok(Ok(value)) => {
+        Some(command) => match cli::run(command, &figment).await {
+            Ok(value) => {
                 println!("{value}");
                 ExitCode::SUCCESS
             }
-            Ok(Err(message)) => {
+            Err(message) => {
                 eprintln!("error: {message}");
-                ExitCode::FAILURE
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
                 ExitCode::FAILURE
             }
         },

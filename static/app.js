@@ -1,8 +1,8 @@
 // revlink settings pages: progressive enhancement only; every form also works without JavaScript.
 "use strict";
 
-// A form marked data-api-form posts JSON to its API action with the session's CSRF token and shows
-// the answer in place; without JavaScript the same form posts to the same route as a plain form.
+// A form marked data-api-form posts JSON to its data-api-action (the JSON API route) with the session's
+// CSRF token and shows the answer in place; without JavaScript it posts to its page route as a plain form.
 function enhanceApiForm(form) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -15,7 +15,7 @@ function enhanceApiForm(form) {
     message.className = "field-message";
     message.textContent = "Checking the key with Stripe…";
     try {
-      const res = await fetch(form.action, {
+      const res = await fetch(form.dataset.apiAction, {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": form.dataset.csrf },

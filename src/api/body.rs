@@ -1,7 +1,6 @@
 //! JSON request bodies: content type, the 64 KiB limit, and parse errors that say what to fix.
 
 use rocket::data::{self, Data, FromData, ToByteUnit};
-use rocket::http::Status;
 use rocket::request::Request;
 use serde::de::DeserializeOwned;
 
@@ -63,20 +62,5 @@ impl JsonBody {
             Self::Empty => Ok(T::default()),
             other => other.parse(),
         }
-    }
-}
-
-/// Body status for the catcher's fallback message when no error was stashed.
-pub fn default_message(status: Status) -> &'static str {
-    match status.code {
-        400 => "Bad request",
-        401 => crate::auth::MISSING_TOKEN,
-        403 => "Forbidden",
-        413 => "Request body is too large",
-        415 => "Unsupported content type; send JSON",
-        422 => "The request could not be processed",
-        429 => "Too many requests",
-        _ if status.code >= 500 => "Internal server error",
-        _ => "Request failed",
     }
 }

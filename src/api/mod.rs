@@ -3,6 +3,7 @@
 pub mod access_tokens;
 pub mod apikeys;
 pub mod body;
+mod envelope;
 pub mod integrations;
 pub mod openapi;
 pub mod payments;
@@ -10,15 +11,14 @@ pub mod revenue;
 pub mod team;
 pub mod websites;
 
-use rocket::http::Status;
-use rocket::response::Redirect;
 use rocket::serde::json::Json;
-use rocket::{Catcher, Either, Request, Route, catch, catchers, get, routes};
-use rocket_dyn_templates::Template;
+use rocket::{Route, get, routes};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{Error, take_stashed};
+pub use envelope::catchers;
+
+use crate::error::Error;
 
 /// `{"status":"success","data":[...]}`: on admin routes `data` is always an array.
 #[derive(Debug, Serialize, ToSchema)]
@@ -81,38 +81,4 @@ pub fn v1_routes() -> Vec<Route> {
     let mut all = routes![health, openapi::openapi_json];
     all.extend(payments::routes());
     all
-}
-
-/// Every failure Rocket itself produces (unknown route, unread body, guard refusals) becomes the
-/// envelope; a guard's own error, left in the request, supplies the message.
-#[catch(default)]
-fn catcher(status: Status, req: &Request<'_>) -> Either<Error, Either<Template, Redirect>> {
-    let err = take_stashed(req).unwrap_or_else(|| unstashed(status, req));
-    if req.uri().path().starts_with("/api/") {
-        return Either::Left(err);
-    }
-    Either::Right(crate::web::error_page(req, &err))
-}
-
-/// The error for a failure that left none (Rocket's own: no route, unread body).
-fn unstashed(status: Status, req: &Request<'_>) -> Error {
-    let message = match status.code {
-        404 => format!("No route for {} {}", req.method(), req.uri().path()),
-        code => format!("{} ({code})", body::default_message(status)),
-    };
-    match status.code {
-        400 => Error::BadRequest(message),
-        401 => Error::Unauthorized(crate::auth::MISSING_TOKEN),
-        403 => Error::Forbidden(message),
-        404 => Error::NotFound(message),
-        413 => Error::PayloadTooLarge(message),
-        415 => Error::UnsupportedMediaType(message),
-        429 => Error::RateLimited { retry_after: 60 },
-        code if code >= 500 => Error::Internal(format!("unhandled status {code} for {}", req.uri())),
-        _ => Error::BadRequest(message),
-    }
-}
-
-pub fn catchers() -> Vec<Catcher> {
-    catchers![catcher]
 }

@@ -13,10 +13,10 @@ use utoipa::ToSchema;
 use crate::api::body::JsonBody;
 use crate::api::{ApiResult, one};
 use crate::auth::{PaymentsWrite, QueryWebsiteAccess};
-use crate::db::payments::{self, NewPayment, Recorded, Selection};
-use crate::db::{self as store};
+use crate::domain::payment::{NewPayment, Recorded, Selection};
+use crate::domain::timestamp;
 use crate::error::Error;
-use crate::state::AppState;
+use crate::service::{self, App};
 
 pub fn routes() -> Vec<Route> {
     routes![create_payment, delete_payments]
@@ -53,7 +53,7 @@ fn flag(body: &Map<String, Value>, name: &str) -> Result<bool, Error> {
 /// An ISO 8601 time, normalised to the stored form (UTC, milliseconds).
 pub fn parse_time(raw: &str, name: &str) -> Result<String, Error> {
     OffsetDateTime::parse(raw.trim(), &Rfc3339)
-        .map(store::format_time)
+        .map(timestamp::format_time)
         .map_err(|_| Error::BadRequest(format!("{name} must be an ISO 8601 time such as 2026-05-21T10:00:00Z")))
 }
 
@@ -86,7 +86,7 @@ fn parse_payment(body: JsonBody) -> Result<NewPayment, Error> {
     let refunded = flag(&body, "refunded")?;
     let paid_at = match optional_string(&body, &["timestamp"])? {
         Some(raw) => parse_time(&raw, "timestamp")?,
-        None => store::now(),
+        None => timestamp::now(),
     };
     Ok(NewPayment {
         transaction_id,
@@ -116,12 +116,11 @@ fn parse_payment(body: JsonBody) -> Result<NewPayment, Error> {
 pub async fn create_payment(
     access: QueryWebsiteAccess<PaymentsWrite>,
     body: JsonBody,
-    state: &State<AppState>,
+    app: &State<App>,
 ) -> Result<Json<PaymentRecorded>, Error> {
     let payment = parse_payment(body)?;
     let transaction_id = payment.transaction_id.clone();
-    let site = access.0.website_id;
-    let recorded = state.db.run(move |c| payments::record(c, &site, "api", &payment)).await?;
+    let recorded = service::payments::record(app, &access.website_id, payment).await?;
     let message = match recorded {
         Recorded::New => "Payment recorded successfully",
         Recorded::Duplicate => "Duplicate payment ignored: this transaction_id is already recorded",
@@ -160,7 +159,7 @@ pub async fn delete_payments(
     datafast_visitor_id: Option<&str>,
     start: Option<&str>,
     end: Option<&str>,
-    state: &State<AppState>,
+    app: &State<App>,
 ) -> ApiResult<PaymentsDeleted> {
     let range = match (start, end) {
         (Some(s), Some(e)) => Some((parse_time(s, "start")?, parse_time(e, "end")?)),
@@ -204,12 +203,7 @@ pub async fn delete_payments(
             ));
         }
     };
-    let is_single = matches!(selection, Selection::Transaction(_));
-    let access = access.0;
-    let deleted = state.db.run(move |c| payments::delete(c, &access.website_id, &selection, &access.actor)).await?;
-    if is_single && deleted == 0 {
-        return Err(Error::NotFound("Payment not found".into()));
-    }
-    answer.deleted = deleted;
+    answer.deleted =
+        service::payments::delete(app, &access.website_id, selection, access.access.actor).await?;
     one(answer)
 }

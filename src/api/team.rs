@@ -7,11 +7,11 @@ use utoipa::ToSchema;
 use crate::api::body::JsonBody;
 use crate::api::{ApiResult, Message, Success, one, success};
 use crate::auth::{TeamManage, TeamRead, WebsiteAccess};
-use crate::db::team::{self, Invitation, TeamMember};
-use crate::db::users::parse_email;
-use crate::domain::{ObjectId, Role};
+use crate::domain::account::parse_email;
+use crate::domain::team::{Invitation, TeamMember, parse_invited_role};
+use crate::domain::{ObjectId, WebsiteId};
 use crate::error::Error;
-use crate::state::AppState;
+use crate::service::{App, team};
 
 pub fn routes() -> Vec<Route> {
     routes![list_team, invite_member, remove_member]
@@ -21,12 +21,11 @@ pub fn routes() -> Vec<Route> {
     responses((status = 200, body = Success<TeamMember>)))]
 #[get("/websites/<website_id>/team")]
 pub async fn list_team(
-    website_id: &str,
-    access: WebsiteAccess<TeamRead>,
-    state: &State<AppState>,
+    website_id: WebsiteId,
+    _access: WebsiteAccess<TeamRead>,
+    app: &State<App>,
 ) -> ApiResult<TeamMember> {
-    let _ = website_id;
-    success(state.db.run(move |c| team::list(c, &access.website_id)).await?)
+    success(team::list(app, &website_id).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -36,36 +35,20 @@ pub struct Invite {
     role: Option<String>,
 }
 
-/// The owner behind a `TeamManage` access (website keys never reach here: the guard refuses them).
-fn owner_of(access: &WebsiteAccess<TeamManage>) -> Result<ObjectId, Error> {
-    access.user_id.clone().ok_or_else(|| Error::Forbidden("Only the website's owner can do this".into()))
-}
-
 #[utoipa::path(context_path = "/api/v1/admin", tag = "team", security(("bearer" = [])),
     request_body = Invite, responses((status = 200, body = Success<Invitation>)))]
 #[post("/websites/<website_id>/team", data = "<body>")]
 pub async fn invite_member(
-    website_id: &str,
+    website_id: WebsiteId,
     access: WebsiteAccess<TeamManage>,
     body: JsonBody,
-    state: &State<AppState>,
+    app: &State<App>,
 ) -> ApiResult<Invitation> {
-    let _ = website_id;
     let input: Invite = body.parse()?;
     let email = parse_email(&input.email)?;
-    let role = match input.role.as_deref() {
-        None => Role::Viewer,
-        Some(r @ ("viewer" | "member")) => r.parse().map_err(Error::BadRequest)?,
-        Some(other) => {
-            return Err(Error::BadRequest(format!("Invalid role {other:?}: use viewer or member")));
-        }
-    };
-    let inviter = owner_of(&access)?;
-    let base_url = state.base_url.clone();
-    one(state
-        .db
-        .run(move |c| team::invite(c, &access.website_id, &inviter, &email, role, &base_url, &access.actor))
-        .await?)
+    let role = parse_invited_role(input.role.as_deref()).map_err(Error::BadRequest)?;
+    let inviter = access.owner()?.clone();
+    one(team::invite(app, &website_id, inviter, email, role, access.actor).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -78,16 +61,14 @@ pub struct Remove {
     request_body = Remove, responses((status = 200, body = Success<Message>)))]
 #[delete("/websites/<website_id>/team", data = "<body>")]
 pub async fn remove_member(
-    website_id: &str,
+    website_id: WebsiteId,
     access: WebsiteAccess<TeamManage>,
     body: JsonBody,
-    state: &State<AppState>,
+    app: &State<App>,
 ) -> ApiResult<Message> {
-    let _ = website_id;
     let input: Remove = body.parse()?;
     let user = ObjectId::parse(&input.user_id).ok_or_else(|| Error::BadRequest("Invalid userId".into()))?;
-    let owner = owner_of(&access)?;
-    state.db.run(move |c| team::remove(c, &access.website_id, &owner, &user, &access.actor)).await?;
-    state.auth_cache.forget_roles();
+    let owner = access.owner()?.clone();
+    team::remove(app, &website_id, owner, user, access.actor).await?;
     one(Message::new("Team member removed successfully"))
 }

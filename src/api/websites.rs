@@ -7,12 +7,14 @@ use utoipa::ToSchema;
 
 use crate::api::body::JsonBody;
 use crate::api::{ApiResult, Success, one, success};
-use crate::auth::{AccountAccess, Caller, SettingsRead, SettingsWrite, WebsiteAccess, WebsitesDelete, WebsitesWrite};
-use crate::db::websites::{self, CreatedWebsite, NewWebsite, WebsiteChanges, WebsiteView};
-use crate::domain::website::{parse_currency, parse_domain, parse_name, parse_timezone};
-use crate::domain::{Permission, Role};
+use crate::auth::{AccountAccess, SettingsRead, SettingsWrite, WebsiteAccess, WebsitesDelete, WebsitesWrite};
+use crate::domain::WebsiteId;
+use crate::domain::credentials::Caller;
+use crate::domain::website::{
+    CreatedWebsite, NewWebsite, WebsiteChanges, WebsiteView, parse_currency, parse_domain, parse_name, parse_timezone,
+};
 use crate::error::Error;
-use crate::state::AppState;
+use crate::service::{App, websites};
 
 pub fn routes() -> Vec<Route> {
     routes![list_websites, create_website, get_website, update_website, delete_website]
@@ -22,18 +24,8 @@ pub fn routes() -> Vec<Route> {
 #[utoipa::path(context_path = "/api/v1/admin", tag = "websites", security(("bearer" = [])),
     responses((status = 200, body = Success<WebsiteView>)))]
 #[get("/websites")]
-pub async fn list_websites(caller: &Caller, state: &State<AppState>) -> ApiResult<WebsiteView> {
-    if let Caller::WebsiteKey(key) = caller {
-        let site = key.website_id.clone();
-        return one(state.db.run(move |c| websites::get(c, &site, Role::Member)).await?);
-    }
-    let (user, permissions, allowlist) =
-        caller.account().ok_or_else(|| Error::internal("an account caller without an account"))?;
-    if !permissions.grants(Permission::WEBSITES_READ) {
-        return Err(Error::Forbidden("This token lacks the websites:read permission".into()));
-    }
-    let (user, allow) = (user.clone(), allowlist.to_vec());
-    success(state.db.run(move |c| websites::list_for_user(c, &user, &allow)).await?)
+pub async fn list_websites(caller: &Caller, app: &State<App>) -> ApiResult<WebsiteView> {
+    success(websites::visible_to(app, caller).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -51,7 +43,7 @@ pub struct CreateWebsite {
 pub async fn create_website(
     access: AccountAccess<WebsitesWrite>,
     body: JsonBody,
-    state: &State<AppState>,
+    app: &State<App>,
 ) -> ApiResult<CreatedWebsite> {
     let input: CreateWebsite = body.parse()?;
     let new = NewWebsite {
@@ -59,20 +51,18 @@ pub async fn create_website(
         timezone: parse_timezone(&input.timezone).map_err(Error::BadRequest)?,
         name: parse_name(input.name.as_deref(), "name").map_err(Error::BadRequest)?,
     };
-    let (owner, actor) = (access.user_id, access.actor);
-    one(state.db.run(move |c| websites::create(c, &owner, &new, &actor)).await?)
+    one(websites::create(app, access.user_id, new, access.actor).await?)
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "websites", security(("bearer" = [])),
     responses((status = 200, body = Success<WebsiteView>)))]
 #[get("/websites/<website_id>")]
 pub async fn get_website(
-    website_id: &str,
+    website_id: WebsiteId,
     access: WebsiteAccess<SettingsRead>,
-    state: &State<AppState>,
+    app: &State<App>,
 ) -> ApiResult<WebsiteView> {
-    let _ = website_id;
-    one(state.db.run(move |c| websites::get(c, &access.website_id, access.role)).await?)
+    one(websites::get(app, &website_id, access.role).await?)
 }
 
 /// Any of `domain, name, timezone, currency`; other fields are refused rather than ignored.
@@ -96,12 +86,11 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
     request_body = UpdateWebsite, responses((status = 200, body = Success<WebsiteView>)))]
 #[put("/websites/<website_id>", data = "<body>")]
 pub async fn update_website(
-    website_id: &str,
+    website_id: WebsiteId,
     access: WebsiteAccess<SettingsWrite>,
     body: JsonBody,
-    state: &State<AppState>,
+    app: &State<App>,
 ) -> ApiResult<WebsiteView> {
-    let _ = website_id;
     let input: UpdateWebsite = body.parse()?;
     let changes = WebsiteChanges {
         domain: input.domain.as_deref().map(parse_domain).transpose().map_err(Error::BadRequest)?,
@@ -109,26 +98,17 @@ pub async fn update_website(
         timezone: input.timezone.as_deref().map(parse_timezone).transpose().map_err(Error::BadRequest)?,
         currency: input.currency.as_deref().map(parse_currency).transpose().map_err(Error::BadRequest)?,
     };
-    if changes.domain.is_none() && changes.name.is_none() && changes.timezone.is_none() && changes.currency.is_none() {
-        return Err(Error::BadRequest("Nothing to update: send any of domain, name, timezone, currency".into()));
-    }
-    one(state
-        .db
-        .run(move |c| {
-            websites::update(c, &access.website_id, &changes, &access.actor)?;
-            websites::get(c, &access.website_id, access.role)
-        })
-        .await?)
+    one(websites::update(app, &website_id, changes, access.role, access.actor).await?)
 }
 
 /// Always 403: a website is deleted in the settings pages only.
 #[utoipa::path(context_path = "/api/v1/admin", tag = "websites", security(("bearer" = [])),
     responses((status = 403, description = "always")))]
 #[delete("/websites/<website_id>")]
-pub fn delete_website(website_id: &str, access: WebsiteAccess<WebsitesDelete>) -> Result<Json<()>, Error> {
-    let _ = (website_id, access);
+pub fn delete_website(website_id: WebsiteId, _access: WebsiteAccess<WebsitesDelete>) -> Result<Json<()>, Error> {
     Err(Error::Forbidden(
         "Website deletion cannot be done programmatically. Please delete this website from the revlink settings pages."
             .into(),
     ))
+    .inspect_err(|_| tracing::debug!(%website_id, "refused a programmatic website deletion"))
 }

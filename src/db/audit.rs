@@ -3,22 +3,8 @@
 use rusqlite::{Connection, params};
 
 use crate::db;
-use crate::domain::ObjectId;
+use crate::domain::{Actor, ObjectId};
 use crate::error::Result;
-
-/// Who acted: a token, a website key, or an admin command on the server itself.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub kind: &'static str,
-    pub id: Option<ObjectId>,
-    pub user_id: Option<ObjectId>,
-}
-
-impl Actor {
-    pub fn cli() -> Self {
-        Self { kind: "cli", id: None, user_id: None }
-    }
-}
 
 pub fn record(
     conn: &Connection,

@@ -1,13 +1,12 @@
 //! Access tokens (`dft_`) and website keys (`df_`), stored only as SHA-256 hashes.
 
 use rusqlite::{Connection, Row, TransactionBehavior, params};
-use serde::Serialize;
 use time::OffsetDateTime;
-use utoipa::ToSchema;
 
 use crate::db::{self, audit, optional};
 use crate::domain::secret_token::{NewSecret, TokenKind};
-use crate::domain::{ObjectId, PermissionSet};
+use crate::domain::credentials::{AccessTokenView, KeyRecord, TokenRecord, WebsiteKeyView};
+use crate::domain::{Actor, ObjectId, PermissionSet};
 use crate::error::{Error, Result};
 
 pub const MAX_TOKENS_PER_USER: i64 = 20;
@@ -15,67 +14,13 @@ pub const MAX_KEYS_PER_WEBSITE: i64 = 10;
 /// `lastUsedAt` is written at most this often per credential, so reads stay reads.
 const TOUCH_INTERVAL_SECS: i64 = 60;
 
-/// The access-token object of the contract; `key` only on create.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AccessTokenView {
-    #[serde(rename = "_id")]
-    #[schema(value_type = String)]
-    pub id: ObjectId,
-    pub name: Option<String>,
-    pub display_key: String,
-    #[schema(example = "user")]
-    pub scope: &'static str,
-    #[schema(value_type = Vec<String>, example = json!(["*"]))]
-    pub permissions: PermissionSet,
-    #[schema(value_type = Vec<String>)]
-    pub website_ids: Vec<ObjectId>,
-    pub last_used_at: Option<String>,
-    pub created_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-}
-
-/// The website-key object of the contract; `key` only on create and roll.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct WebsiteKeyView {
-    #[serde(rename = "_id")]
-    #[schema(value_type = String)]
-    pub id: ObjectId,
-    pub name: Option<String>,
-    pub display_key: String,
-    #[schema(value_type = String)]
-    pub website_id: ObjectId,
-    pub last_used_at: Option<String>,
-    pub created_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-}
-
-/// An access token as the auth guard needs it.
-pub struct TokenRecord {
-    pub id: ObjectId,
-    pub user_id: ObjectId,
-    pub permissions: PermissionSet,
-    pub website_ids: Vec<ObjectId>,
-    last_used_at: Option<String>,
-}
-
-/// A website key as the auth guard needs it.
-pub struct KeyRecord {
-    pub id: ObjectId,
-    pub website_id: ObjectId,
-    last_used_at: Option<String>,
-}
-
 fn json_column<T: serde::de::DeserializeOwned>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
     let text: String = row.get(idx)?;
     serde_json::from_str(&text)
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, e.into()))
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<String> {
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(Error::internal)
 }
 
@@ -101,7 +46,7 @@ pub fn create_access_token(
     name: Option<&str>,
     permissions: &PermissionSet,
     website_ids: &[ObjectId],
-    actor: &audit::Actor,
+    actor: &Actor,
 ) -> Result<AccessTokenView> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let count: i64 = tx.query_row("SELECT COUNT(*) FROM access_tokens WHERE user_id = ?1", [user], |r| r.get(0))?;
@@ -154,7 +99,7 @@ pub fn list_access_tokens(conn: &Connection, user: &ObjectId) -> Result<Vec<Acce
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn delete_access_token(conn: &mut Connection, user: &ObjectId, id: &ObjectId, actor: &audit::Actor) -> Result<()> {
+pub fn delete_access_token(conn: &mut Connection, user: &ObjectId, id: &ObjectId, actor: &Actor) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let removed = tx.execute("DELETE FROM access_tokens WHERE id = ?1 AND user_id = ?2", params![id, user])?;
     if removed == 0 {
@@ -232,7 +177,7 @@ pub fn create_website_key(
     conn: &mut Connection,
     website: &ObjectId,
     name: Option<&str>,
-    actor: &audit::Actor,
+    actor: &Actor,
 ) -> Result<WebsiteKeyView> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let count: i64 =
@@ -276,7 +221,7 @@ pub fn roll_website_key(
     conn: &mut Connection,
     website: &ObjectId,
     id: &ObjectId,
-    actor: &audit::Actor,
+    actor: &Actor,
 ) -> Result<WebsiteKeyView> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let secret = NewSecret::generate(TokenKind::WebsiteKey);
@@ -299,7 +244,7 @@ pub fn delete_website_key(
     conn: &mut Connection,
     website: &ObjectId,
     id: &ObjectId,
-    actor: &audit::Actor,
+    actor: &Actor,
 ) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let removed = tx.execute("DELETE FROM website_keys WHERE id = ?1 AND website_id = ?2", params![id, website])?;

@@ -1,40 +1,17 @@
-//! The Stripe import's tables: the sync state of each website, the pass under way on each Stripe list,
-//! and what checkout sessions and invoices say about the charges they were paid with. A page of a list
-//! and the cursor after it are written in one transaction, so an import stopped at any moment resumes
-//! exactly where its last committed page ended.
+//! The revenue import's tables: the sync state of each website, the pass under way on each provider list
+//! (named by the import), and what the objects around a payment (a checkout session, an invoice) say
+//! about it. A page of a list and the cursor after it are written in one transaction, so an import
+//! stopped at any moment resumes exactly where its last committed page ended. Plain rows in and out:
+//! how a provider's objects become these rows is the import's business.
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::crypto::Sealed;
 use crate::db::{self, optional, payments};
 use crate::domain::ObjectId;
+use crate::domain::integrations::SyncStatus;
+use crate::domain::payment::NewPayment;
 use crate::error::Result;
-use crate::stripe::objects::{Charge, CheckoutIds, CheckoutSession, Invoice, Surroundings, payment_from_charge};
-
-/// The Stripe lists the import reads, in the order a sync reads them: what surrounds a charge first,
-/// so that the charge finds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
-    CheckoutSessions,
-    Invoices,
-    Charges,
-    Refunds,
-}
-
-impl Stream {
-    pub const ALL: [Stream; 4] = [Self::CheckoutSessions, Self::Invoices, Self::Charges, Self::Refunds];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::CheckoutSessions => "checkout_sessions",
-            Self::Invoices => "invoices",
-            Self::Charges => "charges",
-            Self::Refunds => "refunds",
-        }
-    }
-}
 
 /// A pass over one list: everything created after `low`, page by page from `cursor`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,10 +28,10 @@ pub struct StreamState {
     pub pass: Option<Pass>,
 }
 
-pub fn stream(conn: &Connection, website: &ObjectId, stream: Stream) -> Result<StreamState> {
+pub fn stream(conn: &Connection, website: &ObjectId, stream: &str) -> Result<StreamState> {
     let row = optional(conn.prepare_cached(
         "SELECT high_water, pass_low, pass_cursor, pass_started FROM stripe_sync_streams WHERE website_id = ?1 AND stream = ?2",
-    )?.query_row(params![website, stream.name()], |r| {
+    )?.query_row(params![website, stream], |r| {
         let low: Option<i64> = r.get(1)?;
         let started: Option<i64> = r.get(3)?;
         let pass = low.zip(started).map(|(low, started)| Ok::<_, rusqlite::Error>(Pass { low, cursor: r.get(2)?, started }));
@@ -64,50 +41,57 @@ pub fn stream(conn: &Connection, website: &ObjectId, stream: Stream) -> Result<S
 }
 
 /// Starts a pass (forgetting the position of any earlier one).
-pub fn begin_pass(conn: &Connection, website: &ObjectId, stream: Stream, pass: &Pass) -> Result<()> {
+pub fn begin_pass(conn: &Connection, website: &ObjectId, stream: &str, pass: &Pass) -> Result<()> {
     conn.execute(
         "INSERT INTO stripe_sync_streams (website_id, stream, pass_low, pass_cursor, pass_started)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (website_id, stream) DO UPDATE SET pass_low = excluded.pass_low,
              pass_cursor = excluded.pass_cursor, pass_started = excluded.pass_started, seen_min = NULL",
-        params![website, stream.name(), pass.low, pass.cursor, pass.started],
+        params![website, stream, pass.low, pass.cursor, pass.started],
     )?;
     Ok(())
 }
 
 /// Marks a pass complete without a page (the list does not exist on this server).
-pub fn skip_pass(conn: &mut Connection, website: &ObjectId, stream: Stream, started: i64) -> Result<()> {
+pub fn skip_pass(conn: &mut Connection, website: &ObjectId, stream: &str, started: i64) -> Result<()> {
     conn.execute(
         "UPDATE stripe_sync_streams SET high_water = ?3, pass_low = NULL, pass_cursor = NULL, pass_started = NULL
          WHERE website_id = ?1 AND stream = ?2",
-        params![website, stream.name(), started],
+        params![website, stream, started],
     )?;
     Ok(())
 }
 
-/// The rows of one page of a list.
-pub enum Rows {
-    CheckoutSessions(Vec<CheckoutSession>),
-    Invoices(Vec<Invoice>),
-    /// Charges read from the charge list, or re-read because of a refund.
-    Charges(Vec<Charge>),
+/// What a checkout session says about the payments it was paid with: the datafast ids, found by
+/// `reference` (the payment intent or, for subscriptions, the invoice).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckoutRef {
+    pub reference: String,
+    pub visitor_id: Option<String>,
+    pub session_id: Option<String>,
 }
 
-impl Rows {
-    /// The oldest `created` on the page (for the backfill's progress).
-    fn oldest(&self) -> Option<i64> {
-        match self {
-            Self::CheckoutSessions(v) => v.iter().map(|s| s.created).min(),
-            Self::Invoices(v) => v.iter().map(|i| i.created).min(),
-            Self::Charges(v) => v.iter().map(|c| c.created).min(),
-        }
-    }
+/// What an invoice says about the payment that paid it (`payer`: a charge or payment intent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceRef {
+    pub payer: String,
+    pub invoice_id: String,
+    pub billing_reason: String,
+}
+
+/// The rows of one page of a list.
+pub enum Rows {
+    CheckoutRefs(Vec<CheckoutRef>),
+    InvoiceRefs(Vec<InvoiceRef>),
+    Payments(Vec<NewPayment>),
 }
 
 /// One page and where the pass stands after it.
-pub struct Page {
-    pub stream: Stream,
+pub struct Page<'a> {
+    pub stream: &'a str,
     pub rows: Rows,
+    /// The oldest `created` on the page (for the backfill's progress).
+    pub oldest: Option<i64>,
     /// The `starting_after` of the next page; `None` when this page ends the pass.
     pub next: Option<String>,
     /// When the pass began (becomes the stream's high-water mark when it ends).
@@ -123,8 +107,15 @@ pub enum Committed {
 }
 
 /// Writes a page's rows and the pass position in one transaction, if the connection the page was
-/// read with (its nonce identifies it) is still the website's.
-pub fn commit_page(conn: &mut Connection, website: &ObjectId, nonce: &[u8], page: &Page) -> Result<Committed> {
+/// read with (its nonce identifies it) is still the website's. When the page ends its pass,
+/// `at_pass_end` runs inside the same transaction.
+pub fn commit_page(
+    conn: &mut Connection,
+    website: &ObjectId,
+    nonce: &[u8],
+    page: &Page<'_>,
+    at_pass_end: impl FnOnce(&Connection) -> Result<()>,
+) -> Result<Committed> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let current: Option<i64> = tx
         .prepare_cached("SELECT 1 FROM stripe_connections WHERE website_id = ?1 AND nonce = ?2")?
@@ -134,35 +125,26 @@ pub fn commit_page(conn: &mut Connection, website: &ObjectId, nonce: &[u8], page
         return Ok(Committed::Disconnected);
     }
     match &page.rows {
-        Rows::CheckoutSessions(sessions) => {
+        Rows::CheckoutRefs(refs) => {
             let mut insert = tx.prepare_cached(
                 "INSERT OR REPLACE INTO stripe_checkout_refs (website_id, ref, visitor_id, session_id) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            for session in sessions {
-                let Some(ids) = session.ids() else { continue };
-                for reference in session.references() {
-                    insert.execute(params![website, reference, ids.visitor_id, ids.session_id])?;
-                }
+            for r in refs {
+                insert.execute(params![website, r.reference, r.visitor_id, r.session_id])?;
             }
         }
-        Rows::Invoices(invoices) => {
+        Rows::InvoiceRefs(refs) => {
             let mut insert = tx.prepare_cached(
                 "INSERT OR REPLACE INTO stripe_invoice_refs (website_id, payer, invoice_id, billing_reason) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            for invoice in invoices {
-                let Some(reason) = &invoice.billing_reason else { continue };
-                for payer in invoice.payers() {
-                    insert.execute(params![website, payer, invoice.id, reason])?;
-                }
+            for r in refs {
+                insert.execute(params![website, r.payer, r.invoice_id, r.billing_reason])?;
             }
         }
-        Rows::Charges(charges) => {
-            let around = StoredSurroundings { conn: &tx, website };
+        Rows::Payments(list) => {
             let mut new = 0;
-            for charge in charges {
-                if let Some(payment) = payment_from_charge(charge, &around) {
-                    new += i64::from(payments::upsert_imported(&tx, website, &payment)?);
-                }
+            for payment in list {
+                new += i64::from(payments::upsert_imported(&tx, website, payment)?);
             }
             tx.prepare_cached("UPDATE stripe_sync SET imported = imported + ?2 WHERE website_id = ?1")?
                 .execute(params![website, new])?;
@@ -172,23 +154,15 @@ pub fn commit_page(conn: &mut Connection, website: &ObjectId, nonce: &[u8], page
         Some(cursor) => tx.execute(
             "UPDATE stripe_sync_streams SET pass_cursor = ?3, seen_min = MIN(COALESCE(seen_min, ?4), COALESCE(?4, seen_min))
              WHERE website_id = ?1 AND stream = ?2",
-            params![website, page.stream.name(), cursor, page.rows.oldest()],
+            params![website, page.stream, cursor, page.oldest],
         )?,
         None => {
-            if page.stream == Stream::Charges {
-                attribute_renewals(&tx, website)?;
-                // The first complete charge pass saw every refund so far: refunds are read from here on.
-                tx.execute(
-                    "INSERT INTO stripe_sync_streams (website_id, stream, high_water) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (website_id, stream) DO UPDATE SET high_water = COALESCE(high_water, excluded.high_water)",
-                    params![website, Stream::Refunds.name(), page.started],
-                )?;
-            }
+            at_pass_end(&tx)?;
             tx.execute(
                 "UPDATE stripe_sync_streams SET high_water = ?3, pass_low = NULL, pass_cursor = NULL,
                      pass_started = NULL, seen_min = NULL
                  WHERE website_id = ?1 AND stream = ?2",
-                params![website, page.stream.name(), page.started],
+                params![website, page.stream, page.started],
             )?
         }
     };
@@ -196,65 +170,50 @@ pub fn commit_page(conn: &mut Connection, website: &ObjectId, nonce: &[u8], page
     Ok(Committed::Done)
 }
 
-/// A subscription's renewals carry no datafast ids of their own: they belong to the visitor who started
-/// it, i.e. of the customer's earliest attributed payment. Run when a charge pass ends, so the result does
-/// not depend on the order in which the pass read the charges.
-fn attribute_renewals(conn: &Connection, website: &ObjectId) -> Result<()> {
-    conn.prepare_cached(
-        "UPDATE payments SET visitor_id = (
-             SELECT first.visitor_id FROM payments first
-             WHERE first.website_id = payments.website_id AND first.customer_id = payments.customer_id
-               AND first.visitor_id IS NOT NULL
-             ORDER BY first.paid_at LIMIT 1)
-         WHERE website_id = ?1 AND source = 'stripe' AND renewal = 1 AND visitor_id IS NULL AND customer_id IS NOT NULL",
-    )?
-    .execute([website])?;
+/// Sets the stream's high-water mark if it has none: the stream is read from `at` on.
+pub fn start_stream_at(conn: &Connection, website: &ObjectId, stream: &str, at: i64) -> Result<()> {
+    conn.execute(
+        "INSERT INTO stripe_sync_streams (website_id, stream, high_water) VALUES (?1, ?2, ?3)
+         ON CONFLICT (website_id, stream) DO UPDATE SET high_water = COALESCE(high_water, excluded.high_water)",
+        params![website, stream, at],
+    )?;
     Ok(())
 }
 
-/// Attribution and billing reasons from what earlier pages stored.
-struct StoredSurroundings<'a> {
-    conn: &'a Connection,
-    website: &'a ObjectId,
+fn lookup<T>(
+    conn: &Connection,
+    sql: &str,
+    website: &ObjectId,
+    key: &str,
+    row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>> {
+    Ok(conn.prepare_cached(sql)?.query_row(params![website, key], row).optional()?)
 }
 
-impl StoredSurroundings<'_> {
-    fn lookup<T>(
-        &self,
-        sql: &str,
-        key: &str,
-        row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    ) -> Option<T> {
-        let found =
-            self.conn.prepare_cached(sql).and_then(|mut s| s.query_row(params![self.website, key], row).optional());
-        found.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "reading import references failed");
-            None
-        })
-    }
+/// The checkout session stored under `reference`.
+pub fn checkout_ref(conn: &Connection, website: &ObjectId, reference: &str) -> Result<Option<CheckoutRef>> {
+    lookup(
+        conn,
+        "SELECT visitor_id, session_id FROM stripe_checkout_refs WHERE website_id = ?1 AND ref = ?2",
+        website,
+        reference,
+        |r| Ok(CheckoutRef { reference: reference.to_owned(), visitor_id: r.get(0)?, session_id: r.get(1)? }),
+    )
 }
 
-impl Surroundings for StoredSurroundings<'_> {
-    fn checkout(&self, reference: &str) -> Option<CheckoutIds> {
-        self.lookup(
-            "SELECT visitor_id, session_id FROM stripe_checkout_refs WHERE website_id = ?1 AND ref = ?2",
-            reference,
-            |r| Ok(CheckoutIds { visitor_id: r.get(0)?, session_id: r.get(1)? }),
-        )
-    }
-
-    fn invoice(&self, payer: &str) -> Option<(String, String)> {
-        self.lookup(
-            "SELECT invoice_id, billing_reason FROM stripe_invoice_refs WHERE website_id = ?1 AND payer = ?2",
-            payer,
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-    }
+/// The invoice paid by `payer`.
+pub fn invoice_ref(conn: &Connection, website: &ObjectId, payer: &str) -> Result<Option<InvoiceRef>> {
+    lookup(
+        conn,
+        "SELECT invoice_id, billing_reason FROM stripe_invoice_refs WHERE website_id = ?1 AND payer = ?2",
+        website,
+        payer,
+        |r| Ok(InvoiceRef { payer: payer.to_owned(), invoice_id: r.get(0)?, billing_reason: r.get(1)? }),
+    )
 }
 
-/// Of these charge ids, those whose payment was paid before `before` (unix time): a refund on them
-/// is not seen by this sync's charge pass, so the charge is read again.
-pub fn charges_paid_before(conn: &Connection, website: &ObjectId, ids: &[String], before: i64) -> Result<Vec<String>> {
+/// Of these transaction ids of imported payments, those paid before `before` (unix time).
+pub fn imported_paid_before(conn: &Connection, website: &ObjectId, ids: &[String], before: i64) -> Result<Vec<String>> {
     let before = time::OffsetDateTime::from_unix_timestamp(before)
         .map(db::format_time)
         .map_err(crate::error::Error::internal)?;
@@ -323,8 +282,8 @@ pub fn mark_running(conn: &Connection, website: &ObjectId, nonce: &[u8]) -> Resu
     Ok(changed > 0)
 }
 
-pub fn set_stage(conn: &Connection, website: &ObjectId, stream: Stream) -> Result<()> {
-    conn.execute("UPDATE stripe_sync SET stage = ?2 WHERE website_id = ?1", params![website, stream.name()])?;
+pub fn set_stage(conn: &Connection, website: &ObjectId, stream: &str) -> Result<()> {
+    conn.execute("UPDATE stripe_sync SET stage = ?2 WHERE website_id = ?1", params![website, stream])?;
     Ok(())
 }
 
@@ -356,27 +315,6 @@ pub fn finish(conn: &Connection, website: &ObjectId, nonce: &[u8], outcome: &Out
         params![website, state, halted, error, complete, db::now(), nonce],
     )?;
     Ok(())
-}
-
-/// The import as `GET …/integrations/stripe` shows it.
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SyncStatus {
-    /// `idle`, `running` or `error`.
-    pub state: String,
-    /// `backfill` until the history back to `import_since_days` is read, then `incremental`.
-    #[schema(value_type = String)]
-    pub phase: &'static str,
-    /// Payments imported from Stripe so far.
-    pub imported: i64,
-    /// Percent of the backfill's time window read (backfill only).
-    pub progress: Option<u8>,
-    /// The Stripe list being read while running.
-    pub stage: Option<String>,
-    /// When the current (or last) sync began.
-    pub started_at: Option<String>,
-    pub last_sync_at: Option<String>,
-    pub last_error: Option<String>,
 }
 
 pub fn status(conn: &Connection, website: &ObjectId) -> Result<SyncStatus> {

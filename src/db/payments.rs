@@ -3,45 +3,10 @@
 use rusqlite::{Connection, params};
 
 use crate::db::{self, audit};
-use crate::domain::ObjectId;
+use crate::domain::payment::{NewPayment, PaymentView, Recorded, Selection};
+use crate::domain::{Actor, ObjectId};
 use crate::domain::revenue::RevenueRow;
 use crate::error::Result;
-
-/// A payment as the Payments API (or, later, the Stripe import) reports it.
-#[derive(Debug, Clone)]
-pub struct NewPayment {
-    pub transaction_id: String,
-    pub amount: i64,
-    pub currency: String,
-    pub refunded_amount: i64,
-    /// Stripe reports a dispute on the charge (imports only).
-    pub disputed: bool,
-    /// The settlement in the account currency, with Stripe's fee (imports only).
-    pub settled: Option<Settlement>,
-    pub renewal: bool,
-    pub free_trial: bool,
-    pub visitor_id: Option<String>,
-    pub session_id: Option<String>,
-    pub customer_id: Option<String>,
-    pub customer_email: Option<String>,
-    pub customer_name: Option<String>,
-    pub paid_at: String,
-}
-
-/// What a payment came to in the account's own currency.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settlement {
-    pub amount: i64,
-    pub currency: String,
-    pub fee: i64,
-}
-
-/// Whether a payment was new or its transaction id was already recorded.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Recorded {
-    New,
-    Duplicate,
-}
 
 const INSERT: &str = "INSERT INTO payments (id, website_id, source, transaction_id, amount, currency, refunded_amount,
         settled_amount, settled_currency, fee, renewal, free_trial, visitor_id, session_id, customer_id, customer_email,
@@ -115,16 +80,8 @@ fn with_params<T>(
     ])
 }
 
-/// What a delete request names.
-pub enum Selection {
-    Transaction(String),
-    /// A visitor's payments, optionally only those paid in `[start, end]`.
-    Visitor(String, Option<(String, String)>),
-    Range(String, String),
-}
-
 /// Deletes the selected payments in one transaction; answers how many.
-pub fn delete(conn: &mut Connection, website: &ObjectId, selection: &Selection, actor: &audit::Actor) -> Result<usize> {
+pub fn delete(conn: &mut Connection, website: &ObjectId, selection: &Selection, actor: &Actor) -> Result<usize> {
     let tx = conn.transaction()?;
     let (removed, what) = match selection {
         Selection::Transaction(id) => (
@@ -155,32 +112,6 @@ pub fn delete(conn: &mut Connection, website: &ObjectId, selection: &Selection, 
     }
     tx.commit()?;
     Ok(removed)
-}
-
-/// A payment as the API shows it.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentView {
-    #[serde(rename = "_id")]
-    #[schema(value_type = String)]
-    pub id: ObjectId,
-    pub source: String,
-    pub transaction_id: String,
-    pub amount: i64,
-    pub currency: String,
-    pub refunded_amount: i64,
-    pub disputed: bool,
-    pub settled_amount: Option<i64>,
-    pub settled_currency: Option<String>,
-    pub fee: Option<i64>,
-    pub renewal: bool,
-    pub free_trial: bool,
-    pub visitor_id: Option<String>,
-    pub session_id: Option<String>,
-    pub customer_id: Option<String>,
-    pub customer_email: Option<String>,
-    pub customer_name: Option<String>,
-    pub paid_at: String,
 }
 
 const VIEW_COLUMNS: &str = "id, source, transaction_id, amount, currency, refunded_amount, settled_amount, settled_currency, \
@@ -219,6 +150,32 @@ pub fn list(conn: &Connection, website: &ObjectId, limit: u32, after: Option<&Ob
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![website, after, limit], view)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Renewals from `source` that no visitor is attributed to, with their customer: `(row id, customer)`.
+pub fn unattributed_renewals(conn: &Connection, website: &ObjectId, source: &str) -> Result<Vec<(ObjectId, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, customer_id FROM payments
+         WHERE website_id = ?1 AND source = ?2 AND renewal = 1 AND visitor_id IS NULL AND customer_id IS NOT NULL",
+    )?;
+    let rows = stmt.query_map(params![website, source], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The visitor of the customer's earliest payment that has one.
+pub fn first_visitor_of_customer(conn: &Connection, website: &ObjectId, customer: &str) -> Result<Option<String>> {
+    db::optional(
+        conn.prepare_cached(
+            "SELECT visitor_id FROM payments
+             WHERE website_id = ?1 AND customer_id = ?2 AND visitor_id IS NOT NULL ORDER BY paid_at LIMIT 1",
+        )?
+        .query_row(params![website, customer], |r| r.get(0)),
+    )
+}
+
+pub fn set_visitor(conn: &Connection, id: &ObjectId, visitor: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE payments SET visitor_id = ?2 WHERE id = ?1")?.execute(params![id, visitor])?;
+    Ok(())
 }
 
 pub fn revenue_rows(
@@ -279,7 +236,7 @@ mod tests {
         db.with_conn(|c| {
             let user = users::create(c, "a@example.com", None, None)?;
             let new = websites::NewWebsite { domain: "a.example.com".into(), name: None, timezone: "UTC".into() };
-            let site = websites::create(c, &user, &new, &audit::Actor::cli())?.website_id;
+            let site = websites::create(c, &user, &new, &Actor::cli())?.website_id;
 
             upsert_imported(c, &site, &payment("ch_1"))?;
             let mut later = payment("ch_1");

@@ -6,22 +6,9 @@ use time::OffsetDateTime;
 
 use crate::db::{self, optional};
 use crate::domain::ObjectId;
+use crate::domain::account::{NewSession, SessionRecord};
 use crate::domain::secret_token::hash_secret;
 use crate::error::Result;
-
-#[derive(Debug, Clone)]
-pub struct SessionRecord {
-    pub user_id: ObjectId,
-    pub csrf_token: String,
-    pub email: String,
-    pub name: Option<String>,
-}
-
-/// A new session's cookie value (shown to the browser only) and its CSRF token.
-pub struct NewSession {
-    pub cookie_value: String,
-    pub csrf_token: String,
-}
 
 fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];

@@ -1,14 +1,11 @@
 //! Stripe connections: the encrypted restricted key and what is shown about it.
 
 use rusqlite::{Connection, TransactionBehavior, params};
-use secrecy::ExposeSecret;
-use serde::Serialize;
-use utoipa::ToSchema;
 
-use crate::crypto::{MasterKey, Sealed};
-use crate::db::import::SyncStatus;
+use crate::crypto::{Sealed, StripeKeyBox};
 use crate::db::{self, audit, optional};
-use crate::domain::ObjectId;
+use crate::domain::integrations::{StripeStatus, SyncStatus};
+use crate::domain::{Actor, ObjectId};
 use crate::error::{Error, Result};
 
 /// What is stored after a successful verification.
@@ -19,32 +16,13 @@ pub struct NewConnection {
     pub currency: String,
 }
 
-/// The `stripe` entry of `GET .../integrations`: never the key.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct StripeStatus {
-    pub connected: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub livemode: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub display_key: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connected_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connected_by: Option<String>,
-    /// The revenue import: its state, phase and progress (also after a disconnect: imports stay).
-    pub sync: SyncStatus,
-}
-
 fn key_version(conn: &Connection) -> Result<i64> {
     let v: String = conn.query_row("SELECT value FROM settings WHERE key = 'master_key_version'", [], |r| r.get(0))?;
     v.parse().map_err(Error::internal)
 }
 
 /// Stores the connection (replacing any earlier key) and sets the website's currency, in one transaction.
-pub fn connect(conn: &mut Connection, website: &ObjectId, new: &NewConnection, actor: &audit::Actor) -> Result<()> {
+pub fn connect(conn: &mut Connection, website: &ObjectId, new: &NewConnection, actor: &Actor) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version = key_version(&tx)?;
     let replaced = tx.execute("DELETE FROM stripe_connections WHERE website_id = ?1", [website])? > 0;
@@ -74,7 +52,7 @@ pub fn connect(conn: &mut Connection, website: &ObjectId, new: &NewConnection, a
 }
 
 /// Deletes the ciphertext. `Ok(false)` when nothing was connected.
-pub fn disconnect(conn: &mut Connection, website: &ObjectId, actor: &audit::Actor) -> Result<bool> {
+pub fn disconnect(conn: &mut Connection, website: &ObjectId, actor: &Actor) -> Result<bool> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let removed = tx.execute("DELETE FROM stripe_connections WHERE website_id = ?1", [website])?;
     if removed > 0 {
@@ -123,10 +101,10 @@ fn all_sealed(conn: &Connection) -> Result<Vec<(ObjectId, Sealed)>> {
 }
 
 /// Checks that `key` opens every stored secret; names the first website it cannot open.
-pub fn verify_master_key(conn: &Connection, key: &MasterKey) -> Result<usize> {
+pub fn verify_master_key(conn: &Connection, keys: &StripeKeyBox) -> Result<usize> {
     let sealed = all_sealed(conn)?;
     for (website, s) in &sealed {
-        key.open(s, website.as_str().as_bytes()).map_err(|_| {
+        keys.open(website, s).map_err(|_| {
             Error::Internal(format!(
                 "the configured master key cannot decrypt the Stripe key stored for website {website}; \
                  configure the master key these secrets were written with"
@@ -137,23 +115,21 @@ pub fn verify_master_key(conn: &Connection, key: &MasterKey) -> Result<usize> {
 }
 
 /// Re-encrypts every stored secret under `new`, in one transaction; returns how many and the new version.
-pub fn rotate_master_key(conn: &mut Connection, old: &MasterKey, new: &MasterKey) -> Result<(usize, i64)> {
+pub fn rotate_master_key(conn: &mut Connection, old: &StripeKeyBox, new: &StripeKeyBox) -> Result<(usize, i64)> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let sealed = all_sealed(&tx)?;
     let version = key_version(&tx)? + 1;
     for (website, s) in &sealed {
-        let ad = website.as_str().as_bytes();
-        let plain = old.open(s, ad).map_err(|_| {
+        let resealed = old.reseal(new, website, s).map_err(|_| {
             Error::Internal(format!("the current master key cannot decrypt the Stripe key of website {website}"))
         })?;
-        let resealed = new.seal(plain.expose_secret(), ad);
         tx.execute(
             "UPDATE stripe_connections SET ciphertext = ?1, nonce = ?2, key_version = ?3 WHERE website_id = ?4",
             params![resealed.ciphertext, resealed.nonce, version, website],
         )?;
     }
     tx.execute("UPDATE settings SET value = ?1 WHERE key = 'master_key_version'", [version.to_string()])?;
-    audit::record(&tx, &audit::Actor::cli(), None, "master_key.rotate", &format!("{} secrets", sealed.len()))?;
+    audit::record(&tx, &Actor::cli(), None, "master_key.rotate", &format!("{} secrets", sealed.len()))?;
     tx.commit()?;
     Ok((sealed.len(), version))
 }

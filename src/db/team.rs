@@ -1,48 +1,12 @@
 //! Website members, their roles, and pending invitations.
 
 use rusqlite::{Connection, TransactionBehavior, params};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::{self, audit, is_unique_violation};
 use crate::domain::secret_token::hash_secret;
-use crate::domain::{ObjectId, Role};
+use crate::domain::team::{Invitation, PendingInvitation, TeamMember};
+use crate::domain::{Actor, ObjectId, Role};
 use crate::error::{Error, Result};
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TeamMember {
-    #[schema(value_type = String)]
-    pub user_id: ObjectId,
-    pub name: Option<String>,
-    pub email: String,
-    pub image: Option<String>,
-    #[schema(value_type = String, example = "viewer")]
-    pub role: Role,
-    pub joined_at: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Invitation {
-    pub message: &'static str,
-    #[schema(value_type = String)]
-    pub invitation_id: ObjectId,
-    pub email: String,
-    #[schema(value_type = String, example = "viewer")]
-    pub role: Role,
-    /// The link to send (revlink's addition): opening it joins the website, creating an account if needed.
-    pub invite_url: String,
-}
-
-/// A pending invitation, found by the secret in its link.
-pub struct PendingInvitation {
-    pub id: ObjectId,
-    pub website_id: ObjectId,
-    pub domain: String,
-    pub email: String,
-    pub role: Role,
-}
 
 pub fn find_invitation(conn: &Connection, raw_token: &str) -> Result<Option<PendingInvitation>> {
     crate::db::optional(conn.query_row(
@@ -63,7 +27,7 @@ pub fn find_invitation(conn: &Connection, raw_token: &str) -> Result<Option<Pend
 
 /// Makes the user a member with the invited role (an existing member keeps theirs) and uses up the
 /// link, inside the caller's transaction.
-pub fn accept_invitation(tx: &Connection, id: &ObjectId, user: &ObjectId, actor: &audit::Actor) -> Result<()> {
+pub fn accept_invitation(tx: &Connection, id: &ObjectId, user: &ObjectId, actor: &Actor) -> Result<()> {
     let (website, role): (ObjectId, Role) =
         tx.query_row("SELECT website_id, role FROM invitations WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     tx.execute(
@@ -109,7 +73,7 @@ pub fn invite(
     email: &str,
     role: Role,
     base_url: &str,
-    actor: &audit::Actor,
+    actor: &Actor,
 ) -> Result<Invitation> {
     if role == Role::Owner {
         return Err(Error::BadRequest("role must be viewer or member".into()));
@@ -155,7 +119,7 @@ pub fn add_member(
     website: &ObjectId,
     user: &ObjectId,
     role: Role,
-    actor: &audit::Actor,
+    actor: &Actor,
 ) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute(
@@ -183,7 +147,7 @@ pub fn remove(
     website: &ObjectId,
     by: &ObjectId,
     user: &ObjectId,
-    actor: &audit::Actor,
+    actor: &Actor,
 ) -> Result<()> {
     if by == user {
         return Err(Error::BadRequest("You cannot remove yourself from a website you own".into()));

@@ -4,25 +4,8 @@ use rusqlite::{Connection, params};
 
 use crate::db::{self, is_unique_violation, optional};
 use crate::domain::ObjectId;
+use crate::domain::account::User;
 use crate::error::{Error, Result};
-
-pub struct User {
-    pub id: ObjectId,
-    pub email: String,
-    pub name: Option<String>,
-}
-
-/// Trims and lower-cases an email address, refusing anything that is not one.
-pub fn parse_email(raw: &str) -> Result<String> {
-    let email = raw.trim().to_lowercase();
-    if email.is_empty() {
-        return Err(Error::BadRequest("email is required".into()));
-    }
-    if !email_address::EmailAddress::is_valid(&email) {
-        return Err(Error::BadRequest(format!("Invalid email address: {email:?}")));
-    }
-    Ok(email)
-}
 
 pub fn create(conn: &Connection, email: &str, name: Option<&str>, password_hash: Option<&str>) -> Result<ObjectId> {
     let id = ObjectId::generate();

@@ -3,53 +3,11 @@
 use rand::RngExt;
 use rand::distr::Alphanumeric;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::{self, audit, is_unique_violation, optional};
-use crate::domain::{ObjectId, Role};
+use crate::domain::website::{CreatedWebsite, NewWebsite, WebsiteChanges, WebsiteView};
+use crate::domain::{Actor, ObjectId, Role};
 use crate::error::{Error, Result};
-
-/// The website object of the contract (§3).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct WebsiteView {
-    #[serde(rename = "_id")]
-    #[schema(value_type = String, example = "665f0b3c4d2e1a0012345678")]
-    pub id: ObjectId,
-    pub domain: String,
-    pub name: Option<String>,
-    pub tracking_id: String,
-    pub timezone: String,
-    pub currency: String,
-    #[schema(value_type = String, example = "owner")]
-    pub role: Role,
-}
-
-/// What `POST /websites` answers.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CreatedWebsite {
-    #[schema(value_type = String)]
-    pub website_id: ObjectId,
-    pub domain: String,
-    pub tracking_id: String,
-}
-
-pub struct NewWebsite {
-    pub domain: String,
-    pub name: Option<String>,
-    pub timezone: String,
-}
-
-/// Fields of `PUT /websites/{id}`; `None` leaves a field as it is.
-#[derive(Default)]
-pub struct WebsiteChanges {
-    pub domain: Option<String>,
-    pub name: Option<Option<String>>,
-    pub timezone: Option<String>,
-    pub currency: Option<String>,
-}
 
 const COLUMNS: &str = "w.id, w.domain, w.name, w.tracking_id, w.timezone, w.currency";
 
@@ -79,13 +37,13 @@ pub fn create(
     conn: &mut Connection,
     owner: &ObjectId,
     new: &NewWebsite,
-    actor: &audit::Actor,
+    actor: &Actor,
 ) -> Result<CreatedWebsite> {
     db::in_transaction(conn, |tx| insert(tx, owner, new, actor))
 }
 
 /// `create` inside a transaction the caller holds (first-run setup creates the owner in the same one).
-pub fn insert(tx: &Connection, owner: &ObjectId, new: &NewWebsite, actor: &audit::Actor) -> Result<CreatedWebsite> {
+pub fn insert(tx: &Connection, owner: &ObjectId, new: &NewWebsite, actor: &Actor) -> Result<CreatedWebsite> {
     let id = ObjectId::generate();
     let tracking_id = new_tracking_id();
     let now = db::now();
@@ -140,7 +98,7 @@ pub fn exists(conn: &Connection, website: &ObjectId) -> Result<bool> {
     Ok(conn.prepare_cached("SELECT 1 FROM websites WHERE id = ?1")?.exists([website])?)
 }
 
-pub fn update(conn: &mut Connection, id: &ObjectId, changes: &WebsiteChanges, actor: &audit::Actor) -> Result<()> {
+pub fn update(conn: &mut Connection, id: &ObjectId, changes: &WebsiteChanges, actor: &Actor) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if let Some(domain) = &changes.domain {
         tx.execute("UPDATE websites SET domain = ?1 WHERE id = ?2", params![domain, id])
@@ -166,7 +124,7 @@ pub fn currency(conn: &Connection, id: &ObjectId) -> Result<String> {
 
 /// Deletes the website with everything that belongs to it (keys, members, Stripe connection,
 /// payments: the foreign keys cascade); the audit log keeps the record of it.
-pub fn delete(conn: &mut Connection, id: &ObjectId, actor: &audit::Actor) -> Result<()> {
+pub fn delete(conn: &mut Connection, id: &ObjectId, actor: &Actor) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let domain: String = tx.query_row("SELECT domain FROM websites WHERE id = ?1", [id], |r| r.get(0))?;
     tx.execute("DELETE FROM websites WHERE id = ?1", [id])?;

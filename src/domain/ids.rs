@@ -68,6 +68,53 @@ impl rusqlite::types::FromSql for ObjectId {
     }
 }
 
+/// The website a route is about: the `<website_id>` segment of `/websites/<website_id>/...`, checked.
+/// The access guard authorizes this same segment (see `auth::guards`), so a handler that takes a
+/// `WebsiteId` holds the website the caller was authorized for.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct WebsiteId(ObjectId);
+
+/// The name of the path segment every website-scoped route uses.
+pub const WEBSITE_ID_PARAM: &str = "website_id";
+
+impl WebsiteId {
+    pub fn parse(raw: &str) -> crate::error::Result<Self> {
+        parse_path_id(raw, "websiteId").map(Self)
+    }
+
+    pub fn id(&self) -> &ObjectId {
+        &self.0
+    }
+}
+
+impl From<ObjectId> for WebsiteId {
+    fn from(id: ObjectId) -> Self {
+        Self(id)
+    }
+}
+
+impl std::ops::Deref for WebsiteId {
+    type Target = ObjectId;
+
+    fn deref(&self) -> &ObjectId {
+        &self.0
+    }
+}
+
+impl fmt::Display for WebsiteId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<'a> rocket::request::FromParam<'a> for WebsiteId {
+    type Error = crate::error::Error;
+
+    fn from_param(param: &'a str) -> Result<Self, Self::Error> {
+        Self::parse(param)
+    }
+}
+
 /// Parses the id in a path parameter, naming the parameter in the error.
 pub fn parse_path_id(raw: &str, param: &str) -> crate::error::Result<ObjectId> {
     ObjectId::parse(raw).ok_or_else(|| crate::error::Error::BadRequest(format!("Invalid {param}")))

@@ -1,11 +1,21 @@
-//! Domain types and rules: ids, permissions, roles, secrets, website fields. Parsing only, no I/O.
+//! Domain types and rules: ids, permissions, roles, secrets, the objects of the contract, money and
+//! revenue. Parsing and rules only, no I/O.
 
 pub mod access;
+pub mod account;
+pub mod actor;
+pub mod credentials;
+pub mod environment;
 pub mod ids;
+pub mod integrations;
+pub mod payment;
 pub mod revenue;
 pub mod secret_token;
 pub mod stripe_key;
+pub mod team;
+pub mod timestamp;
 pub mod website;
 
 pub use access::{Permission, PermissionSet, Role};
-pub use ids::ObjectId;
+pub use actor::Actor;
+pub use ids::{ObjectId, WebsiteId};

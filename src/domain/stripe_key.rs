@@ -4,6 +4,10 @@ use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::domain::environment::Environment;
+
+/// Every way of not sending a string `stripeRak` answers this (contract §4 step 1).
+pub const KEY_REQUIRED: &str = "stripeRak is required";
 pub const INVALID_FORMAT: &str = "Invalid key format (must start with rk_)";
 pub const TEST_KEY_IN_PRODUCTION: &str =
     "Test keys are not allowed in production; use a live restricted key (rk_live_...)";
@@ -46,6 +50,15 @@ impl StripeRestrictedKey {
             return Err(INVALID_FORMAT);
         }
         Ok(Self { secret: SecretString::from(trimmed.to_owned()), mode })
+    }
+
+    /// `parse`, then the installation's rule: production refuses test keys.
+    pub fn parse_for(raw: &str, environment: Environment) -> Result<Self, &'static str> {
+        let key = Self::parse(raw)?;
+        if environment == Environment::Production && key.mode == StripeMode::Test {
+            return Err(TEST_KEY_IN_PRODUCTION);
+        }
+        Ok(key)
     }
 
     pub fn mode(&self) -> StripeMode {
@@ -104,6 +117,14 @@ mod tests {
         ] {
             assert_eq!(StripeRestrictedKey::parse(bad).unwrap_err(), INVALID_FORMAT, "{bad}");
         }
+    }
+
+    #[test]
+    fn production_refuses_test_keys() {
+        assert_eq!(StripeRestrictedKey::parse_for("rk_test_0123456789", Environment::Production).unwrap_err(), TEST_KEY_IN_PRODUCTION);
+        assert!(StripeRestrictedKey::parse_for("rk_test_0123456789", Environment::Development).is_ok());
+        assert!(StripeRestrictedKey::parse_for(LIVE, Environment::Production).is_ok());
+        assert_eq!(StripeRestrictedKey::parse_for("sk_live_0123456789", Environment::Production).unwrap_err(), INVALID_FORMAT);
     }
 
     #[test]

@@ -1,6 +1,53 @@
-//! Website fields: domain, IANA timezone, ISO 4217 currency, display name.
+//! Websites: the contract's website object, and its fields (domain, IANA timezone, ISO 4217 currency,
+//! display name) parsed.
 
 use std::str::FromStr;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::{ObjectId, Role};
+
+/// The website object of the contract (§3).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebsiteView {
+    #[serde(rename = "_id")]
+    #[schema(value_type = String, example = "665f0b3c4d2e1a0012345678")]
+    pub id: ObjectId,
+    pub domain: String,
+    pub name: Option<String>,
+    pub tracking_id: String,
+    pub timezone: String,
+    pub currency: String,
+    #[schema(value_type = String, example = "owner")]
+    pub role: Role,
+}
+
+/// What `POST /websites` answers.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedWebsite {
+    #[schema(value_type = String)]
+    pub website_id: ObjectId,
+    pub domain: String,
+    pub tracking_id: String,
+}
+
+pub struct NewWebsite {
+    pub domain: String,
+    pub name: Option<String>,
+    pub timezone: String,
+}
+
+/// Fields of `PUT /websites/{id}`; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct WebsiteChanges {
+    pub domain: Option<String>,
+    pub name: Option<Option<String>>,
+    pub timezone: Option<String>,
+    pub currency: Option<String>,
+}
 
 /// Lower-cases, converts an internationalised name to its ASCII form, and checks the DNS rules.
 /// The contract asks for a bare domain: a scheme, path, port or whitespace is refused with a hint.

@@ -1,23 +1,30 @@
 //! The settings pages: server-rendered HTML (Tera), form posts answered with a redirect and a flash
-//! message, and the HTML face of errors. Every page acts through the same guards as the API.
+//! message, and the HTML face of errors. Every page acts through the same guards as the API and calls
+//! the same services.
 
 pub mod account;
 pub mod assets;
-pub mod forms;
+pub mod integrations;
 pub mod revenue;
 pub mod session;
 pub mod settings;
+pub mod team;
 
 use rocket::http::Status;
+use rocket::outcome::try_outcome;
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
-use rocket::response::{Flash, Redirect};
-use rocket::{Either, Route, routes};
+use rocket::response::{self, Flash, Redirect, Responder};
+use rocket::{Catcher, Either, Route, catch, catchers, routes};
 use rocket_dyn_templates::Template;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::auth::{Caller, MISSING_TOKEN};
-use crate::db::sessions::SessionRecord;
-use crate::error::{Error, guard_failure};
+use crate::auth::{Need, WebsiteAccess};
+use crate::domain::account::SessionRecord;
+use crate::domain::credentials::Caller;
+use crate::domain::{Actor, ObjectId, Role, WebsiteId};
+use crate::error::{Error, MISSING_CREDENTIAL, caught, guard_failure, stash};
+use crate::service::{self, App};
 
 /// A logged-in browser. Anything else is sent to the login page (by the catcher).
 pub struct Browser<'r>(pub &'r SessionRecord);
@@ -29,7 +36,7 @@ impl<'r> FromRequest<'r> for Browser<'r> {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Error> {
         match req.guard::<&Caller>().await {
             Outcome::Success(Caller::Session(session)) => Outcome::Success(Browser(session)),
-            Outcome::Success(_) => guard_failure(req, Error::Unauthorized(MISSING_TOKEN)),
+            Outcome::Success(_) => guard_failure(req, Error::Unauthorized(MISSING_CREDENTIAL)),
             Outcome::Error(e) => Outcome::Error(e),
             Outcome::Forward(s) => Outcome::Forward(s),
         }
@@ -37,11 +44,71 @@ impl<'r> FromRequest<'r> for Browser<'r> {
 }
 
 impl Browser<'_> {
+    pub fn user(&self) -> ObjectId {
+        self.0.user_id.clone()
+    }
+
     /// Who the audit log says acted.
-    pub fn actor(&self) -> crate::db::audit::Actor {
-        crate::auth::session_actor(self.0)
+    pub fn actor(&self) -> Actor {
+        Actor::session(&self.0.user_id)
     }
 }
+
+/// What every page about one website needs: the caller's access for `N` to the website in the path,
+/// the logged-in browser, and the flash message of the last form post.
+pub struct SitePage<'r, N: Need> {
+    pub access: WebsiteAccess<N>,
+    pub browser: Browser<'r>,
+    pub flash: Option<FlashMessage<'r>>,
+}
+
+#[rocket::async_trait]
+impl<'r, N: Need> FromRequest<'r> for SitePage<'r, N> {
+    type Error = Error;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Error> {
+        let access = try_outcome!(req.guard::<WebsiteAccess<N>>().await);
+        let browser = try_outcome!(req.guard::<Browser<'r>>().await);
+        // `Option<FlashMessage>` never fails: no flash is `None`.
+        let flash = req.guard::<Option<FlashMessage<'r>>>().await.succeeded().flatten();
+        Outcome::Success(SitePage { access, browser, flash })
+    }
+}
+
+impl<N: Need> SitePage<'_, N> {
+    pub fn actor(&self) -> Actor {
+        self.access.actor.clone()
+    }
+
+    /// One of the website's tabs: the website, whether the caller may change things, and `extra`.
+    pub async fn render(&self, app: &App, website: &WebsiteId, name: &'static str, extra: Value) -> PageResult {
+        let role = self.access.role;
+        let shown = service::websites::get(app, website, role).await?;
+        let ctx = merged(json!({"website": shown, "can_write": role != Role::Viewer, "is_owner": role == Role::Owner}), extra);
+        Ok(render(name, page(Some(self.browser.0), self.flash.as_ref(), ctx)))
+    }
+}
+
+/// An error answered as a page: it is left for the catcher of its status, which renders the error
+/// page (or, for a missing session, sends the browser to log in).
+#[derive(Debug)]
+pub struct PageError(pub Error);
+
+impl From<Error> for PageError {
+    fn from(e: Error) -> Self {
+        Self(e)
+    }
+}
+
+impl<'r> Responder<'r, 'static> for PageError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let status = self.0.status();
+        stash(req, self.0);
+        Err(status)
+    }
+}
+
+pub type PageResult<T = Template> = Result<T, PageError>;
 
 /// The context every page shares: who is logged in, their CSRF token, the flash message.
 pub fn page(browser: Option<&SessionRecord>, flash: Option<&FlashMessage<'_>>, extra: Value) -> Value {
@@ -64,7 +131,7 @@ pub fn merged(mut base: Value, extra: Value) -> Value {
     base
 }
 
-pub fn render(name: &'static str, ctx: Value) -> Template {
+pub fn render(name: &'static str, ctx: impl Serialize) -> Template {
     Template::render(name, ctx)
 }
 
@@ -84,13 +151,25 @@ pub fn routes() -> Vec<Route> {
     let mut all = routes![assets::static_file, session::home];
     all.extend(session::routes());
     all.extend(settings::routes());
+    all.extend(integrations::routes());
+    all.extend(team::routes());
     all.extend(revenue::routes());
     all.extend(account::routes());
     all
 }
 
+/// Every failure outside `/api` becomes a page: the error a guard or handler left, or Rocket's own.
+#[catch(default)]
+fn page_catcher(status: Status, req: &Request<'_>) -> Either<Template, Redirect> {
+    error_page(req, &caught(status, req))
+}
+
+pub fn catchers() -> Vec<Catcher> {
+    catchers![page_catcher]
+}
+
 /// The HTML answer to a failed page request: the login page for a missing session, else an error page.
-pub fn error_page(req: &Request<'_>, err: &Error) -> Either<Template, Redirect> {
+fn error_page(req: &Request<'_>, err: &Error) -> Either<Template, Redirect> {
     if err.status() == Status::Unauthorized {
         let next = req.uri().path().to_string();
         let target = if req.method() == rocket::http::Method::Get && next != "/" {

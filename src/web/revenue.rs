@@ -1,20 +1,16 @@
 //! The Revenue page: totals for a date range, a daily chart drawn here as SVG, and the latest payments
 //! with the visitor each is attributed to.
 
-use rocket::request::FlashMessage;
 use rocket::{Route, State, get, routes};
-use rocket_dyn_templates::Template;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::api::revenue::revenue_for;
-use crate::auth::{PaymentsRead, WebsiteAccess};
-use crate::db::{payments, stripe as stripe_db};
+use crate::auth::PaymentsRead;
+use crate::domain::WebsiteId;
 use crate::domain::revenue::Day;
 use crate::error::Error;
-use crate::state::AppState;
-use crate::web::Browser;
-use crate::web::settings::website_page;
+use crate::service::{self, App};
+use crate::web::{PageResult, SitePage};
 
 pub fn routes() -> Vec<Route> {
     routes![revenue_page]
@@ -90,27 +86,25 @@ fn bars(series: &[Day], currency: &str) -> Vec<Bar> {
         .collect()
 }
 
+/// The latest payments shown under the chart.
+const LATEST: u32 = 25;
+
 #[get("/websites/<website_id>/revenue?<start>&<end>")]
 pub async fn revenue_page(
-    website_id: &str,
-    access: WebsiteAccess<PaymentsRead>,
-    browser: Browser<'_>,
+    website_id: WebsiteId,
+    page: SitePage<'_, PaymentsRead>,
     start: Option<&str>,
     end: Option<&str>,
-    flash: Option<FlashMessage<'_>>,
-    state: &State<AppState>,
-) -> Result<Template, Error> {
-    let _ = website_id;
-    let (range_error, revenue) = match revenue_for(state, access.website_id.clone(), access.role, start, end).await {
+    app: &State<App>,
+) -> PageResult {
+    let role = page.access.role;
+    let (range_error, revenue) = match service::revenue::summary(app, &website_id, role, start, end).await {
         Ok(r) => (None, r),
-        Err(Error::BadRequest(m)) => {
-            (Some(m), revenue_for(state, access.website_id.clone(), access.role, None, None).await?)
-        }
-        Err(e) => return Err(e),
+        Err(Error::BadRequest(m)) => (Some(m), service::revenue::summary(app, &website_id, role, None, None).await?),
+        Err(e) => return Err(e.into()),
     };
-    let site = access.website_id.clone();
-    let (latest, stripe) =
-        state.db.run(move |c| Ok((payments::list(c, &site, 25, None)?, stripe_db::status(c, &site)?.0))).await?;
+    let latest = service::revenue::payments(app, &website_id, Some(LATEST), None).await?.payments;
+    let (stripe, _) = service::stripe::status(app, &website_id).await?;
     let cur = revenue.currency.clone();
     let latest: Vec<_> = latest
         .into_iter()
@@ -138,7 +132,7 @@ pub async fn revenue_page(
         "stripe": stripe,
         "range_error": range_error,
     });
-    website_page("revenue.html", &access, &browser, flash.as_ref(), state, extra).await
+    page.render(app, &website_id, "revenue.html", extra).await
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! First-run setup, login, logout and invitation links: the pages that create sessions.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 
 use rocket::form::{Form, FromForm};
 use rocket::http::{Cookie, CookieJar};
@@ -12,16 +13,18 @@ use rocket::{Either, Route, State, get, post, routes, uri};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
-use crate::auth::{Caller, SESSION_COOKIE, constant_time_eq};
-use crate::crypto;
-use crate::db::audit::Actor;
-use crate::db::{self, sessions, team, users, websites};
+use crate::auth::csrf::{CSRF_REFUSED, CsrfForm};
+use crate::auth::guards::SESSION_COOKIE;
+use crate::auth::ratelimit::RateLimits;
+use crate::crypto::constant_time_eq;
 use crate::domain::ObjectId;
-use crate::domain::website::{parse_domain, parse_name, parse_timezone};
+use crate::domain::account::parse_email;
+use crate::domain::credentials::Caller;
+use crate::domain::website::{NewWebsite, parse_domain, parse_name, parse_timezone};
 use crate::error::{Error, guard_failure};
-use crate::state::AppState;
-use crate::web::forms::CsrfForm;
-use crate::web::{Browser, page, render};
+use crate::service::accounts::{self, Joining, NewOwner, WRONG_LOGIN};
+use crate::service::App;
+use crate::web::{Browser, PageResult, page, render};
 
 /// Refuses a form post that a browser says came from another site (`Sec-Fetch-Site: cross-site`).
 /// The forms that work without a session (login, setup, invitation) have no CSRF token to check,
@@ -48,23 +51,22 @@ pub fn routes() -> Vec<Route> {
 
 /// `/`: the websites for a logged-in browser, else the login page (or setup on a fresh install).
 #[get("/")]
-pub async fn home(caller: Option<&Caller>, state: &State<AppState>) -> Redirect {
+pub async fn home(caller: Option<&Caller>, app: &State<App>) -> Redirect {
     if matches!(caller, Some(Caller::Session(_))) {
         return Redirect::to("/websites");
     }
-    let fresh = state.db.run(|c| users::count(c)).await.map(|n| n == 0).unwrap_or(false);
+    let fresh = accounts::user_count(app).await.map(|n| n == 0).unwrap_or(false);
     Redirect::to(if fresh { "/setup" } else { "/login" })
 }
 
 /// Starts a session for `user` and sets its private cookie.
-async fn start_session(state: &AppState, jar: &CookieJar<'_>, user: ObjectId) -> Result<(), Error> {
-    let lifetime = i64::from(state.config.session_hours) * 3600;
-    let session = state.db.run(move |c| sessions::create(c, &user, lifetime)).await?;
+async fn start_session(app: &App, jar: &CookieJar<'_>, user: ObjectId) -> Result<(), Error> {
+    let session = accounts::start_session(app, user).await?;
     let cookie = Cookie::build((SESSION_COOKIE, session.cookie_value))
         .http_only(true)
         .same_site(rocket::http::SameSite::Lax)
-        .secure(state.base_url.starts_with("https://"))
-        .max_age(Duration::seconds(lifetime))
+        .secure(app.base_url.starts_with("https://"))
+        .max_age(Duration::seconds(accounts::session_secs(app)))
         .path("/");
     jar.add_private(cookie);
     Ok(())
@@ -83,26 +85,9 @@ pub fn login_page(next: Option<&str>, flash: Option<FlashMessage<'_>>) -> Templa
     render("login.html", page(None, flash.as_ref(), json!({"next": safe_next(next), "email": ""})))
 }
 
-/// The user whose password this is. Hashing runs off the async threads; an unknown address costs
-/// a hash too, so timing does not tell which addresses have accounts.
-async fn verify_login(state: &AppState, email: String, password: String) -> Result<Option<ObjectId>, Error> {
-    let found = state.db.run(move |c| users::credentials(c, &email)).await?;
-    tokio::task::spawn_blocking(move || match found {
-        Some((id, Some(hash))) => crypto::verify_password(&password, &hash).then_some(id),
-        _ => {
-            static DUMMY: std::sync::LazyLock<String> =
-                std::sync::LazyLock::new(|| crypto::hash_password("no such account").unwrap_or_default());
-            let _ = crypto::verify_password(&password, &DUMMY);
-            None
-        }
-    })
-    .await
-    .map_err(Error::internal)
-}
-
-/// An argon2id hash, made off the async threads; `Err` says what is wrong with the password.
-async fn new_password_hash(password: String) -> Result<Result<String, String>, Error> {
-    tokio::task::spawn_blocking(move || crypto::hash_password(&password)).await.map_err(Error::internal)
+/// The client's address for the per-address login limit.
+fn address(ip: Option<IpAddr>) -> IpAddr {
+    ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
 #[derive(FromForm)]
@@ -112,15 +97,14 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-const WRONG_LOGIN: &str = "Wrong email or password";
-
 #[post("/login", data = "<form>")]
 pub async fn login(
     _origin: SameSite,
     form: Form<LoginForm>,
     jar: &CookieJar<'_>,
     ip: Option<IpAddr>,
-    state: &State<AppState>,
+    limits: &State<Arc<RateLimits>>,
+    app: &State<App>,
 ) -> Result<Redirect, Template> {
     let form = form.into_inner();
     let email = form.email.trim().to_lowercase();
@@ -130,12 +114,12 @@ pub async fn login(
             page(None, None, json!({"next": safe_next(form.next.as_deref()), "email": email, "error": message})),
         )
     };
-    if let Err(exceeded) = state.limits.check_login_attempt(ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), &email) {
+    if let Err(exceeded) = limits.check_login_attempt(address(ip), &email) {
         return Err(again(format!("Too many sign-in attempts; try again in {} seconds", exceeded.retry_after)));
     }
-    let user = verify_login(state, email.clone(), form.password).await.map_err(|e| again(e.to_string()))?;
+    let user = accounts::check_password(app, email.clone(), form.password).await.map_err(|e| again(e.to_string()))?;
     let Some(user) = user else { return Err(again(WRONG_LOGIN.into())) };
-    start_session(state, jar, user).await.map_err(|e| again(e.to_string()))?;
+    start_session(app, jar, user).await.map_err(|e| again(e.to_string()))?;
     Ok(Redirect::to(safe_next(form.next.as_deref())))
 }
 
@@ -151,11 +135,10 @@ pub async fn logout(
     _browser: Browser<'_>,
     _form: CsrfForm<ButtonForm>,
     jar: &CookieJar<'_>,
-    state: &State<AppState>,
+    app: &State<App>,
 ) -> Flash<Redirect> {
     if let Some(cookie) = jar.get_private(SESSION_COOKIE) {
-        let value = cookie.value().to_owned();
-        if let Err(e) = state.db.run(move |c| sessions::delete(c, &value)).await {
+        if let Err(e) = accounts::end_session(app, cookie.value().to_owned()).await {
             tracing::warn!(error = %e, "could not delete a session row");
         }
     }
@@ -163,28 +146,11 @@ pub async fn logout(
     Flash::success(Redirect::to(uri!(login_page(None::<&str>))), "You are logged out")
 }
 
-/// Whether `code` opens the setup page: only while no user exists, and only with the printed code.
-fn setup_allowed(state: &AppState, code: &str) -> bool {
-    let guard = state.setup.0.lock();
-    guard
-        .as_ref()
-        .ok()
-        .and_then(|g| g.as_deref())
-        .is_some_and(|expected| constant_time_eq(expected.as_bytes(), code.as_bytes()))
-}
-
-fn setup_refused() -> Error {
-    Error::Forbidden("This setup link is not valid. Use the link revlink printed when it started; it works until the first account exists.".into())
-}
-
 #[get("/setup?<code>")]
-pub async fn setup_page(code: Option<&str>, state: &State<AppState>) -> Result<Either<Template, Redirect>, Error> {
-    if state.db.run(|c| users::count(c)).await? > 0 {
-        return Ok(Either::Right(Redirect::to("/login")));
-    }
+pub async fn setup_page(code: Option<&str>, app: &State<App>) -> PageResult<Either<Template, Redirect>> {
     let code = code.unwrap_or_default();
-    if !setup_allowed(state, code) {
-        return Err(setup_refused());
+    if !accounts::setup_open(app, code).await? {
+        return Ok(Either::Right(Redirect::to("/login")));
     }
     let form = json!({"email": "", "name": "", "domain": "", "timezone": "UTC"});
     Ok(Either::Left(render("setup.html", page(None, None, json!({"code": code, "form": form})))))
@@ -202,15 +168,8 @@ pub struct SetupForm {
 }
 
 #[post("/setup", data = "<form>")]
-pub async fn setup(
-    form: Form<SetupForm>,
-    jar: &CookieJar<'_>,
-    state: &State<AppState>,
-) -> Result<Either<Redirect, Template>, Error> {
+pub async fn setup(form: Form<SetupForm>, jar: &CookieJar<'_>, app: &State<App>) -> PageResult<Either<Redirect, Template>> {
     let form = form.into_inner();
-    if !setup_allowed(state, &form.code) {
-        return Err(setup_refused());
-    }
     let again = |message: String| {
         let values = json!({"email": form.email, "name": form.name, "domain": form.domain, "timezone": form.timezone});
         Either::Right(render(
@@ -219,61 +178,33 @@ pub async fn setup(
         ))
     };
     let parsed = (|| {
-        let email = users::parse_email(&form.email)?;
-        let name = parse_name(Some(&form.name), "name").map_err(Error::BadRequest)?;
-        let domain = parse_domain(&form.domain).map_err(Error::BadRequest)?;
-        let timezone = parse_timezone(&form.timezone).map_err(Error::BadRequest)?;
-        Ok::<_, Error>((email, name, domain, timezone))
-    })();
-    let (email, name, domain, timezone) = match parsed {
-        Ok(p) => p,
-        Err(e) => return Ok(again(e.to_string())),
-    };
-    let password = form.password.clone();
-    let hash =
-        match tokio::task::spawn_blocking(move || crypto::hash_password(&password)).await.map_err(Error::internal)? {
-            Ok(h) => h,
-            Err(m) => return Ok(again(format!("Invalid password: {m}"))),
-        };
-    let created = state
-        .db
-        .run(move |c| {
-            db::in_transaction(c, |tx| {
-                if users::count(tx)? > 0 {
-                    return Err(Error::Conflict("revlink is already set up; log in instead".into()));
-                }
-                let user = users::create(tx, &email, name.as_deref(), Some(&hash))?;
-                let new = websites::NewWebsite { domain, name: None, timezone };
-                let actor = Actor { kind: "setup", id: None, user_id: Some(user.clone()) };
-                let site = websites::insert(tx, &user, &new, &actor)?;
-                Ok((user, site.website_id))
-            })
+        Ok::<_, Error>(NewOwner {
+            email: parse_email(&form.email)?,
+            name: parse_name(Some(&form.name), "name").map_err(Error::BadRequest)?,
+            password: form.password.clone(),
+            website: NewWebsite {
+                domain: parse_domain(&form.domain).map_err(Error::BadRequest)?,
+                name: None,
+                timezone: parse_timezone(&form.timezone).map_err(Error::BadRequest)?,
+            },
         })
-        .await;
+    })();
+    let created = match parsed {
+        Ok(owner) => accounts::set_up(app, &form.code, owner).await,
+        Err(e) => Err(e),
+    };
     let (user, site) = match created {
         Ok(ids) => ids,
-        Err(e @ Error::Conflict(_)) => return Err(e),
-        Err(e) => return Ok(again(e.to_string())),
+        Err(Error::BadRequest(message)) => return Ok(again(message)),
+        Err(e) => return Err(e.into()),
     };
-    if let Ok(mut code) = state.setup.0.lock() {
-        *code = None;
-    }
-    start_session(state, jar, user).await?;
+    start_session(app, jar, user).await?;
     Ok(Either::Left(Redirect::to(format!("/websites/{site}/integrations"))))
 }
 
-fn invitation_gone() -> Error {
-    Error::NotFound(
-        "This invitation link is not valid any more: it was used, withdrawn, or mistyped. Ask for a new one.".into(),
-    )
-}
-
 #[get("/invite/<token>")]
-pub async fn invite_page(token: &str, caller: Option<&Caller>, state: &State<AppState>) -> Result<Template, Error> {
-    let raw = token.to_owned();
-    let invite = state.db.run(move |c| team::find_invitation(c, &raw)).await?.ok_or_else(invitation_gone)?;
-    let email = invite.email.clone();
-    let has_account = state.db.run(move |c| users::find_by_email(c, &email)).await?.is_some();
+pub async fn invite_page(token: &str, caller: Option<&Caller>, app: &State<App>) -> PageResult {
+    let (invite, has_account) = accounts::invitation(app, token).await?;
     let session = match caller {
         Some(Caller::Session(s)) if s.email.eq_ignore_ascii_case(&invite.email) => Some(s),
         _ => None,
@@ -297,6 +228,7 @@ pub struct AcceptForm {
 
 /// Joins the invited website: as the logged-in user (CSRF-checked), by logging in, or by creating
 /// the account. The secret in the link is what authorizes it.
+#[allow(clippy::too_many_arguments)]
 #[post("/invite/<token>", data = "<form>")]
 pub async fn accept_invite(
     token: &str,
@@ -305,74 +237,47 @@ pub async fn accept_invite(
     caller: Option<&Caller>,
     jar: &CookieJar<'_>,
     ip: Option<IpAddr>,
-    state: &State<AppState>,
-) -> Result<Either<Redirect, Template>, Error> {
-    let raw = token.to_owned();
-    let invite = state.db.run(move |c| team::find_invitation(c, &raw)).await?.ok_or_else(invitation_gone)?;
+    limits: &State<Arc<RateLimits>>,
+    app: &State<App>,
+) -> PageResult<Either<Redirect, Template>> {
+    let (invite, has_account) = accounts::invitation(app, token).await?;
     let form = form.into_inner();
     let session = match caller {
         Some(Caller::Session(s)) if s.email.eq_ignore_ascii_case(&invite.email) => Some(s),
         _ => None,
     };
-    let again = |message: &str, has_account: bool| {
+    let again = |message: &str| {
         let ctx = json!({"token": token, "domain": invite.domain, "role": invite.role, "email": invite.email,
                          "has_account": has_account, "error": message});
         Either::Right(render("invite.html", page(session, None, ctx)))
     };
-    let actor =
-        |user: &ObjectId| Actor { kind: "invitation", id: Some(invite.id.clone()), user_id: Some(user.clone()) };
-    let (user, new_session) = if let Some(s) = session {
+    let joining = if let Some(s) = session {
         let sent = form.csrf_token.unwrap_or_default();
         if !constant_time_eq(sent.as_bytes(), s.csrf_token.as_bytes()) {
-            return Err(Error::Forbidden(crate::auth::CSRF_REFUSED.into()));
+            return Err(Error::Forbidden(CSRF_REFUSED.into()).into());
         }
-        let (id, user, actor) = (invite.id.clone(), s.user_id.clone(), actor(&s.user_id));
-        state.db.run(move |c| db::in_transaction(c, |tx| team::accept_invitation(tx, &id, &user, &actor))).await?;
-        (s.user_id.clone(), false)
+        Joining::LoggedIn(s.user_id.clone())
     } else {
-        let password = form.password.unwrap_or_default();
-        let email = invite.email.clone();
-        if let Err(exceeded) = state.limits.check_login_attempt(ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), &email)
-        {
-            return Ok(again(&format!("Too many attempts; try again in {} seconds", exceeded.retry_after), true));
+        if let Err(exceeded) = limits.check_login_attempt(address(ip), &invite.email) {
+            return Ok(again(&format!("Too many attempts; try again in {} seconds", exceeded.retry_after)));
         }
-        let exists = state.db.run(move |c| users::find_by_email(c, &email)).await?.is_some();
-        let user = if exists {
-            let Some(user) = verify_login(state, invite.email.clone(), password).await? else {
-                return Ok(again(WRONG_LOGIN, true));
-            };
-            let (id, joining, actor) = (invite.id.clone(), user.clone(), actor(&user));
-            state
-                .db
-                .run(move |c| db::in_transaction(c, |tx| team::accept_invitation(tx, &id, &joining, &actor)))
-                .await?;
-            user
+        let password = form.password.unwrap_or_default();
+        if has_account {
+            Joining::Password(password)
         } else {
-            let hash = match new_password_hash(password).await? {
-                Ok(h) => h,
-                Err(m) => return Ok(again(&format!("Invalid password: {m}"), false)),
-            };
             let name = parse_name(form.name.as_deref(), "name").map_err(Error::BadRequest)?;
-            let (email, id) = (invite.email.clone(), invite.id.clone());
-            // The account and its membership are written together, or neither is.
-            state
-                .db
-                .run(move |c| {
-                    db::in_transaction(c, |tx| {
-                        let user = users::create(tx, &email, name.as_deref(), Some(&hash))?;
-                        let actor = Actor { kind: "invitation", id: Some(id.clone()), user_id: Some(user.clone()) };
-                        team::accept_invitation(tx, &id, &user, &actor)?;
-                        Ok(user)
-                    })
-                })
-                .await?
-        };
-        (user, true)
+            Joining::NewAccount { name, password }
+        }
     };
-    state.auth_cache.forget_roles();
+    let new_session = !matches!(joining, Joining::LoggedIn(_));
+    let user = match accounts::accept_invitation(app, &invite, joining).await {
+        Ok(user) => user,
+        Err(Error::Unauthorized(message)) => return Ok(again(message)),
+        Err(Error::BadRequest(message)) => return Ok(again(&message)),
+        Err(e) => return Err(e.into()),
+    };
     if new_session {
-        start_session(state, jar, user).await?;
+        start_session(app, jar, user).await?;
     }
-    let site = invite.website_id;
-    Ok(Either::Left(Redirect::to(format!("/websites/{site}"))))
+    Ok(Either::Left(Redirect::to(format!("/websites/{}", invite.website_id))))
 }

@@ -1,8 +1,8 @@
 //! A short-lived in-memory cache of authenticated credentials and website roles, so that an
 //! authenticated request costs no database round trip for its guards.
 //!
-//! Anything that revokes access in this process (deleting or rolling a token or key, removing a
-//! member) calls `forget_*`, which takes effect for the very next request. A generation counter
+//! Every service that revokes access in this process (deleting or rolling a token or key, removing a
+//! member, deleting a website) calls `forget_*`, which takes effect for the very next request. A generation counter
 //! keeps a lookup that raced with a revocation from re-inserting what was just revoked. Changes made
 //! by another process (the admin commands only add) are seen once an entry expires.
 
@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use moka::sync::Cache;
 
-use crate::auth::Caller;
+use crate::domain::credentials::Caller;
 use crate::domain::{ObjectId, Role};
 
 const TTL: Duration = Duration::from_secs(30);

@@ -1,8 +1,9 @@
-//! The Stripe import worker: one tokio task per website while it syncs, started on connect, on a
+//! The revenue import worker (today: Stripe): one tokio task per website while it syncs, started on connect, on a
 //! schedule and on request; stopped by disconnect. What a sync reads is in `sync`; how each call to
 //! Stripe is paced and retried is in `fetch`.
 
 mod fetch;
+mod mapping;
 mod sync;
 
 use std::collections::HashMap;
@@ -15,10 +16,10 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ImportConfig;
-use crate::crypto::MasterKey;
+use crate::crypto::StripeKeyBox;
 use crate::db::{self, Db, import::Outcome};
 use crate::domain::ObjectId;
-use crate::stripe::StripeClient;
+use crate::providers::stripe::StripeClient;
 
 /// Shared by the request handlers (connect, disconnect, sync now) and the schedule.
 #[derive(Clone)]
@@ -29,7 +30,7 @@ pub struct Importer {
 struct Inner {
     db: Db,
     client: StripeClient,
-    master_key: MasterKey,
+    stripe_keys: StripeKeyBox,
     config: ImportConfig,
     /// Requests per second per key (keyed by the key's SHA-256), live and test mode apart.
     live_limit: DefaultKeyedRateLimiter<[u8; 32]>,
@@ -50,13 +51,13 @@ fn per_second(n: u32) -> Quota {
 }
 
 impl Importer {
-    pub fn new(db: Db, client: StripeClient, master_key: MasterKey, config: ImportConfig) -> Self {
+    pub fn new(db: Db, client: StripeClient, stripe_keys: StripeKeyBox, config: ImportConfig) -> Self {
         let inner = Inner {
             live_limit: RateLimiter::keyed(per_second(config.stripe_live_requests_per_second)),
             test_limit: RateLimiter::keyed(per_second(config.stripe_test_requests_per_second)),
             db,
             client,
-            master_key,
+            stripe_keys,
             config,
             jobs: Mutex::default(),
             next_job: AtomicU64::new(1),

@@ -12,9 +12,52 @@ use time::OffsetDateTime;
 
 use super::Inner;
 use super::fetch::{Caller, FetchError, Stop};
-use crate::db::import::{self, Committed, Outcome, Page, Pass, Rows, Stream};
+use super::mapping;
+use crate::db::import::{self, Committed, Outcome, Page, Pass, Rows};
 use crate::domain::ObjectId;
-use crate::stripe::objects::{Charge, CheckoutSession, Invoice, List, Refund};
+use crate::providers::stripe::objects::{Charge, CheckoutSession, Invoice, List, Refund};
+
+/// The Stripe lists the import reads, in the order a sync reads them: what surrounds a charge first,
+/// so that the charge finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    CheckoutSessions,
+    Invoices,
+    Charges,
+    Refunds,
+}
+
+impl Stream {
+    pub const ALL: [Stream; 4] = [Self::CheckoutSessions, Self::Invoices, Self::Charges, Self::Refunds];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::CheckoutSessions => "checkout_sessions",
+            Self::Invoices => "invoices",
+            Self::Charges => "charges",
+            Self::Refunds => "refunds",
+        }
+    }
+}
+
+/// The objects of one page, as read.
+enum Fetched {
+    CheckoutSessions(Vec<CheckoutSession>),
+    Invoices(Vec<Invoice>),
+    /// Charges read from the charge list, or re-read because of a refund.
+    Charges(Vec<Charge>),
+}
+
+impl Fetched {
+    /// The oldest `created` on the page (for the backfill's progress).
+    fn oldest(&self) -> Option<i64> {
+        match self {
+            Self::CheckoutSessions(v) => v.iter().map(|s| s.created).min(),
+            Self::Invoices(v) => v.iter().map(|i| i.created).min(),
+            Self::Charges(v) => v.iter().map(|c| c.created).min(),
+        }
+    }
+}
 
 /// Lists are re-read this far behind the last pass, for clock skew and Stripe's list consistency.
 const OVERLAP_SECS: i64 = 3600;
@@ -68,7 +111,7 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
     let stored = on_db(inner, move |c| import::stored_key(c, &w)).await?;
     let Some(stored) = stored else { return Err(Stop::Disconnected) };
     nonce.clone_from(&stored.sealed.nonce);
-    let key = inner.master_key.open(&stored.sealed, website.as_str().as_bytes()).map_err(|_| {
+    let key = inner.stripe_keys.open(website, &stored.sealed).map_err(|_| {
         Stop::Failed("revlink cannot decrypt the stored key with its master key; connect the key again".into())
     })?;
     let sync = Sync {
@@ -87,7 +130,7 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
     let since = now - i64::from(inner.config.import_since_days) * 86_400;
     let rescan_from = now - i64::from(inner.config.rescan_days) * 86_400;
     let w = website.clone();
-    let backfill = on_db(inner, move |c| import::stream(c, &w, Stream::Charges)).await?.high_water.is_none();
+    let backfill = on_db(inner, move |c| import::stream(c, &w, Stream::Charges.name())).await?.high_water.is_none();
     let mut charges_low = since;
     for stream in Stream::ALL {
         // The backfill's charges carry their refunds; the refund list is for later syncs.
@@ -96,8 +139,8 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
         }
         let w = website.clone();
         let state = on_db(inner, move |c| {
-            import::set_stage(c, &w, stream)?;
-            import::stream(c, &w, stream)
+            import::set_stage(c, &w, stream.name())?;
+            import::stream(c, &w, stream.name())
         })
         .await?;
         let pass = match state.pass {
@@ -126,7 +169,7 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
 impl Sync<'_> {
     async fn save_pass(&self, stream: Stream, pass: &Pass) -> Result<(), Stop> {
         let (w, p) = (self.website.clone(), pass.clone());
-        on_db(self.inner, move |c| import::begin_pass(c, &w, stream, &p)).await
+        on_db(self.inner, move |c| import::begin_pass(c, &w, stream.name(), &p)).await
     }
 
     /// Reads the pass's pages from its cursor to the end. While one page is written the next is
@@ -141,7 +184,7 @@ impl Sync<'_> {
                 Err(FetchError::NotFound) if pass.cursor.is_none() && stream != Stream::Charges => {
                     tracing::warn!(list = stream.name(), "Stripe has no such list here; skipped");
                     let (w, started) = (self.website.clone(), pass.started);
-                    return on_db(self.inner, move |c| import::skip_pass(c, &w, stream, started)).await;
+                    return on_db(self.inner, move |c| import::skip_pass(c, &w, stream.name(), started)).await;
                 }
                 // The cursor is unknown to Stripe (the object is gone): read the pass again from its start.
                 Err(FetchError::NotFound | FetchError::Invalid(_)) if pass.cursor.is_some() && !restarted => {
@@ -163,22 +206,42 @@ impl Sync<'_> {
                 Err(e) => return Err(unusable(stream, e)),
             };
             let (rows, next) = self.rows(stream, &body, charges_low).await?;
-            let page = Page { stream, rows, next: next.clone(), started: pass.started };
-            match next {
+            match next.clone() {
                 Some(cursor) => {
                     pass.cursor = Some(cursor);
-                    let (committed, fetched) = tokio::join!(self.commit(page), self.fetch(stream, &pass));
+                    let (committed, fetched) =
+                        tokio::join!(self.commit(stream, rows, next, pass.started), self.fetch(stream, &pass));
                     committed?;
                     reply = fetched;
                 }
-                None => return self.commit(page).await,
+                None => return self.commit(stream, rows, None, pass.started).await,
             }
         }
     }
 
-    async fn commit(&self, page: Page) -> Result<(), Stop> {
+    /// Stores the page's rows with the pass position. The charges become payments here, on the database
+    /// thread, attributed from what the session and invoice passes stored.
+    async fn commit(&self, stream: Stream, fetched: Fetched, next: Option<String>, started: i64) -> Result<(), Stop> {
         let (w, nonce) = (self.website.clone(), self.nonce.clone());
-        match on_db(self.inner, move |c| import::commit_page(c, &w, &nonce, &page)).await? {
+        let committed = on_db(self.inner, move |c| {
+            let oldest = fetched.oldest();
+            let rows = match fetched {
+                Fetched::CheckoutSessions(sessions) => Rows::CheckoutRefs(mapping::checkout_refs(&sessions)),
+                Fetched::Invoices(invoices) => Rows::InvoiceRefs(mapping::invoice_refs(&invoices)),
+                Fetched::Charges(charges) => Rows::Payments(mapping::payments(c, &w, &charges)),
+            };
+            let page = Page { stream: stream.name(), rows, oldest, next, started };
+            import::commit_page(c, &w, &nonce, &page, |tx| {
+                if stream != Stream::Charges {
+                    return Ok(());
+                }
+                mapping::attribute_renewals(tx, &w)?;
+                // The first complete charge pass saw every refund so far: refunds are read from here on.
+                import::start_stream_at(tx, &w, Stream::Refunds.name(), started)
+            })
+        })
+        .await?;
+        match committed {
             Committed::Done => Ok(()),
             Committed::Disconnected => Err(Stop::Disconnected),
         }
@@ -216,7 +279,7 @@ impl Sync<'_> {
     }
 
     /// The page's rows and the cursor of the next page (`None` at the end of the list).
-    async fn rows(&self, stream: Stream, body: &[u8], charges_low: i64) -> Result<(Rows, Option<String>), Stop> {
+    async fn rows(&self, stream: Stream, body: &[u8], charges_low: i64) -> Result<(Fetched, Option<String>), Stop> {
         fn next<T>(list: &List<T>, id: impl Fn(&T) -> &str) -> Option<String> {
             list.has_more.then(|| list.data.last().map(|last| id(last).to_owned())).flatten()
         }
@@ -224,24 +287,24 @@ impl Sync<'_> {
             Stream::CheckoutSessions => {
                 let list: List<CheckoutSession> = parse(stream, body)?;
                 let cursor = next(&list, |s| &s.id);
-                (Rows::CheckoutSessions(list.data), cursor)
+                (Fetched::CheckoutSessions(list.data), cursor)
             }
             Stream::Invoices => {
                 let list: List<Invoice> = parse(stream, body)?;
                 let cursor = next(&list, |i| &i.id);
-                (Rows::Invoices(list.data), cursor)
+                (Fetched::Invoices(list.data), cursor)
             }
             Stream::Charges => {
                 let list: List<Charge> = parse(stream, body)?;
                 let cursor = next(&list, |c| &c.id);
-                (Rows::Charges(list.data), cursor)
+                (Fetched::Charges(list.data), cursor)
             }
             Stream::Refunds => {
                 let list: List<Refund> = parse(stream, body)?;
                 let cursor = next(&list, |r| &r.id);
                 let ids: Vec<String> =
                     list.data.iter().filter_map(|r| r.charge.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-                (Rows::Charges(self.reread_charges(ids, charges_low).await?), cursor)
+                (Fetched::Charges(self.reread_charges(ids, charges_low).await?), cursor)
             }
         })
     }
@@ -249,7 +312,7 @@ impl Sync<'_> {
     /// The refunded charges this sync's charge pass did not read (paid before it began), read again.
     async fn reread_charges(&self, ids: Vec<String>, charges_low: i64) -> Result<Vec<Charge>, Stop> {
         let w = self.website.clone();
-        let old = on_db(self.inner, move |c| import::charges_paid_before(c, &w, &ids, charges_low)).await?;
+        let old = on_db(self.inner, move |c| import::imported_paid_before(c, &w, &ids, charges_low)).await?;
         let expand = {
             let mut query = form_urlencoded::Serializer::new(String::new());
             expand_charges(&mut query, "");

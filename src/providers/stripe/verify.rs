@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::domain::stripe_key::StripeRestrictedKey;
 use crate::error::Error;
-use crate::stripe::client::{Reply, StripeClient};
+use crate::providers::stripe::client::{Reply, StripeClient};
 
 /// Each call verification makes, with the permission Stripe would name if it refused it.
 const PROBES: [(&str, &str); 6] = [

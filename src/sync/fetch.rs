@@ -9,8 +9,8 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 use super::Inner;
-use crate::stripe::client::Reply;
-use crate::stripe::verify::permission_named_in;
+use crate::providers::stripe::client::Reply;
+use crate::providers::stripe::verify::permission_named_in;
 
 pub const KEY_REJECTED: &str =
     "Stripe rejected the key: it is invalid, expired or revoked. Create a new restricted key and connect it.";

@@ -1,18 +1,49 @@
-//! Form posts from the settings pages: the session's CSRF token must come back in `csrf_token`.
+//! CSRF: a browser's write must echo its session's token, in the `X-CSRF-Token` header (the pages'
+//! JavaScript) or, for an HTML form post, in the `csrf_token` field that `CsrfForm` checks.
 
 use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::form::{Form, FromForm};
-use rocket::http::RawStr;
+use rocket::http::{Method, RawStr};
 use rocket::request::Request;
 
-use crate::auth::{CSRF_REFUSED, ExpectedCsrf, constant_time_eq};
+use crate::crypto::constant_time_eq;
 use crate::error::{Error, data_failure};
+
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+pub const CSRF_REFUSED: &str = "Missing or wrong CSRF token; reload the page and try again";
+
+/// The CSRF token a form post must carry, left by the guard for the form's data guard.
+pub struct ExpectedCsrf(pub Option<String>);
+
+/// Checks a session's write. JSON routes (under `/api/`) take the token only in the header; a page's
+/// form post may carry it in its body instead, which its `CsrfForm` data guard compares with what is
+/// left here.
+pub fn check(req: &Request<'_>, expected: &str) -> Result<(), Error> {
+    if matches!(req.method(), Method::Get | Method::Head | Method::Options) {
+        return Ok(());
+    }
+    if let Some(sent) = req.headers().get_one(CSRF_HEADER) {
+        return if constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(CSRF_REFUSED.into()))
+        };
+    }
+    let page_form = req.method() == Method::Post
+        && req.content_type().is_some_and(|ct| ct.is_form())
+        && !req.uri().path().starts_with("/api/");
+    if page_form {
+        req.local_cache(|| ExpectedCsrf(Some(expected.to_owned())));
+        return Ok(());
+    }
+    Err(Error::Forbidden(CSRF_REFUSED.into()))
+}
 
 /// A form body whose `csrf_token` matched the session's; the other fields parse into `T`.
 pub struct CsrfForm<T>(pub T);
 
 /// The raw fields of a form body, once its CSRF token matched.
-pub async fn checked_fields<'r>(req: &'r Request<'_>, data: Data<'r>) -> Result<String, Error> {
+async fn checked_fields<'r>(req: &'r Request<'_>, data: Data<'r>) -> Result<String, Error> {
     let expected = req.local_cache(|| ExpectedCsrf(None)).0.clone();
     if !req.content_type().is_some_and(|ct| ct.is_form()) {
         return Err(Error::UnsupportedMediaType("Send the form as application/x-www-form-urlencoded".into()));

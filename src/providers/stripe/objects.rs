@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use crate::db::payments::{NewPayment, Settlement};
+use crate::domain::payment::{NewPayment, Settlement};
 
 pub const VISITOR_KEY: &str = "datafast_visitor_id";
 pub const SESSION_KEY: &str = "datafast_session_id";
@@ -232,7 +232,7 @@ pub fn payment_from_charge(charge: &Charge, around: &impl Surroundings) -> Optio
         currency: bt.currency.to_ascii_uppercase(),
         fee: bt.fee,
     });
-    let paid_at = OffsetDateTime::from_unix_timestamp(charge.created).ok().map(crate::db::format_time)?;
+    let paid_at = OffsetDateTime::from_unix_timestamp(charge.created).ok().map(crate::domain::timestamp::format_time)?;
     Some(NewPayment {
         transaction_id: charge.id.clone(),
         amount: charge.amount,

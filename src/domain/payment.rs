@@ -1,0 +1,73 @@
+//! Payments: what a provider or the Payments API reports, and what the API shows.
+
+use crate::domain::ObjectId;
+
+/// A payment as the Payments API (or, later, the Stripe import) reports it.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub transaction_id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub refunded_amount: i64,
+    /// Stripe reports a dispute on the charge (imports only).
+    pub disputed: bool,
+    /// The settlement in the account currency, with Stripe's fee (imports only).
+    pub settled: Option<Settlement>,
+    pub renewal: bool,
+    pub free_trial: bool,
+    pub visitor_id: Option<String>,
+    pub session_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub customer_email: Option<String>,
+    pub customer_name: Option<String>,
+    pub paid_at: String,
+}
+
+/// What a payment came to in the account's own currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settlement {
+    pub amount: i64,
+    pub currency: String,
+    pub fee: i64,
+}
+
+/// Whether a payment was new or its transaction id was already recorded.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Recorded {
+    New,
+    Duplicate,
+}
+
+/// What a delete request names.
+pub enum Selection {
+    Transaction(String),
+    /// A visitor's payments, optionally only those paid in `[start, end]`.
+    Visitor(String, Option<(String, String)>),
+    Range(String, String),
+}
+
+/// A payment as the API shows it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentView {
+    #[serde(rename = "_id")]
+    #[schema(value_type = String)]
+    pub id: ObjectId,
+    pub source: String,
+    pub transaction_id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub refunded_amount: i64,
+    pub disputed: bool,
+    pub settled_amount: Option<i64>,
+    pub settled_currency: Option<String>,
+    pub fee: Option<i64>,
+    pub renewal: bool,
+    pub free_trial: bool,
+    pub visitor_id: Option<String>,
+    pub session_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub customer_email: Option<String>,
+    pub customer_name: Option<String>,
+    pub paid_at: String,
+}

@@ -1,0 +1,58 @@
+//! The use cases: one function per thing a person or a client can do (connect a provider, revoke a token,
+//! the revenue summary...). The JSON API, the pages and the admin commands all call these; they take
+//! plain inputs (the authorized website, who acts) and return domain values or `Error`. Nothing here
+//! knows HTTP, JSON envelopes, flash messages or templates. A revocation forgets the cached
+//! credential here, so no caller can forget to.
+
+pub mod access;
+pub mod accounts;
+pub mod api_keys;
+pub mod payments;
+pub mod revenue;
+pub mod stripe;
+pub mod team;
+pub mod tokens;
+pub mod websites;
+
+use crate::auth::cache::AuthCache;
+use crate::config::AppConfig;
+use crate::crypto::StripeKeyBox;
+use crate::db::Db;
+use crate::providers::stripe::StripeClient;
+use crate::sync::Importer;
+
+/// Everything the use cases work with, built once at start-up (see `crate::build`).
+pub struct App {
+    pub db: Db,
+    pub config: AppConfig,
+    /// Where people reach this server (see `AppConfig::base_url`).
+    pub base_url: String,
+    pub stripe_keys: StripeKeyBox,
+    pub stripe: StripeClient,
+    pub importer: Importer,
+    /// The one-time code of the first-run setup link, while no user exists.
+    pub setup: accounts::SetupGate,
+    auth_cache: AuthCache,
+}
+
+impl App {
+    pub fn new(
+        db: Db,
+        config: AppConfig,
+        base_url: String,
+        stripe_keys: StripeKeyBox,
+        stripe: StripeClient,
+        importer: Importer,
+    ) -> Self {
+        Self {
+            db,
+            config,
+            base_url,
+            stripe_keys,
+            stripe,
+            importer,
+            setup: accounts::SetupGate::default(),
+            auth_cache: AuthCache::default(),
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The Integrations page: Stripe's status and import progress, the key form, disconnect and "Sync now".
+//! With JavaScript the key form posts JSON to the API route; without, it posts here.
+
+use rocket::form::FromForm;
+use rocket::response::{Flash, Redirect};
+use rocket::{Route, State, get, post, routes};
+use serde_json::{Value, json};
+
+use crate::auth::csrf::CsrfForm;
+use crate::auth::{SettingsRead, SettingsWrite};
+use crate::config::Environment;
+use crate::domain::WebsiteId;
+use crate::domain::stripe_key::KEY_REQUIRED;
+use crate::error::Error;
+use crate::providers::stripe::verify::{REQUIRED_PERMISSIONS, create_key_url};
+use crate::service::{self, App};
+use crate::web::session::ButtonForm;
+use crate::web::{PageResult, SitePage, back};
+
+pub fn routes() -> Vec<Route> {
+    routes![integrations, connect_stripe, confirm_disconnect, disconnect, sync_now]
+}
+
+fn to_page(website_id: &WebsiteId) -> String {
+    format!("/websites/{website_id}/integrations")
+}
+
+#[get("/websites/<website_id>/integrations")]
+pub async fn integrations(website_id: WebsiteId, mut page: SitePage<'_, SettingsRead>, app: &State<App>) -> PageResult {
+    let (stripe, currency) = service::stripe::status(app, &website_id).await?;
+    let development = app.config.environment == Environment::Development;
+    let permissions: Vec<Value> =
+        REQUIRED_PERMISSIONS.iter().map(|(name, label)| json!({"name": name, "label": label})).collect();
+    // A failed connect without JavaScript comes back as an error flash: show it next to the field.
+    let field_error = match page.flash.take() {
+        Some(f) if f.kind() == "error" => Some(f.message().to_owned()),
+        other => {
+            page.flash = other;
+            None
+        }
+    };
+    let extra = json!({
+        "stripe": stripe,
+        "currency": currency,
+        "permissions": permissions,
+        "create_key_url": create_key_url(development),
+        "allow_test": development,
+        "field_error": field_error,
+    });
+    page.render(app, &website_id, "integrations.html", extra).await
+}
+
+#[derive(FromForm)]
+pub struct ConnectForm {
+    #[field(name = "stripeRak")]
+    stripe_rak: Option<String>,
+}
+
+/// The key form without JavaScript: the same connect as the API route, answered with a redirect back.
+#[post("/websites/<website_id>/integrations/stripe", data = "<form>")]
+pub async fn connect_stripe(
+    website_id: WebsiteId,
+    page: SitePage<'_, SettingsWrite>,
+    form: CsrfForm<ConnectForm>,
+    app: &State<App>,
+) -> Flash<Redirect> {
+    let outcome = match form.0.stripe_rak {
+        Some(raw) => service::stripe::connect(app, &website_id, &raw, page.actor())
+            .await
+            .map(|currency| format!("{} ({currency})", service::stripe::CONNECTED)),
+        None => Err(Error::BadRequest(KEY_REQUIRED.into())),
+    };
+    back(to_page(&website_id), outcome)
+}
+
+#[get("/websites/<website_id>/integrations/stripe/disconnect")]
+pub async fn confirm_disconnect(
+    website_id: WebsiteId,
+    page: SitePage<'_, SettingsWrite>,
+    app: &State<App>,
+) -> PageResult {
+    page.render(app, &website_id, "disconnect.html", json!({})).await
+}
+
+#[post("/websites/<website_id>/integrations/stripe/disconnect", data = "<_form>")]
+pub async fn disconnect(
+    website_id: WebsiteId,
+    page: SitePage<'_, SettingsWrite>,
+    _form: CsrfForm<ButtonForm>,
+    app: &State<App>,
+) -> Flash<Redirect> {
+    let outcome = service::stripe::disconnect(app, &website_id, page.actor())
+        .await
+        .map(|()| service::stripe::DISCONNECTED.to_owned());
+    back(to_page(&website_id), outcome)
+}
+
+/// The "Sync now" / "Try again" button.
+#[post("/websites/<website_id>/integrations/stripe/sync", data = "<_form>")]
+pub async fn sync_now(
+    website_id: WebsiteId,
+    _page: SitePage<'_, SettingsWrite>,
+    _form: CsrfForm<ButtonForm>,
+    app: &State<App>,
+) -> Flash<Redirect> {
+    let outcome = service::stripe::start_sync(app, &website_id).await.map(|()| service::stripe::SYNC_STARTED.to_owned());
+    back(to_page(&website_id), outcome)
+}
