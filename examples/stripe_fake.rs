@@ -20,7 +20,8 @@ use stripe_account::{Account, NewCharge, unix_days_ago};
 fn history(account: &Account, n: usize) {
     account.with(|d| {
         for i in 0..n {
-            let created = unix_days_ago((i * 365 / n.max(1)) as i64) - (i as i64 % 86_400);
+            let i64_of = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+            let created = unix_days_ago(i64_of(i * 365 / n.max(1))) - (i64_of(i) % 86_400);
             let visitor = json!({"datafast_visitor_id": format!("visitor-{:04}", i % 700)});
             let euro = i % 7 == 0;
             let (charge, intent) = d.charge(NewCharge {

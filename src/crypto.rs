@@ -46,6 +46,9 @@ impl MasterKey {
     }
 
     /// Encrypts `plaintext`, binding `associated_data` (the website id) into the tag.
+    ///
+    /// # Panics
+    /// Only for a plaintext beyond AES-GCM's 64 GiB bound; secrets are at most a few hundred bytes.
     pub fn seal(&self, plaintext: &str, associated_data: &[u8]) -> Sealed {
         let nonce = Nonce::generate();
         let ciphertext = self

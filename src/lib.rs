@@ -123,7 +123,7 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
             Box::pin(async move {
                 let shutdown = rocket.shutdown();
                 tokio::spawn(async move {
-                    let mut tick = tokio::time::interval(Duration::from_secs(60));
+                    let mut tick = tokio::time::interval(Duration::from_mins(1));
                     tokio::pin!(shutdown);
                     loop {
                         tokio::select! {

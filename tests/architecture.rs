@@ -65,7 +65,7 @@ const RULES: &[Rule] = &[
         why: "no HTTP framework below the routes",
         files: &["service", "db", "providers", "sync", "domain", "stripe", "import"],
         not: &["::rocket", "::rocket_dyn_templates"],
-        allow: &[],
+        allow: &[("domain/ids", "WebsiteId implements Rocket's FromParam, so a handler takes the id already checked")],
     },
     // The layers the services are built on never call back up into them.
     Rule {
@@ -86,7 +86,6 @@ const CRATE_NAME: &str = "revlink";
 const MAX_CYCLES: usize = 50;
 
 #[test]
-#[ignore = "enabled once the layering refactor lands"]
 fn source_tree_respects_the_layering() {
     let files = read_tree(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")));
     assert!(files.contains_key("lib.rs"), "no src/lib.rs: is CARGO_MANIFEST_DIR right?");

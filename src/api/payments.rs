@@ -32,8 +32,8 @@ pub struct PaymentRecorded {
 fn optional_string(body: &Map<String, Value>, names: &[&str]) -> Result<Option<String>, Error> {
     for name in names {
         match body.get(*name) {
-            None | Some(Value::Null) => continue,
-            Some(Value::String(s)) if s.trim().is_empty() => continue,
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if s.trim().is_empty() => {}
             Some(Value::String(s)) if s.len() <= 500 => return Ok(Some(s.trim().to_owned())),
             Some(Value::String(_)) => return Err(Error::BadRequest(format!("{name} must be at most 500 characters"))),
             Some(_) => return Err(Error::BadRequest(format!("{name} must be a string"))),
@@ -58,13 +58,14 @@ pub fn parse_time(raw: &str, name: &str) -> Result<String, Error> {
 }
 
 /// Major units (29.99) to minor units (2999) of the currency.
-fn minor_units(amount: f64, currency: &iso_currency::Currency) -> Result<i64, Error> {
+fn minor_units(amount: f64, currency: iso_currency::Currency) -> Result<i64, Error> {
     let scale = 10f64.powi(i32::from(currency.exponent().unwrap_or(0)));
     let minor = (amount * scale).round();
     if !(0.0..1e15).contains(&minor) {
         return Err(Error::BadRequest("amount must be a number of at least 0 in major units (e.g. 29.99)".into()));
     }
     // In range and rounded: the conversion is exact.
+    #[allow(clippy::cast_possible_truncation)]
     Ok(minor as i64)
 }
 
@@ -82,7 +83,7 @@ fn parse_payment(body: JsonBody) -> Result<NewPayment, Error> {
     let transaction_id = optional_string(&body, &["transaction_id"])?.filter(|t| t.len() <= 255).ok_or_else(|| {
         Error::BadRequest("transaction_id is required: your unique id for this payment (at most 255 characters)".into())
     })?;
-    let amount = minor_units(amount, &currency)?;
+    let amount = minor_units(amount, currency)?;
     let refunded = flag(&body, "refunded")?;
     let paid_at = match optional_string(&body, &["timestamp"])? {
         Some(raw) => parse_time(&raw, "timestamp")?,

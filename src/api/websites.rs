@@ -70,6 +70,8 @@ pub async fn get_website(
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebsite {
     domain: Option<String>,
+    // `"name": null` clears the name; a missing `name` leaves it.
+    #[allow(clippy::option_option)]
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     name: Option<Option<String>>,
@@ -78,6 +80,7 @@ pub struct UpdateWebsite {
 }
 
 /// Tells `"name": null` (clear it) from a missing `name` (leave it).
+#[allow(clippy::option_option)]
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
 }

@@ -318,7 +318,7 @@ pub fn finish(conn: &Connection, website: &ObjectId, nonce: &[u8], outcome: &Out
 }
 
 pub fn status(conn: &Connection, website: &ObjectId) -> Result<SyncStatus> {
-    let (state, stage, started_at, last_sync_at, last_error, imported) = optional(conn.query_row(
+    let (sync_state, stage, started_at, last_sync_at, last_error, imported) = optional(conn.query_row(
         "SELECT state, stage, started_at, last_sync_at, last_error, imported FROM stripe_sync WHERE website_id = ?1",
         [website],
         |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
@@ -348,5 +348,5 @@ pub fn status(conn: &Connection, website: &ObjectId) -> Result<SyncStatus> {
         }
         _ => ("backfill", Some(0)),
     };
-    Ok(SyncStatus { state, phase, imported, progress, stage, started_at, last_sync_at, last_error })
+    Ok(SyncStatus { state: sync_state, phase, imported, progress, stage, started_at, last_sync_at, last_error })
 }

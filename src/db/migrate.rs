@@ -42,7 +42,7 @@ mod tests {
         run(&mut conn).unwrap();
         run(&mut conn).unwrap();
         let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(v as usize, MIGRATIONS.len());
+        assert_eq!(usize::try_from(v).unwrap(), MIGRATIONS.len());
         conn.pragma_update(None, "user_version", 99).unwrap();
         assert!(run(&mut conn).unwrap_err().to_string().contains("newer"));
     }

@@ -235,14 +235,14 @@ mod tests {
         let db = Db::open(&dir.path().join("t.sqlite3"), 2).unwrap();
         db.with_conn(|c| {
             let user = users::create(c, "a@example.com", None, None)?;
-            let new = websites::NewWebsite { domain: "a.example.com".into(), name: None, timezone: "UTC".into() };
+            let new = crate::domain::website::NewWebsite { domain: "a.example.com".into(), name: None, timezone: "UTC".into() };
             let site = websites::create(c, &user, &new, &Actor::cli())?.website_id;
 
             upsert_imported(c, &site, &payment("ch_1"))?;
             let mut later = payment("ch_1");
             later.refunded_amount = 900;
             later.visitor_id = Some("v1".into());
-            later.settled = Some(Settlement { amount: 2641, currency: "EUR".into(), fee: 107 });
+            later.settled = Some(crate::domain::payment::Settlement { amount: 2641, currency: "EUR".into(), fee: 107 });
             upsert_imported(c, &site, &later)?;
             let mut without_visitor = later.clone();
             without_visitor.visitor_id = None;

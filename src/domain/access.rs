@@ -52,6 +52,7 @@ impl Permission {
         let mut i = 0;
         while i < PERMISSIONS.len() {
             if const_str_eq(PERMISSIONS[i], name) {
+                #[allow(clippy::cast_possible_truncation)] // 18 permissions
                 return Self::Named(i as u8);
             }
             i += 1;
@@ -97,7 +98,8 @@ impl FromStr for Permission {
         PERMISSIONS
             .iter()
             .position(|p| *p == s)
-            .map(|i| Self::Named(i as u8))
+            .and_then(|i| u8::try_from(i).ok())
+            .map(Self::Named)
             .ok_or_else(|| format!("Unknown permission: {s}. Use \"*\" or any of: {}", PERMISSIONS.join(", ")))
     }
 }

@@ -16,6 +16,7 @@ impl ObjectId {
         let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
         // Truncation to 32 bits is the ObjectId format; it wraps in 2106.
         let mut bytes = [0u8; 12];
+        #[allow(clippy::cast_possible_truncation)]
         bytes[..4].copy_from_slice(&(secs as u32).to_be_bytes());
         rand::fill(&mut bytes[4..]);
         Self(hex::encode(bytes))
@@ -137,7 +138,7 @@ mod tests {
     fn generated_ids_start_with_the_current_time() {
         let id = ObjectId::generate();
         let secs = u32::from_str_radix(&id.as_str()[..8], 16).unwrap();
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as u32;
+        let now = u32::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap();
         assert!(now.abs_diff(secs) <= 2);
     }
 

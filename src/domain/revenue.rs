@@ -42,7 +42,7 @@ impl DateRange {
         if first > last {
             return Err("start must not be after end".into());
         }
-        if (last - first).num_days() >= MAX_DAYS as i64 {
+        if (last - first).num_days() >= MAX_DAYS.cast_signed() {
             return Err(format!("The range may span at most {MAX_DAYS} days"));
         }
         Ok(Self { first, last, tz })

@@ -40,8 +40,9 @@ pub struct NewWebsite {
     pub timezone: String,
 }
 
-/// Fields of `PUT /websites/{id}`; `None` leaves a field as it is.
+/// Fields of `PUT /websites/{id}`; `None` leaves a field as it is (`Some(None)` clears the name).
 #[derive(Default)]
+#[allow(clippy::option_option)]
 pub struct WebsiteChanges {
     pub domain: Option<String>,
     pub name: Option<Option<String>>,

@@ -101,7 +101,7 @@ impl<'a> Caller<'a> {
             tracing::info!(
                 path = route(path_and_query),
                 attempt,
-                wait_ms = wait.as_millis() as u64,
+                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
                 "{what}; retrying"
             );
             tokio::time::sleep(wait).await;
@@ -131,7 +131,7 @@ mod tests {
     fn backoff_doubles_with_jitter_and_respects_retry_after() {
         for attempt in 0..10 {
             let ceiling = 100u64 << attempt.min(6);
-            let d = backoff(100, attempt, None).as_millis() as u64;
+            let d = u64::try_from(backoff(100, attempt, None).as_millis()).unwrap();
             assert!((ceiling / 2..=ceiling).contains(&d), "attempt {attempt}: {d} ms");
         }
         assert_eq!(backoff(100, 0, Some(3)), Duration::from_secs(3));

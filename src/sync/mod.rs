@@ -1,10 +1,11 @@
 //! The revenue import worker (today: Stripe): one tokio task per website while it syncs, started on connect, on a
-//! schedule and on request; stopped by disconnect. What a sync reads is in `sync`; how each call to
+//! schedule and on request; stopped by disconnect. What a sync reads is in `pass`,
+//! how a page becomes rows in `mapping`; how each call to
 //! Stripe is paced and retried is in `fetch`.
 
 mod fetch;
 mod mapping;
-mod sync;
+mod pass;
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -131,7 +132,7 @@ impl Inner {
         loop {
             let outcome = tokio::select! {
                 () = cancel.cancelled() => Outcome::Stopped,
-                outcome = sync::sync(&self, &website) => outcome,
+                outcome = pass::sync(&self, &website) => outcome,
             };
             match &outcome {
                 Outcome::Complete => tracing::info!(%website, "Stripe sync complete"),

@@ -55,7 +55,7 @@ pub async fn home(caller: Option<&Caller>, app: &State<App>) -> Redirect {
     if matches!(caller, Some(Caller::Session(_))) {
         return Redirect::to("/websites");
     }
-    let fresh = accounts::user_count(app).await.map(|n| n == 0).unwrap_or(false);
+    let fresh = accounts::user_count(app).await.is_ok_and(|n| n == 0);
     Redirect::to(if fresh { "/setup" } else { "/login" })
 }
 
@@ -137,10 +137,10 @@ pub async fn logout(
     jar: &CookieJar<'_>,
     app: &State<App>,
 ) -> Flash<Redirect> {
-    if let Some(cookie) = jar.get_private(SESSION_COOKIE) {
-        if let Err(e) = accounts::end_session(app, cookie.value().to_owned()).await {
-            tracing::warn!(error = %e, "could not delete a session row");
-        }
+    if let Some(cookie) = jar.get_private(SESSION_COOKIE)
+        && let Err(e) = accounts::end_session(app, cookie.value().to_owned()).await
+    {
+        tracing::warn!(error = %e, "could not delete a session row");
     }
     jar.remove_private(Cookie::from(SESSION_COOKIE));
     Flash::success(Redirect::to(uri!(login_page(None::<&str>))), "You are logged out")

@@ -35,7 +35,7 @@ pub fn create_key_url(test_mode: bool) -> String {
     } else {
         "https://dashboard.stripe.com/apikeys/create"
     };
-    let permissions: String = REQUIRED_PERMISSIONS.iter().map(|(p, _)| format!("&permissions%5B%5D={p}")).collect();
+    let permissions: String = REQUIRED_PERMISSIONS.iter().map(|(p, _)| ["&permissions%5B%5D=", p].concat()).collect();
     format!("{base}?name=revlink{permissions}")
 }
 
