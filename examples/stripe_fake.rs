@@ -7,7 +7,7 @@
 
 #[path = "../tests/api/stripe_account.rs"]
 mod stripe_account;
-#[path = "../tests/api/stripe_fake.rs"]
+#[path = "../tests/support/stripe_fake.rs"]
 mod stripe_fake;
 
 use std::net::TcpListener;

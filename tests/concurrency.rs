@@ -2,9 +2,9 @@
 //! end consistent: no 5xx, every stored key opens under its website, and each website's final
 //! state is the last change its audit log records.
 
-#[path = "api/helpers.rs"]
+#[path = "support/helpers.rs"]
 mod helpers;
-#[path = "api/stripe_fake.rs"]
+#[path = "support/stripe_fake.rs"]
 mod stripe_fake;
 
 use std::net::TcpListener;

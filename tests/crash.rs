@@ -3,7 +3,7 @@
 
 #[path = "api/stripe_account.rs"]
 mod stripe_account;
-#[path = "api/stripe_fake.rs"]
+#[path = "support/stripe_fake.rs"]
 mod stripe_fake;
 
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! Needs Chromium, so it is ignored by plain `cargo test`; `.ci/run` installs Chromium and runs it
 //! with `cargo test --test e2e -- --ignored`. Screenshots go to `target/e2e-screenshots/`.
 
-#[path = "api/stripe_fake.rs"]
+#[path = "support/stripe_fake.rs"]
 mod stripe_fake;
 
 use std::io::{BufRead, BufReader};

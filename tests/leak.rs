@@ -2,9 +2,9 @@
 //! Stripe keys nor the raw bearer token appear in the database files (with `-wal`), the captured
 //! logs (at TRACE, Rocket's and reqwest's included), or any response body.
 
-#[path = "api/helpers.rs"]
+#[path = "support/helpers.rs"]
 mod helpers;
-#[path = "api/stripe_fake.rs"]
+#[path = "support/stripe_fake.rs"]
 mod stripe_fake;
 
 use std::io::Write;

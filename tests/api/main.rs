@@ -1,13 +1,17 @@
-//! The API integration tests: one binary, a fresh app per test (see `helpers`).
+//! The API integration tests: one binary, a fresh app per test (see `helpers`), one file per resource.
 
+mod access_tokens;
+mod api_keys;
 mod authorization;
 mod connect_stripe;
+#[path = "../support/helpers.rs"]
 mod helpers;
 mod import;
 mod limits;
 mod openapi;
-mod pages;
 mod payments;
-mod resources;
 mod stripe_account;
+#[path = "../support/stripe_fake.rs"]
 mod stripe_fake;
+mod team;
+mod websites;

@@ -159,6 +159,11 @@ impl TestApp {
     }
 }
 
+/// A 24-character lowercase hex id, as the API answers them.
+pub fn is_id(v: &Value) -> bool {
+    v.as_str().is_some_and(|s| s.len() == 24 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+}
+
 /// Asserts the error envelope: integer code equal to the status, and the message.
 pub fn assert_error(reply: &Reply, status: u16, message: &str) {
     assert_eq!(reply.status.code, status, "body: {}", reply.body);

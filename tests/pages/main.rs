@@ -1,0 +1,15 @@
+//! The settings pages (HTML): one binary, a fresh app per test (see `helpers`), one file per page or flow.
+//! Status, redirects, flash messages, CSRF, roles and escaping.
+
+mod browser;
+mod csrf;
+#[path = "../support/helpers.rs"]
+mod helpers;
+mod integrations;
+mod keys_tokens;
+mod revenue;
+mod setup_login;
+#[path = "../support/stripe_fake.rs"]
+mod stripe_fake;
+mod team;
+mod websites;
