@@ -9,5 +9,6 @@ mod openapi;
 mod pages;
 mod payments;
 mod resources;
+mod revocation;
 mod stripe_account;
 mod stripe_fake;
