@@ -292,10 +292,25 @@ mod tests {
         assert_eq!(format!("{from_file:?}"), format!("{built_in:?}"), "Rocket.toml and the code disagree");
         let mentioned = |key: &str| text.lines().any(|l| l.trim_start_matches("# ").starts_with(&format!("{key} =")));
         for key in [
-            "data_dir", "environment", "stripe_api_base", "stripe_timeout_secs", "master_key", "master_key_file",
-            "rate_limit_per_minute", "auth_failure_limit_per_minute", "db_pool_size", "public_url", "session_hours",
-            "auto_import", "sync_interval_secs", "import_since_days", "rescan_days", "stripe_live_requests_per_second",
-            "stripe_test_requests_per_second", "stripe_retry_base_ms", "stripe_max_retries",
+            "data_dir",
+            "environment",
+            "stripe_api_base",
+            "stripe_timeout_secs",
+            "master_key",
+            "master_key_file",
+            "rate_limit_per_minute",
+            "auth_failure_limit_per_minute",
+            "db_pool_size",
+            "public_url",
+            "session_hours",
+            "auto_import",
+            "sync_interval_secs",
+            "import_since_days",
+            "rescan_days",
+            "stripe_live_requests_per_second",
+            "stripe_test_requests_per_second",
+            "stripe_retry_base_ms",
+            "stripe_max_retries",
         ] {
             assert!(mentioned(key), "Rocket.toml does not list {key}");
         }

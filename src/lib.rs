@@ -104,10 +104,8 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
         None => figment,
     };
     let base_url = runtime.config.base_url(&figment);
-    let limits = Arc::new(RateLimits::new(
-        runtime.config.rate_limit_per_minute,
-        runtime.config.auth_failure_limit_per_minute,
-    ));
+    let limits =
+        Arc::new(RateLimits::new(runtime.config.rate_limit_per_minute, runtime.config.auth_failure_limit_per_minute));
     let figment = figment.merge(("template_dir", web::assets::template_dir(&runtime.config.data_dir)));
     let app = runtime.into_app(base_url)?;
 

@@ -345,9 +345,8 @@ fn drop_test_items(toks: Vec<Tok>) -> Vec<Tok> {
             i += 1;
             match t.text.as_str() {
                 "(" | "[" | "{" => depth += 1,
-                ")" | "]" => depth -= 1,
                 "}" if depth == 1 => break,
-                "}" => depth -= 1,
+                "}" | ")" | "]" => depth -= 1,
                 ";" if depth == 0 => break,
                 _ => {}
             }
@@ -512,7 +511,7 @@ fn walk<'a>(
             return;
         }
         if next == start {
-            found.push(path.iter().chain([&start]).map(|f| f.to_string()).collect());
+            found.push(path.iter().chain([&start]).map(ToString::to_string).collect());
         } else if next > start && !path.contains(&next) && reaches.get(next).is_some_and(|r| r.contains(start)) {
             path.push(next);
             walk(graph, reaches, path, found);
@@ -605,9 +604,9 @@ fn grouped_aliased_inline_super_and_split_paths_resolve() {
     ]);
     let want =
         ["a/b.rs", "c/d.rs", "c/mod.rs", "x/mod.rs", "x/z.rs", "w.rs", "s.rs", "m/n.rs", "db/mod.rs", "db/users.rs"];
-    assert_eq!(edges_from(&files, "lib.rs"), want.iter().map(|s| s.to_string()).collect());
+    assert_eq!(edges_from(&files, "lib.rs"), want.iter().map(ToString::to_string).collect());
     let want = ["deep/top.rs", "deep/er/sib.rs"];
-    assert_eq!(edges_from(&files, "deep/er/est.rs"), want.iter().map(|s| s.to_string()).collect());
+    assert_eq!(edges_from(&files, "deep/er/est.rs"), want.iter().map(ToString::to_string).collect());
 }
 
 #[test]

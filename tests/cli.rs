@@ -8,8 +8,8 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use revlink::crypto::MasterKey;
-use revlink::db::audit::Actor;
 use revlink::db::stripe::{self, NewConnection};
+use revlink::domain::Actor;
 use revlink::domain::ObjectId;
 
 const RK: &str = "rk_live_51NxQp2Cg7Yq1s8dZt4K9mLbA0vWe3";
@@ -45,7 +45,7 @@ fn store_secret(dir: &Path, website: &str) {
     let rt = revlink::Runtime::open(&figment).unwrap();
     let site = ObjectId::parse(website).unwrap();
     let conn = NewConnection {
-        sealed: rt.master_key.seal(RK, website.as_bytes()),
+        sealed: rt.stripe_keys.seal(&site, RK),
         livemode: true,
         display_key: "rk_live_...vWe3".into(),
         currency: "USD".into(),
@@ -170,7 +170,7 @@ fn rotate_master_key_reencrypts_every_secret_and_installs_the_new_key() {
             })?;
             for row in rows {
                 let (site, sealed, version) = row?;
-                assert_eq!(rt.master_key.open(&sealed, site.as_bytes()).unwrap().expose_secret(), RK);
+                assert_eq!(rt.stripe_keys.open(&ObjectId::parse(&site).unwrap(), &sealed).unwrap().expose_secret(), RK);
                 assert!(old.open(&sealed, site.as_bytes()).is_err());
                 assert_eq!(version, 2);
             }

@@ -13,10 +13,10 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 
 use revlink::crypto::Sealed;
-use revlink::db::audit::Actor;
 use revlink::db::{credentials, users, websites};
+use revlink::domain::Actor;
 use revlink::domain::{ObjectId, PermissionSet};
-use revlink::state::AppState;
+use revlink::service::App;
 
 const SITES: usize = 12;
 const ROUNDS: usize = 8;
@@ -31,8 +31,8 @@ async fn concurrent_connects_and_disconnects_end_consistent() {
     let figment = helpers::test_figment(&dir, &fake.url()).merge(("port", port)).merge(("address", "127.0.0.1"));
     let rocket = revlink::build(figment).unwrap().ignite().await.unwrap();
     let shutdown = rocket.shutdown();
-    let state_db = rocket.state::<AppState>().unwrap().db.clone();
-    let master_key = rocket.state::<AppState>().unwrap().master_key.clone();
+    let state_db = rocket.state::<App>().unwrap().db.clone();
+    let master_key = rocket.state::<App>().unwrap().stripe_keys.clone();
     let server = tokio::spawn(rocket.launch());
 
     let (token, sites) = state_db
@@ -40,7 +40,7 @@ async fn concurrent_connects_and_disconnects_end_consistent() {
             let owner = users::create(c, "owner@example.com", None, None)?;
             let sites: Vec<ObjectId> = (0..SITES)
                 .map(|i| {
-                    let new = websites::NewWebsite {
+                    let new = revlink::domain::website::NewWebsite {
                         domain: format!("s{i}.example.com"),
                         name: None,
                         timezone: "UTC".into(),
@@ -98,7 +98,7 @@ async fn concurrent_connects_and_disconnects_end_consistent() {
     state_db
         .with_conn(|c| {
             let audited: i64 = c.query_row("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'stripe.%'", [], |r| r.get(0))?;
-            assert_eq!(audited as usize, successes, "one audit entry per successful change");
+            assert_eq!(usize::try_from(audited).unwrap(), successes, "one audit entry per successful change");
             for site in &sites {
                 let last: String = c.query_row(
                     "SELECT action FROM audit_log WHERE website_id = ?1 AND action LIKE 'stripe.%' ORDER BY id DESC LIMIT 1",
@@ -113,7 +113,7 @@ async fn concurrent_connects_and_disconnects_end_consistent() {
                 match row {
                     Some(sealed) => {
                         assert_ne!(last, "stripe.disconnect", "{site}");
-                        let key = master_key.open(&sealed, site.as_str().as_bytes()).expect("opens under its own website");
+                        let key = master_key.open(site, &sealed).expect("opens under its own website");
                         assert!(key.expose_secret().starts_with("rk_live_51Concurrent"));
                     }
                     None => assert_eq!(last, "stripe.disconnect", "{site}"),

@@ -148,7 +148,8 @@ async fn killed_twice_mid_backfill_it_ends_with_exactly_the_accounts_payments() 
     loop {
         let mut url = format!("{}/api/v1/admin/websites/{site}/payments?limit=100", api.base);
         if let Some(c) = &cursor {
-            url.push_str(&format!("&cursor={c}"));
+            url.push_str("&cursor=");
+            url.push_str(c);
         }
         let res = api.http.get(url).bearer_auth(&api.token).send().await.unwrap();
         cursor = res.headers().get("x-next-cursor").map(|v| v.to_str().unwrap().to_owned());
@@ -161,6 +162,6 @@ async fn killed_twice_mid_backfill_it_ends_with_exactly_the_accounts_payments() 
             break;
         }
     }
-    assert_eq!(seen.len() as i64, CHARGES);
+    assert_eq!(i64::try_from(seen.len()).unwrap(), CHARGES);
     assert_eq!(total, (0..CHARGES).map(|i| 100 + i).sum::<i64>());
 }

@@ -65,6 +65,7 @@ async fn wait_for_text(browser: &Client, text: &str) {
 
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver; .ci/run installs them and runs this with --ignored"]
+#[allow(clippy::too_many_lines)] // one walk through the pages, told in order
 async fn from_setup_link_to_connected_stripe_in_a_browser() {
     // Arrange: the Stripe fake (a wrong key is refused, the good one sees a EUR account) ...
     let fake = stripe_fake::StripeFake::start().await;

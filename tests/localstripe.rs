@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use revlink::db::audit::Actor;
 use revlink::db::stripe::NewConnection;
 use revlink::db::{import, stripe, users, websites};
+use revlink::domain::Actor;
 
 const KEY: &str = "sk_test_revlinklocalstripe";
 
@@ -60,6 +60,7 @@ impl Localstripe {
 
 #[tokio::test]
 #[ignore = "needs localstripe on 127.0.0.1:18420; .ci/run starts it"]
+#[allow(clippy::too_many_lines)] // one scenario against a real peer, told in order
 async fn imports_charges_refunds_and_metadata_from_localstripe() {
     let base = std::env::var("LOCALSTRIPE_URL").unwrap_or_else(|_| "http://127.0.0.1:18420".into());
     let ls = Localstripe { base: base.clone(), http: reqwest::Client::new() };
@@ -108,15 +109,19 @@ async fn imports_charges_refunds_and_metadata_from_localstripe() {
         .merge(("auto_import", false))
         .merge(("stripe_retry_base_ms", 50));
     let rocket = revlink::build(figment).unwrap().ignite().await.unwrap();
-    let state = rocket.state::<revlink::state::AppState>().unwrap();
+    let state = rocket.state::<revlink::service::App>().unwrap();
     let site = state
         .db
         .with_conn(|c| {
             let owner = users::create(c, "owner@example.com", None, None)?;
-            let new = websites::NewWebsite { domain: "shop.example.com".into(), name: None, timezone: "UTC".into() };
+            let new = revlink::domain::website::NewWebsite {
+                domain: "shop.example.com".into(),
+                name: None,
+                timezone: "UTC".into(),
+            };
             let site = websites::create(c, &owner, &new, &Actor::cli())?.website_id;
             let connection = NewConnection {
-                sealed: state.master_key.seal(KEY, site.as_str().as_bytes()),
+                sealed: state.stripe_keys.seal(&site, KEY),
                 livemode: false,
                 display_key: "sk_test_…ripe".into(),
                 currency: "EUR".into(),

@@ -204,7 +204,6 @@ pub async fn delete_payments(
             ));
         }
     };
-    answer.deleted =
-        service::payments::delete(app, &access.website_id, selection, access.access.actor).await?;
+    answer.deleted = service::payments::delete(app, &access.website_id, selection, access.access.actor).await?;
     one(answer)
 }

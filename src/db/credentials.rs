@@ -4,8 +4,8 @@ use rusqlite::{Connection, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 
 use crate::db::{self, audit, optional};
-use crate::domain::secret_token::{NewSecret, TokenKind};
 use crate::domain::credentials::{AccessTokenView, KeyRecord, TokenRecord, WebsiteKeyView};
+use crate::domain::secret_token::{NewSecret, TokenKind};
 use crate::domain::{Actor, ObjectId, PermissionSet};
 use crate::error::{Error, Result};
 
@@ -240,12 +240,7 @@ pub fn roll_website_key(
     Ok(view)
 }
 
-pub fn delete_website_key(
-    conn: &mut Connection,
-    website: &ObjectId,
-    id: &ObjectId,
-    actor: &Actor,
-) -> Result<()> {
+pub fn delete_website_key(conn: &mut Connection, website: &ObjectId, id: &ObjectId, actor: &Actor) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let removed = tx.execute("DELETE FROM website_keys WHERE id = ?1 AND website_id = ?2", params![id, website])?;
     if removed == 0 {

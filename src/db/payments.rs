@@ -4,8 +4,8 @@ use rusqlite::{Connection, params};
 
 use crate::db::{self, audit};
 use crate::domain::payment::{NewPayment, PaymentView, Recorded, Selection};
-use crate::domain::{Actor, ObjectId};
 use crate::domain::revenue::RevenueRow;
+use crate::domain::{Actor, ObjectId};
 use crate::error::Result;
 
 const INSERT: &str = "INSERT INTO payments (id, website_id, source, transaction_id, amount, currency, refunded_amount,
@@ -235,7 +235,11 @@ mod tests {
         let db = Db::open(&dir.path().join("t.sqlite3"), 2).unwrap();
         db.with_conn(|c| {
             let user = users::create(c, "a@example.com", None, None)?;
-            let new = crate::domain::website::NewWebsite { domain: "a.example.com".into(), name: None, timezone: "UTC".into() };
+            let new = crate::domain::website::NewWebsite {
+                domain: "a.example.com".into(),
+                name: None,
+                timezone: "UTC".into(),
+            };
             let site = websites::create(c, &user, &new, &Actor::cli())?.website_id;
 
             upsert_imported(c, &site, &payment("ch_1"))?;

@@ -114,13 +114,7 @@ pub fn invite(
 }
 
 /// Adds a user directly (the admin command); an existing member is a conflict.
-pub fn add_member(
-    conn: &mut Connection,
-    website: &ObjectId,
-    user: &ObjectId,
-    role: Role,
-    actor: &Actor,
-) -> Result<()> {
+pub fn add_member(conn: &mut Connection, website: &ObjectId, user: &ObjectId, role: Role, actor: &Actor) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute(
         "INSERT INTO memberships (website_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4)",
@@ -142,13 +136,7 @@ pub fn add_member(
     Ok(())
 }
 
-pub fn remove(
-    conn: &mut Connection,
-    website: &ObjectId,
-    by: &ObjectId,
-    user: &ObjectId,
-    actor: &Actor,
-) -> Result<()> {
+pub fn remove(conn: &mut Connection, website: &ObjectId, by: &ObjectId, user: &ObjectId, actor: &Actor) -> Result<()> {
     if by == user {
         return Err(Error::BadRequest("You cannot remove yourself from a website you own".into()));
     }

@@ -33,12 +33,7 @@ fn new_tracking_id() -> String {
 }
 
 /// Creates the website and makes `owner` its owner, in one transaction.
-pub fn create(
-    conn: &mut Connection,
-    owner: &ObjectId,
-    new: &NewWebsite,
-    actor: &Actor,
-) -> Result<CreatedWebsite> {
+pub fn create(conn: &mut Connection, owner: &ObjectId, new: &NewWebsite, actor: &Actor) -> Result<CreatedWebsite> {
     db::in_transaction(conn, |tx| insert(tx, owner, new, actor))
 }
 

@@ -121,10 +121,16 @@ mod tests {
 
     #[test]
     fn production_refuses_test_keys() {
-        assert_eq!(StripeRestrictedKey::parse_for("rk_test_0123456789", Environment::Production).unwrap_err(), TEST_KEY_IN_PRODUCTION);
+        assert_eq!(
+            StripeRestrictedKey::parse_for("rk_test_0123456789", Environment::Production).unwrap_err(),
+            TEST_KEY_IN_PRODUCTION
+        );
         assert!(StripeRestrictedKey::parse_for("rk_test_0123456789", Environment::Development).is_ok());
         assert!(StripeRestrictedKey::parse_for(LIVE, Environment::Production).is_ok());
-        assert_eq!(StripeRestrictedKey::parse_for("sk_live_0123456789", Environment::Production).unwrap_err(), INVALID_FORMAT);
+        assert_eq!(
+            StripeRestrictedKey::parse_for("sk_live_0123456789", Environment::Production).unwrap_err(),
+            INVALID_FORMAT
+        );
     }
 
     #[test]

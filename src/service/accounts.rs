@@ -200,13 +200,12 @@ pub async fn accept_invitation(app: &App, invite: &PendingInvitation, joining: J
     let id = invite.id.clone();
     let user = match joining {
         Joining::LoggedIn(user) => user,
-        Joining::Password(password) => check_password(app, invite.email.clone(), password)
-            .await?
-            .ok_or(Error::Unauthorized(WRONG_LOGIN))?,
+        Joining::Password(password) => {
+            check_password(app, invite.email.clone(), password).await?.ok_or(Error::Unauthorized(WRONG_LOGIN))?
+        }
         Joining::NewAccount { name, password } => {
-            let hash = new_password_hash(password)
-                .await?
-                .map_err(|m| Error::BadRequest(format!("Invalid password: {m}")))?;
+            let hash =
+                new_password_hash(password).await?.map_err(|m| Error::BadRequest(format!("Invalid password: {m}")))?;
             let email = invite.email.clone();
             // The account and its membership are written together, or neither is.
             let user = app
@@ -225,7 +224,9 @@ pub async fn accept_invitation(app: &App, invite: &PendingInvitation, joining: J
     };
     let joining = user.clone();
     app.db
-        .run(move |c| db::in_transaction(c, |tx| team::accept_invitation(tx, &id, &joining, &Actor::invitation(&id, &joining))))
+        .run(move |c| {
+            db::in_transaction(c, |tx| team::accept_invitation(tx, &id, &joining, &Actor::invitation(&id, &joining)))
+        })
         .await?;
     app.auth_cache.forget_roles();
     Ok(user)

@@ -13,7 +13,12 @@ pub async fn list(app: &App, website: &WebsiteId) -> Result<Vec<WebsiteKeyView>,
 }
 
 /// Creates a key; its raw value is in the answer, once.
-pub async fn create(app: &App, website: &WebsiteId, name: Option<String>, actor: Actor) -> Result<WebsiteKeyView, Error> {
+pub async fn create(
+    app: &App,
+    website: &WebsiteId,
+    name: Option<String>,
+    actor: Actor,
+) -> Result<WebsiteKeyView, Error> {
     let site = website.id().clone();
     app.db
         .run(move |c| {

@@ -55,4 +55,19 @@ impl App {
             auth_cache: AuthCache::default(),
         }
     }
+
+    /// Whether the credential with this secret is served from the cache now (for tests that show a
+    /// revocation is not outlived by the cache).
+    pub fn credential_is_cached(&self, raw_secret: &str) -> bool {
+        self.auth_cache.caller(&crate::domain::secret_token::hash_secret(raw_secret)).is_some()
+    }
+
+    /// The user's role on the website as the cache serves it now, if it does.
+    pub fn cached_role(
+        &self,
+        website: &crate::domain::ObjectId,
+        user: &crate::domain::ObjectId,
+    ) -> Option<crate::domain::Role> {
+        self.auth_cache.role(website, user)
+    }
 }

@@ -27,7 +27,13 @@ pub async fn invite(
 }
 
 /// Removes a member (never the owner).
-pub async fn remove(app: &App, website: &WebsiteId, owner: ObjectId, user: ObjectId, actor: Actor) -> Result<(), Error> {
+pub async fn remove(
+    app: &App,
+    website: &WebsiteId,
+    owner: ObjectId,
+    user: ObjectId,
+    actor: Actor,
+) -> Result<(), Error> {
     let site = website.id().clone();
     app.db.run(move |c| team::remove(c, &site, &owner, &user, &actor)).await?;
     app.auth_cache.forget_roles();

@@ -9,7 +9,9 @@ use crate::db::payments;
 use crate::domain::ObjectId;
 use crate::domain::payment::NewPayment;
 use crate::error::Result;
-use crate::providers::stripe::objects::{Charge, CheckoutIds, CheckoutSession, Invoice, Surroundings, payment_from_charge};
+use crate::providers::stripe::objects::{
+    Charge, CheckoutIds, CheckoutSession, Invoice, Surroundings, payment_from_charge,
+};
 
 /// Each session with datafast ids, once per reference a charge can name it by.
 pub fn checkout_refs(sessions: &[CheckoutSession]) -> Vec<CheckoutRef> {

@@ -103,6 +103,7 @@ pub async fn sync_now(
     _form: CsrfForm<ButtonForm>,
     app: &State<App>,
 ) -> Flash<Redirect> {
-    let outcome = service::stripe::start_sync(app, &website_id).await.map(|()| service::stripe::SYNC_STARTED.to_owned());
+    let outcome =
+        service::stripe::start_sync(app, &website_id).await.map(|()| service::stripe::SYNC_STARTED.to_owned());
     back(to_page(&website_id), outcome)
 }

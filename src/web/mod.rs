@@ -84,7 +84,10 @@ impl<N: Need> SitePage<'_, N> {
     pub async fn render(&self, app: &App, website: &WebsiteId, name: &'static str, extra: Value) -> PageResult {
         let role = self.access.role;
         let shown = service::websites::get(app, website, role).await?;
-        let ctx = merged(json!({"website": shown, "can_write": role != Role::Viewer, "is_owner": role == Role::Owner}), extra);
+        let ctx = merged(
+            json!({"website": shown, "can_write": role != Role::Viewer, "is_owner": role == Role::Owner}),
+            extra,
+        );
         Ok(render(name, page(Some(self.browser.0), self.flash.as_ref(), ctx)))
     }
 }

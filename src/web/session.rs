@@ -22,8 +22,8 @@ use crate::domain::account::parse_email;
 use crate::domain::credentials::Caller;
 use crate::domain::website::{NewWebsite, parse_domain, parse_name, parse_timezone};
 use crate::error::{Error, guard_failure};
-use crate::service::accounts::{self, Joining, NewOwner, WRONG_LOGIN};
 use crate::service::App;
+use crate::service::accounts::{self, Joining, NewOwner, WRONG_LOGIN};
 use crate::web::{Browser, PageResult, page, render};
 
 /// Refuses a form post that a browser says came from another site (`Sec-Fetch-Site: cross-site`).
@@ -168,7 +168,11 @@ pub struct SetupForm {
 }
 
 #[post("/setup", data = "<form>")]
-pub async fn setup(form: Form<SetupForm>, jar: &CookieJar<'_>, app: &State<App>) -> PageResult<Either<Redirect, Template>> {
+pub async fn setup(
+    form: Form<SetupForm>,
+    jar: &CookieJar<'_>,
+    app: &State<App>,
+) -> PageResult<Either<Redirect, Template>> {
     let form = form.into_inner();
     let again = |message: String| {
         let values = json!({"email": form.email, "name": form.name, "domain": form.domain, "timezone": form.timezone});

@@ -41,12 +41,7 @@ pub struct NewWebsiteForm {
     timezone: String,
 }
 
-async fn websites_page(
-    browser: &Browser<'_>,
-    app: &App,
-    flash: Option<&FlashMessage<'_>>,
-    extra: Value,
-) -> PageResult {
+async fn websites_page(browser: &Browser<'_>, app: &App, flash: Option<&FlashMessage<'_>>, extra: Value) -> PageResult {
     let list = websites::of_user(app, browser.user()).await?;
     let ctx = merged(json!({"websites": list, "form": {}}), extra);
     Ok(render("websites.html", page(Some(browser.0), flash, ctx)))

@@ -52,7 +52,7 @@ async fn connects_a_live_key_and_stores_it_encrypted() {
     let (sealed, display) = stored(&app, &site).expect("stored");
     assert_eq!(display, "rk_live_...vWe3");
     assert!(!String::from_utf8_lossy(&sealed.ciphertext).contains("rk_live"));
-    let opened = app.state().master_key.open(&sealed, site.as_str().as_bytes()).unwrap();
+    let opened = app.state().stripe_keys.open(&site, &sealed).unwrap();
     assert_eq!(opened.expose_secret(), LIVE_KEY, "surrounding whitespace is trimmed before storing");
     let (calls, bearer) = app.stripe.calls_with_key(LIVE_KEY).await;
     assert_eq!(

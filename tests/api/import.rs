@@ -138,7 +138,7 @@ async fn backfill_reads_every_page_then_syncs_what_is_new_and_what_changed() {
     assert!(sync["lastSyncAt"].is_string());
     let payments = stored(&app, &site);
     assert_eq!(payments.len(), 250, "failed and too-old charges are not payments");
-    assert!(ids.iter().enumerate().all(|(i, id)| payments[id].amount == 1000 + i as i64));
+    assert!(ids.iter().enumerate().all(|(i, id)| payments[id].amount == 1000 + i64::try_from(i).unwrap()));
 
     let pages = requests_to(&app, "/v1/charges").await;
     assert_eq!(pages.len(), 3, "250 charges are three pages of 100");

@@ -3,6 +3,8 @@
 mod access_tokens;
 mod api_keys;
 mod authorization;
+#[path = "../support/browser.rs"]
+mod browser;
 mod connect_stripe;
 #[path = "../support/helpers.rs"]
 mod helpers;
@@ -10,6 +12,7 @@ mod import;
 mod limits;
 mod openapi;
 mod payments;
+mod revocation;
 mod stripe_account;
 #[path = "../support/stripe_fake.rs"]
 mod stripe_fake;

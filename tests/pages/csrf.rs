@@ -49,14 +49,14 @@ async fn every_page_form_refuses_a_missing_or_wrong_csrf_token() {
     let key = app
         .state()
         .db
-        .with_conn(|c| revlink::db::credentials::create_website_key(c, &site, None, &revlink::db::audit::Actor::cli()));
+        .with_conn(|c| revlink::db::credentials::create_website_key(c, &site, None, &revlink::domain::Actor::cli()));
     let key_id = key.unwrap().id;
     let token_id = app
         .state()
         .db
         .with_conn(|c| {
             let all = revlink::domain::PermissionSet::all();
-            revlink::db::credentials::create_access_token(c, &me, None, &all, &[], &revlink::db::audit::Actor::cli())
+            revlink::db::credentials::create_access_token(c, &me, None, &all, &[], &revlink::domain::Actor::cli())
         })
         .unwrap()
         .id;
@@ -67,6 +67,7 @@ async fn every_page_form_refuses_a_missing_or_wrong_csrf_token() {
         format!("/websites/{site}"),
         format!("/websites/{site}/integrations/stripe/disconnect"),
         format!("/websites/{site}/integrations/stripe/sync"),
+        format!("/websites/{site}/integrations/stripe"),
         format!("/api/v1/admin/websites/{site}/integrations/stripe"),
         format!("/websites/{site}/keys"),
         format!("/websites/{site}/keys/{key_id}/roll"),

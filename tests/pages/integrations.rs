@@ -1,4 +1,5 @@
-//! The integrations page: the Stripe form works without JavaScript.
+//! The integrations page: the Stripe form works without JavaScript (posting to its page route, which
+//! calls the same service as the API route its JavaScript posts to).
 
 use rocket::http::Status;
 
@@ -6,14 +7,23 @@ use crate::browser::{location, text};
 use crate::helpers::TestApp;
 
 #[rocket::async_test]
-async fn the_stripe_form_without_javascript_posts_to_the_api_route() {
+async fn the_stripe_form_without_javascript_posts_to_its_page_route() {
     let app = TestApp::new().await;
     let me = app.user_with_password("me@example.com");
     let site = app.website(&me, "shop.example.com");
     app.stripe.healthy(true, &[(500, "gbp")]).await;
     let csrf = app.login("me@example.com").await;
-    let route = format!("/api/v1/admin/websites/{site}/integrations/stripe");
+    let api = format!("/api/v1/admin/websites/{site}/integrations/stripe");
+    let route = format!("/websites/{site}/integrations/stripe");
     let page = format!("/websites/{site}/integrations");
+    let form = text(app.client.get(page.clone()).dispatch().await).await;
+    assert!(
+        form.contains(&format!("action=\"{route}\" data-api-form data-api-action=\"{api}\"")),
+        "the form posts to the page route, its script to the API route"
+    );
+    // A JSON route takes a browser's CSRF token only in its header, never from a form body.
+    let api_form = app.post_form(&api, &[("stripeRak", "rk_live_51AbcdefGhijklmnopQrst"), ("csrf_token", &csrf)]).await;
+    assert_eq!(api_form.status(), Status::Forbidden);
 
     let refused =
         app.post_form(&route, &[("stripeRak", "rk_live_51AbcdefGhijklmnopQrst"), ("csrf_token", "nope")]).await;

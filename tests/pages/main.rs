@@ -1,6 +1,7 @@
 //! The settings pages (HTML): one binary, a fresh app per test (see `helpers`), one file per page or flow.
 //! Status, redirects, flash messages, CSRF, roles and escaping.
 
+#[path = "../support/browser.rs"]
 mod browser;
 mod csrf;
 #[path = "../support/helpers.rs"]

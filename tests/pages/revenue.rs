@@ -13,7 +13,7 @@ async fn the_import_shows_its_progress_and_the_revenue_page_its_payments() {
     app.stripe.healthy(true, &[(500, "usd")]).await;
     let csrf = app.login("me@example.com").await;
     let page = format!("/websites/{site}/integrations");
-    let connect = format!("/api/v1/admin/websites/{site}/integrations/stripe");
+    let connect = format!("{page}/stripe");
     app.post_form(&connect, &[("stripeRak", "rk_live_51AbcdefGhijklmnopQrst"), ("csrf_token", &csrf)]).await;
     let shown = text(app.client.get(page.clone()).dispatch().await).await;
     assert!(shown.contains("Revenue import") && shown.contains("Waiting to start") && shown.contains("Sync now"));

@@ -8,10 +8,10 @@ use rocket::local::asynchronous::Client;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use revlink::db::audit::Actor;
 use revlink::db::{credentials, team, users, websites};
+use revlink::domain::Actor;
 use revlink::domain::{ObjectId, PermissionSet, Role};
-use revlink::state::AppState;
+use revlink::service::App;
 
 use crate::stripe_fake::StripeFake;
 
@@ -78,8 +78,8 @@ impl TestApp {
         (self.dir, self.stripe)
     }
 
-    pub fn state(&self) -> &AppState {
-        self.client.rocket().state::<AppState>().expect("managed state")
+    pub fn state(&self) -> &App {
+        self.client.rocket().state::<App>().expect("managed state")
     }
 
     pub fn user(&self, email: &str) -> ObjectId {
@@ -87,7 +87,11 @@ impl TestApp {
     }
 
     pub fn website(&self, owner: &ObjectId, domain: &str) -> ObjectId {
-        let new = websites::NewWebsite { domain: domain.into(), name: Some("Site".into()), timezone: "UTC".into() };
+        let new = revlink::domain::website::NewWebsite {
+            domain: domain.into(),
+            name: Some("Site".into()),
+            timezone: "UTC".into(),
+        };
         self.state().db.with_conn(|c| websites::create(c, owner, &new, &Actor::cli())).expect("website").website_id
     }
 

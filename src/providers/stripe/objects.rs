@@ -232,7 +232,8 @@ pub fn payment_from_charge(charge: &Charge, around: &impl Surroundings) -> Optio
         currency: bt.currency.to_ascii_uppercase(),
         fee: bt.fee,
     });
-    let paid_at = OffsetDateTime::from_unix_timestamp(charge.created).ok().map(crate::domain::timestamp::format_time)?;
+    let paid_at =
+        OffsetDateTime::from_unix_timestamp(charge.created).ok().map(crate::domain::timestamp::format_time)?;
     Some(NewPayment {
         transaction_id: charge.id.clone(),
         amount: charge.amount,
