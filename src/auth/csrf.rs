@@ -4,10 +4,10 @@
 use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::form::{Form, FromForm};
 use rocket::http::{Method, RawStr};
-use rocket::request::Request;
+use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::crypto::constant_time_eq;
-use crate::error::{Error, data_failure};
+use crate::error::{Error, data_failure, guard_failure};
 
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 pub const CSRF_REFUSED: &str = "Missing or wrong CSRF token; reload the page and try again";
@@ -74,6 +74,25 @@ impl<'r, T: for<'a> FromForm<'a> + Send + 'static> FromData<'r> for CsrfForm<T> 
         match Form::<T>::parse_encoded(RawStr::new(&body)) {
             Ok(value) => data::Outcome::Success(CsrfForm(value)),
             Err(errors) => data_failure(req, Error::BadRequest(format!("The form is incomplete: {errors}"))),
+        }
+    }
+}
+
+/// Refuses a form post that a browser says came from another site (`Sec-Fetch-Site: cross-site`).
+/// The forms that work without a session (login, setup, invitation) have no CSRF token to check,
+/// and this keeps another site from logging a visitor into an account of its choosing.
+pub struct SameSiteForm;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SameSiteForm {
+    type Error = Error;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Error> {
+        match req.headers().get_one("Sec-Fetch-Site") {
+            Some("cross-site") => {
+                guard_failure(req, Error::Forbidden("This form was sent from another website".into()))
+            }
+            _ => Outcome::Success(SameSiteForm),
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::domain::website::parse_name;
 use crate::error::Error;
 use crate::service::tokens::{Creator, NewToken};
 use crate::service::{self, App};
-use crate::web::session::ButtonForm;
+use crate::web::ButtonForm;
 use crate::web::{Browser, PageResult, back, merged, page, render};
 
 pub fn routes() -> Vec<Route> {

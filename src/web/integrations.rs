@@ -14,7 +14,7 @@ use crate::domain::stripe_key::KEY_REQUIRED;
 use crate::error::Error;
 use crate::providers::stripe::verify::{REQUIRED_PERMISSIONS, create_key_url};
 use crate::service::{self, App};
-use crate::web::session::ButtonForm;
+use crate::web::ButtonForm;
 use crate::web::{PageResult, SitePage, back};
 
 pub fn routes() -> Vec<Route> {

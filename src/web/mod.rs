@@ -10,6 +10,7 @@ pub mod session;
 pub mod settings;
 pub mod team;
 
+use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::outcome::try_outcome;
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
@@ -112,6 +113,13 @@ impl<'r> Responder<'r, 'static> for PageError {
 }
 
 pub type PageResult<T = Template> = Result<T, PageError>;
+
+/// A form with nothing but its CSRF token (a button).
+#[derive(FromForm)]
+pub struct ButtonForm {
+    /// Already checked by `CsrfForm`; a form needs at least one field.
+    pub csrf_token: String,
+}
 
 /// The context every page shares: who is logged in, their CSRF token, the flash message.
 pub fn page(browser: Option<&SessionRecord>, flash: Option<&FlashMessage<'_>>, extra: Value) -> Value {

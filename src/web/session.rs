@@ -6,14 +6,13 @@ use std::sync::Arc;
 use rocket::form::{Form, FromForm};
 use rocket::http::{Cookie, CookieJar};
 use rocket::request::FlashMessage;
-use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::{Flash, Redirect};
 use rocket::time::Duration;
 use rocket::{Either, Route, State, get, post, routes, uri};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
-use crate::auth::csrf::{CSRF_REFUSED, CsrfForm};
+use crate::auth::csrf::{CSRF_REFUSED, CsrfForm, SameSiteForm};
 use crate::auth::guards::SESSION_COOKIE;
 use crate::auth::ratelimit::RateLimits;
 use crate::crypto::constant_time_eq;
@@ -21,29 +20,10 @@ use crate::domain::ObjectId;
 use crate::domain::account::parse_email;
 use crate::domain::credentials::Caller;
 use crate::domain::website::{NewWebsite, parse_domain, parse_name, parse_timezone};
-use crate::error::{Error, guard_failure};
+use crate::error::Error;
 use crate::service::App;
 use crate::service::accounts::{self, Joining, NewOwner, WRONG_LOGIN};
-use crate::web::{Browser, PageResult, page, render};
-
-/// Refuses a form post that a browser says came from another site (`Sec-Fetch-Site: cross-site`).
-/// The forms that work without a session (login, setup, invitation) have no CSRF token to check,
-/// and this keeps another site from logging a visitor into an account of its choosing.
-pub struct SameSite;
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for SameSite {
-    type Error = Error;
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Error> {
-        match req.headers().get_one("Sec-Fetch-Site") {
-            Some("cross-site") => {
-                guard_failure(req, Error::Forbidden("This form was sent from another website".into()))
-            }
-            _ => Outcome::Success(SameSite),
-        }
-    }
-}
+use crate::web::{Browser, ButtonForm, PageResult, page, render};
 
 pub fn routes() -> Vec<Route> {
     routes![login_page, login, logout, setup_page, setup, invite_page, accept_invite]
@@ -99,7 +79,7 @@ pub struct LoginForm {
 
 #[post("/login", data = "<form>")]
 pub async fn login(
-    _origin: SameSite,
+    _origin: SameSiteForm,
     form: Form<LoginForm>,
     jar: &CookieJar<'_>,
     ip: Option<IpAddr>,
@@ -121,13 +101,6 @@ pub async fn login(
     let Some(user) = user else { return Err(again(WRONG_LOGIN.into())) };
     start_session(app, jar, user).await.map_err(|e| again(e.to_string()))?;
     Ok(Redirect::to(safe_next(form.next.as_deref())))
-}
-
-/// A form with nothing but its CSRF token (a button).
-#[derive(FromForm)]
-pub struct ButtonForm {
-    /// Already checked by `CsrfForm`; a form needs at least one field.
-    pub csrf_token: String,
 }
 
 #[post("/logout", data = "<_form>")]
@@ -236,7 +209,7 @@ pub struct AcceptForm {
 #[post("/invite/<token>", data = "<form>")]
 pub async fn accept_invite(
     token: &str,
-    _origin: SameSite,
+    _origin: SameSiteForm,
     form: Form<AcceptForm>,
     caller: Option<&Caller>,
     jar: &CookieJar<'_>,

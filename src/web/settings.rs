@@ -15,7 +15,7 @@ use crate::domain::ids::parse_path_id;
 use crate::domain::website::{NewWebsite, WebsiteChanges, parse_currency, parse_domain, parse_name, parse_timezone};
 use crate::error::Error;
 use crate::service::{App, api_keys, websites};
-use crate::web::session::ButtonForm;
+use crate::web::ButtonForm;
 use crate::web::{Browser, PageResult, SitePage, back, merged, page, render};
 
 pub fn routes() -> Vec<Route> {
