@@ -7,13 +7,13 @@ use rocket::{Route, State, delete, post, routes};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::api::body::JsonBody;
 use crate::api::{ApiResult, one};
 use crate::auth::{PaymentsWrite, QueryWebsiteAccess};
 use crate::domain::payment::{NewPayment, Recorded, Selection};
+use crate::domain::money::circulating;
 use crate::domain::timestamp;
 use crate::error::Error;
 use crate::service::{self, App};
@@ -34,6 +34,9 @@ fn optional_string(body: &Map<String, Value>, names: &[&str]) -> Result<Option<S
         match body.get(*name) {
             None | Some(Value::Null) => {}
             Some(Value::String(s)) if s.trim().is_empty() => {}
+            Some(Value::String(s)) if s.chars().any(char::is_control) => {
+                return Err(Error::BadRequest(format!("{name} must not contain control characters")));
+            }
             Some(Value::String(s)) if s.len() <= 500 => return Ok(Some(s.trim().to_owned())),
             Some(Value::String(_)) => return Err(Error::BadRequest(format!("{name} must be at most 500 characters"))),
             Some(_) => return Err(Error::BadRequest(format!("{name} must be a string"))),
@@ -51,14 +54,27 @@ fn flag(body: &Map<String, Value>, name: &str) -> Result<bool, Error> {
 }
 
 /// An ISO 8601 time, normalised to the stored form (UTC, milliseconds).
-pub fn parse_time(raw: &str, name: &str) -> Result<String, Error> {
-    OffsetDateTime::parse(raw.trim(), &Rfc3339)
-        .map(timestamp::format_time)
-        .map_err(|_| Error::BadRequest(format!("{name} must be an ISO 8601 time such as 2026-05-21T10:00:00Z")))
+fn parse_time(raw: &str, name: &str) -> Result<String, Error> {
+    timestamp::parse_instant(raw, name).map(timestamp::format_time).map_err(Error::BadRequest)
 }
+
+/// A payment's time: as `parse_time`, and not in the future (a day of clock skew aside).
+fn parse_paid_at(raw: &str) -> Result<String, Error> {
+    let at = timestamp::parse_instant(raw, "timestamp").map_err(Error::BadRequest)?;
+    if at > OffsetDateTime::now_utc() + time::Duration::DAY {
+        return Err(Error::BadRequest("timestamp must not be in the future".into()));
+    }
+    Ok(timestamp::format_time(at))
+}
+
+/// The largest amount one payment may have, in major units of its currency.
+pub const MAX_AMOUNT: f64 = 1_000_000_000.0;
 
 /// Major units (29.99) to minor units (2999) of the currency.
 fn minor_units(amount: f64, currency: iso_currency::Currency) -> Result<i64, Error> {
+    if amount > MAX_AMOUNT {
+        return Err(Error::BadRequest("amount must be at most 1000000000 (in major units)".into()));
+    }
     let scale = 10f64.powi(i32::from(currency.exponent().unwrap_or(0)));
     let minor = (amount * scale).round();
     if !(0.0..1e15).contains(&minor) {
@@ -77,16 +93,16 @@ fn parse_payment(body: JsonBody) -> Result<NewPayment, Error> {
         body.get("amount").and_then(Value::as_f64).filter(|a| a.is_finite() && *a >= 0.0).ok_or_else(|| {
             Error::BadRequest("amount is required: a number of at least 0 in major units (e.g. 29.99)".into())
         })?;
-    let code = body.get("currency").and_then(Value::as_str).unwrap_or_default().trim().to_ascii_uppercase();
-    let currency = iso_currency::Currency::from_code(&code)
-        .ok_or_else(|| Error::BadRequest("currency is required: an ISO 4217 code such as USD".into()))?;
+    let currency = circulating(body.get("currency").and_then(Value::as_str).unwrap_or_default()).ok_or_else(|| {
+        Error::BadRequest("currency is required: the ISO 4217 code of a circulating currency, such as USD".into())
+    })?;
     let transaction_id = optional_string(&body, &["transaction_id"])?.filter(|t| t.len() <= 255).ok_or_else(|| {
         Error::BadRequest("transaction_id is required: your unique id for this payment (at most 255 characters)".into())
     })?;
     let amount = minor_units(amount, currency)?;
     let refunded = flag(&body, "refunded")?;
     let paid_at = match optional_string(&body, &["timestamp"])? {
-        Some(raw) => parse_time(&raw, "timestamp")?,
+        Some(raw) => parse_paid_at(&raw)?,
         None => timestamp::now(),
     };
     Ok(NewPayment {

@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod environment;
 pub mod ids;
 pub mod integrations;
+pub mod money;
 pub mod payment;
 pub mod revenue;
 pub mod secret_token;

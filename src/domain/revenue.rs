@@ -127,20 +127,21 @@ pub fn summarize(rows: &[RevenueRow], range: &DateRange, currency: &str) -> Reve
             continue;
         };
         let refunded = row.refunded.unwrap_or(0);
-        let net = amount - refunded;
-        out.gross += amount;
-        out.refunds += refunded;
+        // Sums saturate instead of wrapping: a figure can be too large, never negative by overflow.
+        let net = amount.saturating_sub(refunded);
+        out.gross = out.gross.saturating_add(amount);
+        out.refunds = out.refunds.saturating_add(refunded);
         out.payments += 1;
         if row.renewal {
             out.renewal_payments += 1;
-            out.renewal_revenue += net;
+            out.renewal_revenue = out.renewal_revenue.saturating_add(net);
         } else {
             out.new_payments += 1;
-            out.new_revenue += net;
+            out.new_revenue = out.new_revenue.saturating_add(net);
         }
         if row.attributed {
             out.attributed_payments += 1;
-            out.attributed_revenue += net;
+            out.attributed_revenue = out.attributed_revenue.saturating_add(net);
         } else {
             out.unattributed_payments += 1;
         }
@@ -148,14 +149,14 @@ pub fn summarize(rows: &[RevenueRow], range: &DateRange, currency: &str) -> Reve
         if let Ok(date) = local {
             let index = (date - range.first).num_days();
             if let Some(day) = usize::try_from(index).ok().and_then(|i| series.get_mut(i)) {
-                day.gross += amount;
-                day.refunds += refunded;
-                day.net += net;
+                day.gross = day.gross.saturating_add(amount);
+                day.refunds = day.refunds.saturating_add(refunded);
+                day.net = day.net.saturating_add(net);
                 day.payments += 1;
             }
         }
     }
-    out.net = out.gross - out.refunds;
+    out.net = out.gross.saturating_sub(out.refunds);
     out.series = series;
     out
 }
@@ -186,6 +187,17 @@ mod tests {
         assert_eq!(r.series.len(), 2);
         assert_eq!((r.series[0].date.as_str(), r.series[0].gross), ("2026-05-20", 1000));
         assert_eq!((r.series[1].gross, r.series[1].net), (500, 300));
+    }
+
+    #[test]
+    fn sums_saturate_instead_of_wrapping() {
+        let today = NaiveDate::from_ymd_opt(2026, 5, 21).unwrap();
+        let range = DateRange::parse(Some("2026-05-21"), Some("2026-05-21"), Tz::UTC, today).unwrap();
+        let rows: Vec<RevenueRow> =
+            (0..9300).map(|_| row("2026-05-21T12:00:00.000Z", Some(999_999_999_999_999), 0, false, true)).collect();
+        let r = summarize(&rows, &range, "USD");
+        assert_eq!((r.gross, r.net, r.series[0].gross), (i64::MAX, i64::MAX, i64::MAX));
+        assert!(r.new_revenue > 0 && r.attributed_revenue > 0);
     }
 
     #[test]

@@ -1,14 +1,31 @@
 //! The one timestamp format of every stored and answered time: `2026-05-21T00:00:00.000Z`.
 
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use time::format_description::well_known::iso8601::{Config, EncodedConfig, Iso8601, TimePrecision};
 
 const ISO_MILLIS: EncodedConfig =
     Config::DEFAULT.set_time_precision(TimePrecision::Second { decimal_digits: std::num::NonZeroU8::new(3) }).encode();
 
-/// `2026-05-21T00:00:00.000Z`: the timestamp format of every stored and answered time.
+/// `2026-05-21T00:00:00.000Z`: the timestamp format of every stored and answered time. Times outside
+/// what `parse_instant` accepts never reach here; should one, it is written as Unix seconds, not a panic.
 pub fn format_time(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC).format(&Iso8601::<ISO_MILLIS>).unwrap_or_else(|_| t.unix_timestamp().to_string())
+    t.checked_to_offset(time::UtcOffset::UTC)
+        .and_then(|utc| utc.format(&Iso8601::<ISO_MILLIS>).ok())
+        .unwrap_or_else(|| t.unix_timestamp().to_string())
+}
+
+/// The years a time given to revlink may fall in.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=2099;
+
+/// An RFC 3339 time (`2026-05-21T10:00:00Z`, any offset) in `YEARS`, as UTC.
+pub fn parse_instant(raw: &str, name: &str) -> Result<OffsetDateTime, String> {
+    let invalid = || format!("{name} must be an ISO 8601 time such as 2026-05-21T10:00:00Z");
+    let parsed = OffsetDateTime::parse(raw.trim(), &Rfc3339).map_err(|_| invalid())?;
+    parsed
+        .checked_to_offset(time::UtcOffset::UTC)
+        .filter(|utc| YEARS.contains(&utc.year()))
+        .ok_or_else(|| format!("{name} must be between {} and {}", YEARS.start(), YEARS.end()))
 }
 
 pub fn now() -> String {
@@ -18,6 +35,16 @@ pub fn now() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_are_checked_and_kept_in_range() {
+        assert_eq!(format_time(parse_instant("2026-05-21T12:00:00+02:00", "t").unwrap()), "2026-05-21T10:00:00.000Z");
+        // The probe's panic: a valid RFC 3339 time whose UTC form is in year 10000.
+        assert!(parse_instant("9999-12-31T23:59:59-00:01", "timestamp").unwrap_err().contains("between 1970 and 2099"));
+        assert!(parse_instant("1969-12-31T23:59:59Z", "t").is_err());
+        assert!(parse_instant("2099-12-31T23:59:59Z", "t").is_ok());
+        assert!(parse_instant("yesterday", "start").unwrap_err().starts_with("start must be an ISO 8601 time"));
+    }
 
     #[test]
     fn times_have_milliseconds_and_z() {

@@ -89,12 +89,11 @@ pub fn parse_timezone(raw: &str) -> Result<String, String> {
         .map_err(|_| format!("Invalid timezone: {raw:?} is not an IANA time zone name (e.g. America/New_York)"))
 }
 
-/// Accepts ISO 4217 codes in any case; answers upper case.
+/// Accepts circulating ISO 4217 codes in any case; answers upper case.
 pub fn parse_currency(raw: &str) -> Result<String, String> {
-    let upper = raw.trim().to_ascii_uppercase();
-    iso_currency::Currency::from_code(&upper)
+    crate::domain::money::circulating(raw)
         .map(|c| c.code().to_owned())
-        .ok_or_else(|| format!("Invalid currency: {raw:?} is not an ISO 4217 code (e.g. USD)"))
+        .ok_or_else(|| format!("Invalid currency: {raw:?} is not the ISO 4217 code of a circulating currency (e.g. USD)"))
 }
 
 /// Names are optional, trimmed, and at most 100 characters; an empty name means none.
@@ -104,6 +103,9 @@ pub fn parse_name(raw: Option<&str>, field: &str) -> Result<Option<String>, Stri
     };
     if name.chars().count() > 100 {
         return Err(format!("{field} must be at most 100 characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(format!("{field} must not contain control characters"));
     }
     Ok(Some(name.to_owned()))
 }
@@ -131,6 +133,7 @@ mod tests {
         assert_eq!(parse_currency("eur").unwrap(), "EUR");
         assert!(parse_currency("EURO").is_err());
         assert!(parse_currency("XYZ").is_err());
+        assert!(parse_currency("XAU").is_err(), "gold is not a currency payments are counted in");
     }
 
     #[test]
@@ -138,5 +141,7 @@ mod tests {
         assert_eq!(parse_name(Some("  "), "name").unwrap(), None);
         assert_eq!(parse_name(Some(" Shop "), "name").unwrap().as_deref(), Some("Shop"));
         assert!(parse_name(Some(&"x".repeat(101)), "name").is_err());
+        assert!(parse_name(Some("a\u{0}b"), "name").unwrap_err().contains("control characters"));
+        assert!(parse_name(Some("tab\there"), "name").is_err());
     }
 }

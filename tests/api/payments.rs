@@ -86,7 +86,7 @@ async fn bad_input_says_what_to_fix_and_stores_nothing() {
         ),
         (
             json!({"amount": 10, "currency": "EURO", "transaction_id": "t"}),
-            "currency is required: an ISO 4217 code such as USD",
+            "currency is required: the ISO 4217 code of a circulating currency, such as USD",
         ),
         (
             json!({"amount": 10, "currency": "USD"}),
@@ -101,6 +101,32 @@ async fn bad_input_says_what_to_fix_and_stores_nothing() {
             "timestamp must be an ISO 8601 time such as 2026-05-21T10:00:00Z",
         ),
         (json!({"amount": 10, "currency": "USD", "transaction_id": "t", "email": 5}), "email must be a string"),
+        // The probe's defects: a time whose UTC form overflows, a year-9999 payment, a future one, amounts
+        // that made sums wrap, non-circulating codes, NUL characters.
+        (
+            json!({"amount": 10, "currency": "USD", "transaction_id": "t", "timestamp": "9999-12-31T23:59:59-00:01"}),
+            "timestamp must be between 1970 and 2099",
+        ),
+        (
+            json!({"amount": 10, "currency": "USD", "transaction_id": "t", "timestamp": "9999-01-01T00:00:00Z"}),
+            "timestamp must be between 1970 and 2099",
+        ),
+        (
+            json!({"amount": 10, "currency": "USD", "transaction_id": "t", "timestamp": "2090-01-01T00:00:00Z"}),
+            "timestamp must not be in the future",
+        ),
+        (
+            json!({"amount": 9_999_999_999_999.99_f64, "currency": "USD", "transaction_id": "t"}),
+            "amount must be at most 1000000000 (in major units)",
+        ),
+        (
+            json!({"amount": 10, "currency": "XAU", "transaction_id": "t"}),
+            "currency is required: the ISO 4217 code of a circulating currency, such as USD",
+        ),
+        (
+            json!({"amount": 10, "currency": "USD", "transaction_id": "t\u{0}x"}),
+            "transaction_id must not contain control characters",
+        ),
     ];
     for (body, message) in cases {
         assert_error(&app.send(Method::Post, &path, Some(&token), Some(&body.to_string())).await, 400, message);
@@ -170,6 +196,13 @@ async fn deletes_by_transaction_visitor_or_range() {
         &app.send(Method::Delete, &del("start=2026-01-01T00:00:00Z"), Some(&key), None).await,
         400,
         "Give both start and end for a time range",
+    );
+    // The probe's 500: a start whose UTC form is in year 10000 (`+` is `%2B` in a query).
+    assert_error(
+        &app.send(Method::Delete, &del("start=9999-12-31T23:59:59-00:01&end=9999-12-31T23:59:59Z"), Some(&key), None)
+            .await,
+        400,
+        "start must be between 1970 and 2099",
     );
 }
 
