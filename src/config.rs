@@ -47,6 +47,10 @@ pub struct AppConfig {
     /// How long a browser session lasts.
     #[serde(default = "defaults::session_hours")]
     pub session_hours: u32,
+    /// Reverse proxies (addresses or CIDR networks) whose `X-Real-IP` / `X-Forwarded-For` name the
+    /// client. Empty: no such header is believed; the TCP peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
     /// The Stripe import (see `ImportConfig`).
     #[serde(flatten)]
     pub import: ImportConfig,
@@ -145,8 +149,9 @@ pub enum ConfigError {
 /// Same sources and precedence as `rocket::Config::figment()`.
 pub fn figment() -> Figment {
     let limits = Limits::default().limit("json", 64.kibibytes());
+    // Rocket's `ip_header` would believe any client's X-Real-IP; `trusted_proxies` decides instead.
     Figment::from(rocket::Config::default())
-        .merge(Serialized::defaults(serde_json::json!({ "limits": limits })))
+        .merge(Serialized::defaults(serde_json::json!({ "limits": limits, "ip_header": false })))
         .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
         .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
         .select(Profile::from_env_or("ROCKET_PROFILE", rocket::Config::DEFAULT_PROFILE))
@@ -303,6 +308,7 @@ mod tests {
             "db_pool_size",
             "public_url",
             "session_hours",
+            "trusted_proxies",
             "auto_import",
             "sync_interval_secs",
             "import_since_days",

@@ -23,6 +23,7 @@ use rocket::http::Header;
 use rocket::shield::{Frame, NoSniff, Referrer, Shield};
 use rocket::{Build, Orbit, Request, Response, Rocket};
 
+use crate::auth::client::TrustedProxies;
 use crate::auth::ratelimit::{RateLimitHeaders, RateLimits};
 use crate::config::{AppConfig, ConfigError};
 use crate::crypto::StripeKeyBox;
@@ -106,12 +107,14 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
     let base_url = runtime.config.base_url(&figment);
     let limits =
         Arc::new(RateLimits::new(runtime.config.rate_limit_per_minute, runtime.config.auth_failure_limit_per_minute));
+    let trusted_proxies = TrustedProxies::parse(&runtime.config.trusted_proxies).map_err(ConfigError::Invalid)?;
     let figment = figment.merge(("template_dir", web::assets::template_dir(&runtime.config.data_dir)));
     let app = runtime.into_app(base_url)?;
 
     Ok(rocket::custom(figment)
         .manage(app)
         .manage(Arc::clone(&limits))
+        .manage(trusted_proxies)
         .attach(RequestIds)
         .attach(Shield::default().enable(Frame::Deny).enable(Referrer::SameOrigin).enable(NoSniff::Enable))
         .attach(web::assets::templates())

@@ -3,13 +3,13 @@
 //! The rule is the contract's §2; each guard's only constructor is `FromRequest`.
 
 use std::marker::PhantomData;
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use rocket::Request;
 use rocket::outcome::try_outcome;
 use rocket::request::{FromRequest, Outcome};
 
+use crate::auth::client::ClientAddress;
 use crate::auth::csrf;
 use crate::auth::ratelimit::{self, RateLimits};
 use crate::domain::credentials::Caller;
@@ -54,8 +54,7 @@ fn over_limit<T>(req: &Request<'_>, exceeded: ratelimit::Exceeded) -> Outcome<T,
 /// A 401 for a credential that was presented but is unknown, or a 429 once the client address has
 /// presented too many. (Sending no credential at all is not counted: it guesses nothing.)
 fn unauthenticated<T>(req: &Request<'_>, limits: &RateLimits, message: &'static str) -> Outcome<T, Error> {
-    let ip = req.client_ip().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-    match limits.check_auth_failure(ip) {
+    match limits.check_auth_failure(ClientAddress::of(req)) {
         Ok(_) => guard_failure(req, Error::Unauthorized(message)),
         Err(exceeded) => over_limit(req, exceeded),
     }

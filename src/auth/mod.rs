@@ -3,6 +3,7 @@
 //! guards read and the services' revocations clear.
 
 pub mod cache;
+pub mod client;
 pub mod csrf;
 pub mod guards;
 pub mod ratelimit;

@@ -1,6 +1,5 @@
 //! First-run setup, login, logout and invitation links: the pages that create sessions.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use rocket::form::{Form, FromForm};
@@ -12,6 +11,7 @@ use rocket::{Either, Route, State, get, post, routes, uri};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
+use crate::auth::client::ClientAddress;
 use crate::auth::csrf::{CSRF_REFUSED, CsrfForm, SameSiteForm};
 use crate::auth::guards::SESSION_COOKIE;
 use crate::auth::ratelimit::RateLimits;
@@ -65,11 +65,6 @@ pub fn login_page(next: Option<&str>, flash: Option<FlashMessage<'_>>) -> Templa
     render("login.html", page(None, flash.as_ref(), json!({"next": safe_next(next), "email": ""})))
 }
 
-/// The client's address for the per-address login limit.
-fn address(ip: Option<IpAddr>) -> IpAddr {
-    ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-}
-
 #[derive(FromForm)]
 pub struct LoginForm {
     email: String,
@@ -82,7 +77,7 @@ pub async fn login(
     _origin: SameSiteForm,
     form: Form<LoginForm>,
     jar: &CookieJar<'_>,
-    ip: Option<IpAddr>,
+    client: ClientAddress,
     limits: &State<Arc<RateLimits>>,
     app: &State<App>,
 ) -> Result<Redirect, Template> {
@@ -94,7 +89,7 @@ pub async fn login(
             page(None, None, json!({"next": safe_next(form.next.as_deref()), "email": email, "error": message})),
         )
     };
-    if let Err(exceeded) = limits.check_login_attempt(address(ip), &email) {
+    if let Err(exceeded) = limits.check_login_attempt(client.0, &email) {
         return Err(again(format!("Too many sign-in attempts; try again in {} seconds", exceeded.retry_after)));
     }
     let user = accounts::check_password(app, email.clone(), form.password).await.map_err(|e| again(e.to_string()))?;
@@ -213,7 +208,7 @@ pub async fn accept_invite(
     form: Form<AcceptForm>,
     caller: Option<&Caller>,
     jar: &CookieJar<'_>,
-    ip: Option<IpAddr>,
+    client: ClientAddress,
     limits: &State<Arc<RateLimits>>,
     app: &State<App>,
 ) -> PageResult<Either<Redirect, Template>> {
@@ -235,7 +230,7 @@ pub async fn accept_invite(
         }
         Joining::LoggedIn(s.user_id.clone())
     } else {
-        if let Err(exceeded) = limits.check_login_attempt(address(ip), &invite.email) {
+        if let Err(exceeded) = limits.check_login_attempt(client.0, &invite.email) {
             return Ok(again(&format!("Too many attempts; try again in {} seconds", exceeded.retry_after)));
         }
         let password = form.password.unwrap_or_default();

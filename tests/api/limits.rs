@@ -1,7 +1,7 @@
 //! Every failure a client can cause answers with the envelope: catchers, body limits, content
 //! types, rate limits (contract §1 and §5).
 
-use rocket::http::{ContentType, Header, Method};
+use rocket::http::{ContentType, Header, Method, Status};
 
 use crate::helpers::{TestApp, assert_error};
 
@@ -119,4 +119,36 @@ async fn the_release_profile_starts_with_the_generated_cookie_secret() {
     assert_eq!(app.send(Method::Get, "/api/v1/health", None, None).await.status.code, 200);
     let secret = std::fs::read_to_string(app.dir.path().join("secret.key")).unwrap();
     assert_eq!(secret.trim().len(), 64);
+}
+
+/// Sends an unknown token from `peer`, claiming to be `claimed` in `X-Real-IP`.
+async fn wrong_token_from(app: &TestApp, peer: &str, claimed: &str) -> Status {
+    let mut req = app.client.get(format!("{ADMIN}/websites"));
+    req.add_header(Header::new("Authorization", "Bearer dft_wrong"));
+    req.add_header(Header::new("X-Real-IP", claimed.to_owned()));
+    req.set_remote(peer.parse().unwrap());
+    req.dispatch().await.status()
+}
+
+#[rocket::async_test]
+async fn a_client_cannot_escape_the_per_address_limit_with_a_header() {
+    let app = TestApp::with(|f| f.merge(("auth_failure_limit_per_minute", 2))).await;
+    let peer = "198.51.100.7:40000";
+    assert_eq!(wrong_token_from(&app, peer, "10.0.0.1").await, Status::Unauthorized);
+    assert_eq!(wrong_token_from(&app, peer, "10.0.0.2").await, Status::Unauthorized);
+    assert_eq!(wrong_token_from(&app, peer, "10.0.0.3").await, Status::TooManyRequests, "X-Real-IP ignored");
+}
+
+#[rocket::async_test]
+async fn a_trusted_proxy_names_the_client() {
+    let app = TestApp::with(|f| {
+        f.merge(("auth_failure_limit_per_minute", 2)).merge(("trusted_proxies", vec!["127.0.0.1"]))
+    })
+    .await;
+    let proxy = "127.0.0.1:51000";
+    for client in ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"] {
+        assert_eq!(wrong_token_from(&app, proxy, client).await, Status::Unauthorized, "{client} counted apart");
+    }
+    assert_eq!(wrong_token_from(&app, proxy, "203.0.113.1").await, Status::Unauthorized);
+    assert_eq!(wrong_token_from(&app, proxy, "203.0.113.1").await, Status::TooManyRequests);
 }
