@@ -48,11 +48,9 @@ impl ClientAddress {
     pub fn of(req: &Request<'_>) -> IpAddr {
         let peer = req.remote().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |s| s.ip());
         match req.rocket().state::<TrustedProxies>() {
-            Some(trusted) => trusted.client(
-                peer,
-                req.headers().get_one("X-Real-IP"),
-                req.headers().get_one("X-Forwarded-For"),
-            ),
+            Some(trusted) => {
+                trusted.client(peer, req.headers().get_one("X-Real-IP"), req.headers().get_one("X-Forwarded-For"))
+            }
             None => peer,
         }
     }

@@ -15,12 +15,18 @@ pub const CSRF_REFUSED: &str = "Missing or wrong CSRF token; reload the page and
 /// The CSRF token a form post must carry, left by the guard for the form's data guard.
 pub struct ExpectedCsrf(pub Option<String>);
 
-/// Checks a session's write. JSON routes (under `/api/`) take the token only in the header; a page's
-/// form post may carry it in its body instead, which its `CsrfForm` data guard compares with what is
-/// left here.
-pub fn check(req: &Request<'_>, expected: &str) -> Result<(), Error> {
+pub const CROSS_SITE: &str = "This request was sent from another website";
+
+/// Checks a session's write. A browser that says the request comes from another site (`Sec-Fetch-Site:
+/// cross-site`, or an `Origin` that is neither this request's host nor `public_url`'s) is refused
+/// first. JSON routes (under `/api/`) take the token only in the header; a page's form post may carry
+/// it in its body instead, which its `CsrfForm` data guard compares with what is left here.
+pub fn check(req: &Request<'_>, expected: &str, base_url: &str) -> Result<(), Error> {
     if matches!(req.method(), Method::Get | Method::Head | Method::Options) {
         return Ok(());
+    }
+    if from_another_site(req, base_url) {
+        return Err(Error::Forbidden(CROSS_SITE.into()));
     }
     if let Some(sent) = req.headers().get_one(CSRF_HEADER) {
         return if constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
@@ -37,6 +43,18 @@ pub fn check(req: &Request<'_>, expected: &str) -> Result<(), Error> {
         return Ok(());
     }
     Err(Error::Forbidden(CSRF_REFUSED.into()))
+}
+
+/// Whether the browser says the request was made by another site.
+fn from_another_site(req: &Request<'_>, base_url: &str) -> bool {
+    if req.headers().get_one("Sec-Fetch-Site") == Some("cross-site") {
+        return true;
+    }
+    let Some(origin) = req.headers().get_one("Origin") else { return false };
+    let authority = |url: &str| url.split_once("://").map(|(_, rest)| rest.trim_end_matches('/').to_ascii_lowercase());
+    let Some(origin) = authority(origin) else { return true }; // "null": a sandboxed or opaque origin
+    let host = req.headers().get_one("Host").map(str::to_ascii_lowercase);
+    host.as_deref() != Some(origin.as_str()) && authority(base_url).as_deref() != Some(origin.as_str())
 }
 
 /// A form body whose `csrf_token` matched the session's; the other fields parse into `T`.

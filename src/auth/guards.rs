@@ -79,7 +79,7 @@ async fn authenticate(req: &Request<'_>) -> Outcome<Arc<Caller>, Error> {
             };
             match found {
                 Ok(Some(record)) => {
-                    if let Err(e) = csrf::check(req, &record.csrf_token) {
+                    if let Err(e) = csrf::check(req, &record.csrf_token, &app.base_url) {
                         return guard_failure(req, e);
                     }
                     Arc::new(Caller::Session(record))
@@ -104,11 +104,18 @@ impl<'r> FromRequest<'r> for &'r Caller {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Error> {
         // Cached, so that layered guards authenticate (and count) a request once.
-        let cached = req.local_cache_async(async { authenticate(req).await.succeeded() }).await;
-        match cached.as_deref() {
-            Some(caller) => Outcome::Success(caller),
-            // The failing first attempt already left its error for the catcher.
-            None => Outcome::Error((rocket::http::Status::Unauthorized, Error::Unauthorized(INVALID_TOKEN))),
+        let cached = req
+            .local_cache_async(async {
+                match authenticate(req).await {
+                    Outcome::Success(caller) => Ok(caller),
+                    Outcome::Error((status, _)) | Outcome::Forward(status) => Err(status),
+                }
+            })
+            .await;
+        match cached {
+            Ok(caller) => Outcome::Success(caller),
+            // The failing first attempt already left its error for the catcher; this is Rocket's log copy.
+            Err(status) => Outcome::Error((*status, Error::Unauthorized(INVALID_TOKEN))),
         }
     }
 }

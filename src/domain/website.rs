@@ -91,9 +91,9 @@ pub fn parse_timezone(raw: &str) -> Result<String, String> {
 
 /// Accepts circulating ISO 4217 codes in any case; answers upper case.
 pub fn parse_currency(raw: &str) -> Result<String, String> {
-    crate::domain::money::circulating(raw)
-        .map(|c| c.code().to_owned())
-        .ok_or_else(|| format!("Invalid currency: {raw:?} is not the ISO 4217 code of a circulating currency (e.g. USD)"))
+    crate::domain::money::circulating(raw).map(|c| c.code().to_owned()).ok_or_else(|| {
+        format!("Invalid currency: {raw:?} is not the ISO 4217 code of a circulating currency (e.g. USD)")
+    })
 }
 
 /// Names are optional, trimmed, and at most 100 characters; an empty name means none.

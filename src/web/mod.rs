@@ -14,6 +14,7 @@ use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::outcome::try_outcome;
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
+use rocket::response::status::Custom;
 use rocket::response::{self, Flash, Redirect, Responder};
 use rocket::{Catcher, Either, Route, catch, catchers, routes};
 use rocket_dyn_templates::Template;
@@ -171,7 +172,7 @@ pub fn routes() -> Vec<Route> {
 
 /// Every failure outside `/api` becomes a page: the error a guard or handler left, or Rocket's own.
 #[catch(default)]
-fn page_catcher(status: Status, req: &Request<'_>) -> Either<Template, Redirect> {
+fn page_catcher(status: Status, req: &Request<'_>) -> Either<Custom<Template>, Redirect> {
     error_page(req, &caught(status, req))
 }
 
@@ -180,7 +181,7 @@ pub fn catchers() -> Vec<Catcher> {
 }
 
 /// The HTML answer to a failed page request: the login page for a missing session, else an error page.
-fn error_page(req: &Request<'_>, err: &Error) -> Either<Template, Redirect> {
+fn error_page(req: &Request<'_>, err: &Error) -> Either<Custom<Template>, Redirect> {
     if err.status() == Status::Unauthorized {
         let next = req.uri().path().to_string();
         let target = if req.method() == rocket::http::Method::Get && next != "/" {
@@ -198,5 +199,5 @@ fn error_page(req: &Request<'_>, err: &Error) -> Either<Template, Redirect> {
         code if code >= 500 => "Something went wrong",
         _ => "That did not work",
     };
-    Either::Left(render("error.html", json!({"code": status.code, "title": title, "message": message})))
+    Either::Left(Custom(status, render("error.html", json!({"code": status.code, "title": title, "message": message}))))
 }

@@ -60,9 +60,29 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// The login form's token lives in this private cookie and in a hidden field; a post whose two do not
+/// match is not checked at all, so another site cannot sign a visitor in to an account of its choosing.
+const LOGIN_COOKIE: &str = "revlink_login";
+
+/// The browser's login form token, made (and set as a cookie) when it has none.
+fn login_token(jar: &CookieJar<'_>) -> String {
+    if let Some(cookie) = jar.get_private(LOGIN_COOKIE) {
+        return cookie.value().to_owned();
+    }
+    let token = hex::encode(rand::random::<[u8; 16]>());
+    let cookie = Cookie::build((LOGIN_COOKIE, token.clone()))
+        .http_only(true)
+        .same_site(rocket::http::SameSite::Strict)
+        .max_age(Duration::hours(12))
+        .path("/login");
+    jar.add_private(cookie);
+    token
+}
+
 #[get("/login?<next>")]
-pub fn login_page(next: Option<&str>, flash: Option<FlashMessage<'_>>) -> Template {
-    render("login.html", page(None, flash.as_ref(), json!({"next": safe_next(next), "email": ""})))
+pub fn login_page(next: Option<&str>, flash: Option<FlashMessage<'_>>, jar: &CookieJar<'_>) -> Template {
+    let ctx = json!({"next": safe_next(next), "email": "", "login_token": login_token(jar)});
+    render("login.html", page(None, flash.as_ref(), ctx))
 }
 
 #[derive(FromForm)]
@@ -70,7 +90,10 @@ pub struct LoginForm {
     email: String,
     password: String,
     next: Option<String>,
+    login_token: Option<String>,
 }
+
+const LOGIN_FORM_STALE: &str = "This sign-in form expired or came from another site; sign in again.";
 
 #[post("/login", data = "<form>")]
 pub async fn login(
@@ -80,22 +103,28 @@ pub async fn login(
     client: ClientAddress,
     limits: &State<Arc<RateLimits>>,
     app: &State<App>,
-) -> Result<Redirect, Template> {
+) -> PageResult<Either<Redirect, Template>> {
     let form = form.into_inner();
     let email = form.email.trim().to_lowercase();
-    let again = |message: String| {
-        render(
-            "login.html",
-            page(None, None, json!({"next": safe_next(form.next.as_deref()), "email": email, "error": message})),
-        )
+    let expected = jar.get_private(LOGIN_COOKIE).map(|c| c.value().to_owned());
+    let again = |message: &str| {
+        let ctx = json!({"next": safe_next(form.next.as_deref()), "email": email, "error": message,
+                         "login_token": login_token(jar)});
+        Ok(Either::Right(render("login.html", page(None, None, ctx))))
     };
-    if let Err(exceeded) = limits.check_login_attempt(client.0, &email) {
-        return Err(again(format!("Too many sign-in attempts; try again in {} seconds", exceeded.retry_after)));
+    let sent = form.login_token.as_deref().unwrap_or_default();
+    if !expected.is_some_and(|expected| constant_time_eq(expected.as_bytes(), sent.as_bytes())) {
+        return again(LOGIN_FORM_STALE);
     }
-    let user = accounts::check_password(app, email.clone(), form.password).await.map_err(|e| again(e.to_string()))?;
-    let Some(user) = user else { return Err(again(WRONG_LOGIN.into())) };
-    start_session(app, jar, user).await.map_err(|e| again(e.to_string()))?;
-    Ok(Redirect::to(safe_next(form.next.as_deref())))
+    if let Err(exceeded) = limits.check_login_attempt(client.0, &email) {
+        return again(&format!("Too many sign-in attempts; try again in {} seconds", exceeded.retry_after));
+    }
+    let Some(user) = accounts::check_password(app, email.clone(), form.password).await? else {
+        return again(WRONG_LOGIN);
+    };
+    start_session(app, jar, user).await?;
+    jar.remove_private(Cookie::build(LOGIN_COOKIE).path("/login"));
+    Ok(Either::Left(Redirect::to(safe_next(form.next.as_deref()))))
 }
 
 #[post("/logout", data = "<_form>")]

@@ -141,10 +141,9 @@ async fn a_client_cannot_escape_the_per_address_limit_with_a_header() {
 
 #[rocket::async_test]
 async fn a_trusted_proxy_names_the_client() {
-    let app = TestApp::with(|f| {
-        f.merge(("auth_failure_limit_per_minute", 2)).merge(("trusted_proxies", vec!["127.0.0.1"]))
-    })
-    .await;
+    let app =
+        TestApp::with(|f| f.merge(("auth_failure_limit_per_minute", 2)).merge(("trusted_proxies", vec!["127.0.0.1"])))
+            .await;
     let proxy = "127.0.0.1:51000";
     for client in ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"] {
         assert_eq!(wrong_token_from(&app, proxy, client).await, Status::Unauthorized, "{client} counted apart");

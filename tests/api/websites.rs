@@ -74,7 +74,11 @@ async fn websites_create_list_get_update() {
     assert!(unknown.message().contains("unknown field `domian`"), "{}", unknown.message());
     let bad_currency =
         app.send(Method::Put, &format!("{ADMIN}/websites/{id}"), Some(&token), Some(r#"{"currency":"EURO"}"#)).await;
-    assert_error(&bad_currency, 400, "Invalid currency: \"EURO\" is not the ISO 4217 code of a circulating currency (e.g. USD)");
+    assert_error(
+        &bad_currency,
+        400,
+        "Invalid currency: \"EURO\" is not the ISO 4217 code of a circulating currency (e.g. USD)",
+    );
     let bad_id = app.get(&format!("{ADMIN}/websites/not-an-id"), &token).await;
     assert_error(&bad_id, 400, "Invalid websiteId");
 }

@@ -101,3 +101,49 @@ async fn every_page_form_refuses_a_missing_or_wrong_csrf_token() {
     assert!(keys.contains(&key_id.to_string()));
     assert_eq!(app.client.get("/websites").dispatch().await.status(), Status::Ok, "still logged in");
 }
+
+/// Posts a form with the session's cookie, its CSRF token, and the given extra headers.
+async fn post_with(app: &TestApp, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Status {
+    let body: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={}", crate::browser::enc(v))).collect();
+    let mut req = app.client.post(path.to_owned()).header(ContentType::Form).body(body.join("&"));
+    for (name, value) in headers {
+        req.add_header(Header::new(name.to_string(), value.to_string()));
+    }
+    req.dispatch().await.status()
+}
+
+#[rocket::async_test]
+async fn a_session_write_another_site_sends_is_refused_even_with_the_token() {
+    let app = TestApp::new().await;
+    let me = app.user_with_password("me@example.com");
+    let site = app.website(&me, "shop.example.com");
+    let csrf = app.login("me@example.com").await;
+    let keys = format!("/websites/{site}/keys");
+    let form = [("name", "from elsewhere"), ("csrf_token", csrf.as_str())];
+
+    let evil = post_with(&app, &keys, &form, &[("Origin", "https://evil.example")]).await;
+    assert_eq!(evil, Status::Forbidden);
+    let cross = post_with(&app, &keys, &form, &[("Sec-Fetch-Site", "cross-site")]).await;
+    assert_eq!(cross, Status::Forbidden);
+    let opaque = post_with(&app, &keys, &form, &[("Origin", "null")]).await;
+    assert_eq!(opaque, Status::Forbidden);
+    let page = text(app.client.get(keys.clone()).dispatch().await).await;
+    assert!(!page.contains("from elsewhere"), "no key was made");
+
+    let same =
+        [("Origin", "http://revlink.test:8000"), ("Host", "revlink.test:8000"), ("Sec-Fetch-Site", "same-origin")];
+    assert_eq!(post_with(&app, &keys, &form, &same).await, Status::Ok, "the page's own form");
+
+    // The probe's gap: a JSON route with the session cookie and a form body carrying no token.
+    let sync = format!("/api/v1/admin/websites/{site}/integrations/stripe/sync");
+    let probe = app.client.post(sync.clone()).header(ContentType::Form).body("x=y").dispatch().await;
+    let status = probe.status();
+    assert_eq!(status, Status::Forbidden, "{}", text(probe).await);
+    let api = app
+        .client
+        .get(format!("/api/v1/admin/websites/{site}/apikeys"))
+        .header(Header::new("Origin", "https://evil.example"))
+        .dispatch()
+        .await;
+    assert_eq!(api.status(), Status::Ok, "reads are not writes");
+}

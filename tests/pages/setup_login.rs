@@ -62,15 +62,14 @@ async fn login_logout_redirects_and_throttling() {
     let page = app.client.get("/websites").dispatch().await;
     assert_eq!((page.status(), location(&page)), (Status::SeeOther, "/login?next=%2Fwebsites".into()));
 
-    let wrong = app.post_form("/login", &[("email", "me@example.com"), ("password", "nope"), ("next", "/")]).await;
+    let wrong = app.post_login(&[("email", "me@example.com"), ("password", "nope"), ("next", "/")]).await;
     assert_eq!(wrong.status(), Status::Ok);
-    assert!(text(wrong).await.contains("Wrong email or password"));
-    let unknown = app.post_form("/login", &[("email", "who@example.com"), ("password", "nope")]).await;
+    let wrong_text = text(wrong).await;
+    assert!(wrong_text.contains("Wrong email or password"), "{wrong_text}");
+    let unknown = app.post_login(&[("email", "who@example.com"), ("password", "nope")]).await;
     assert!(text(unknown).await.contains("Wrong email or password"), "unknown addresses look the same");
 
-    let ok = app
-        .post_form("/login", &[("email", "Me@Example.com"), ("password", PASSWORD), ("next", "/account/tokens")])
-        .await;
+    let ok = app.post_login(&[("email", "Me@Example.com"), ("password", PASSWORD), ("next", "/account/tokens")]).await;
     assert_eq!((ok.status(), location(&ok)), (Status::SeeOther, "/account/tokens".into()));
     let cookie = ok.headers().get("Set-Cookie").find(|c| c.starts_with("revlink_session=")).unwrap().to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
@@ -85,13 +84,29 @@ async fn login_logout_redirects_and_throttling() {
 
     // Five attempts a minute per account; past that nothing is checked, even the right password.
     for _ in 0..4 {
-        app.post_form("/login", &[("email", "me@example.com"), ("password", "nope")]).await;
+        app.post_login(&[("email", "me@example.com"), ("password", "nope")]).await;
     }
-    let blocked = app.post_form("/login", &[("email", "me@example.com"), ("password", PASSWORD)]).await;
+    let blocked = app.post_login(&[("email", "me@example.com"), ("password", PASSWORD)]).await;
     assert!(text(blocked).await.contains("Too many sign-in attempts"));
-    let other_page =
-        app.post_form("/login", &[("email", "evil.com@x.io"), ("password", "x"), ("next", "//evil.com")]).await;
+    let other_page = app.post_login(&[("email", "evil.com@x.io"), ("password", "x"), ("next", "//evil.com")]).await;
     assert_eq!(other_page.status(), Status::Ok);
+}
+
+#[rocket::async_test]
+async fn a_login_form_without_its_token_signs_nobody_in() {
+    let app = TestApp::new().await;
+    app.user_with_password("me@example.com");
+    // Another site's form: the right password, but no token (and no cookie to match one).
+    let forged = app.post_form("/login", &[("email", "me@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(forged.status(), Status::Ok);
+    assert!(forged.headers().get("Set-Cookie").all(|c| !c.starts_with("revlink_session=")), "no session");
+    assert!(text(forged).await.contains("This sign-in form expired or came from another site"));
+    let guessed =
+        app.post_form("/login", &[("email", "me@example.com"), ("password", PASSWORD), ("login_token", "00")]).await;
+    assert!(guessed.headers().get("Set-Cookie").all(|c| !c.starts_with("revlink_session=")), "no session");
+    assert_eq!(app.client.get("/websites").dispatch().await.status(), Status::SeeOther, "still logged out");
+    let real = app.post_login(&[("email", "me@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(real.status(), Status::SeeOther);
 }
 
 #[rocket::async_test]

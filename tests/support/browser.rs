@@ -36,15 +36,20 @@ impl TestApp {
 
     /// Logs the browser in; answers its CSRF token.
     pub async fn login(&self, email: &str) -> String {
-        let res = self
-            .client
-            .post("/login")
-            .header(ContentType::Form)
-            .body(format!("email={}&password={}", enc(email), enc(PASSWORD)))
-            .dispatch()
-            .await;
+        let res = self.post_login(&[("email", email), ("password", PASSWORD)]).await;
         assert_eq!(res.status(), Status::SeeOther, "login of {email}: {}", text(res).await);
         csrf_in(&text(self.client.get("/websites").dispatch().await).await)
+    }
+
+    /// Opens the login page (which gives the browser its login form token) and posts the form with it.
+    pub async fn post_login(&self, fields: &[(&str, &str)]) -> LocalResponse<'_> {
+        let html = text(self.client.get("/login").dispatch().await).await;
+        let marker = "name=\"login_token\" value=\"";
+        let at = html.find(marker).expect("a login token field") + marker.len();
+        let token = html[at..at + 32].to_owned();
+        let mut all = fields.to_vec();
+        all.push(("login_token", &token));
+        self.post_form("/login", &all).await
     }
 
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> LocalResponse<'_> {
