@@ -7,6 +7,7 @@ mod envelope;
 pub mod integrations;
 pub mod openapi;
 pub mod payments;
+mod query;
 pub mod revenue;
 pub mod team;
 pub mod websites;

@@ -10,6 +10,9 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::api::body::JsonBody;
+use rocket::form::Errors;
+
+use crate::api::query::param;
 use crate::api::{ApiResult, one};
 use crate::auth::{PaymentsWrite, QueryWebsiteAccess};
 use crate::domain::money::circulating;
@@ -171,13 +174,18 @@ pub struct TimeRange {
 #[delete("/payments?<transaction_id>&<tx_id>&<datafast_visitor_id>&<start>&<end>")]
 pub async fn delete_payments(
     access: QueryWebsiteAccess<PaymentsWrite>,
-    transaction_id: Option<&str>,
-    tx_id: Option<&str>,
-    datafast_visitor_id: Option<&str>,
-    start: Option<&str>,
-    end: Option<&str>,
+    transaction_id: Option<Result<&str, Errors<'_>>>,
+    tx_id: Option<Result<&str, Errors<'_>>>,
+    datafast_visitor_id: Option<Result<&str, Errors<'_>>>,
+    start: Option<Result<&str, Errors<'_>>>,
+    end: Option<Result<&str, Errors<'_>>>,
     app: &State<App>,
 ) -> ApiResult<PaymentsDeleted> {
+    let transaction_id = param("transaction_id", transaction_id, "your id of the payment")?;
+    let tx_id = param("tx_id", tx_id, "your id of the payment")?;
+    let datafast_visitor_id = param("datafast_visitor_id", datafast_visitor_id, "a visitor id")?;
+    let time = "an ISO 8601 time such as 2026-05-21T10:00:00Z";
+    let (start, end) = (param("start", start, time)?, param("end", end, time)?);
     let range = match (start, end) {
         (Some(s), Some(e)) => Some((parse_time(s, "start")?, parse_time(e, "end")?)),
         (None, None) => None,

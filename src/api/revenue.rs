@@ -6,6 +6,9 @@ use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
 use rocket::{Request, Route, State, get, routes};
 
+use rocket::form::Errors;
+
+use crate::api::query::param;
 use crate::api::{ApiResult, Success, one};
 use crate::auth::{AnalyticsRead, PaymentsRead, WebsiteAccess};
 use crate::domain::WebsiteId;
@@ -41,10 +44,12 @@ impl<'r> Responder<'r, 'static> for PaymentsPage {
 pub async fn list_payments(
     website_id: WebsiteId,
     _access: WebsiteAccess<PaymentsRead>,
-    limit: Option<u32>,
-    cursor: Option<&str>,
+    limit: Option<Result<u32, Errors<'_>>>,
+    cursor: Option<Result<&str, Errors<'_>>>,
     app: &State<App>,
 ) -> Result<PaymentsPage, Error> {
+    let limit = param("limit", limit, "a whole number from 1 to 100")?;
+    let cursor = param("cursor", cursor, "the X-Next-Cursor of the previous page")?;
     let page = service::revenue::payments(app, &website_id, limit, cursor).await?;
     Ok(PaymentsPage { body: Success { status: "success", data: page.payments }, next: page.next })
 }
@@ -56,9 +61,11 @@ pub async fn list_payments(
 pub async fn get_revenue(
     website_id: WebsiteId,
     access: WebsiteAccess<AnalyticsRead>,
-    start: Option<&str>,
-    end: Option<&str>,
+    start: Option<Result<&str, Errors<'_>>>,
+    end: Option<Result<&str, Errors<'_>>>,
     app: &State<App>,
 ) -> ApiResult<Revenue> {
+    let start = param("start", start, "a date such as 2026-05-21")?;
+    let end = param("end", end, "a date such as 2026-05-21")?;
     one(service::revenue::summary(app, &website_id, access.role, start, end).await?)
 }

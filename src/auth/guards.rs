@@ -258,7 +258,11 @@ impl<'r, N: Need> FromRequest<'r> for QueryWebsiteAccess<N> {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Error> {
         let caller = try_outcome!(req.guard::<&Caller>().await);
+        let sent = req.query_fields().filter(|f| f.name == "websiteId").count();
         let website_id = match (req.query_value::<&str>("websiteId"), caller) {
+            _ if sent > 1 => {
+                Err(Error::BadRequest("Query parameter websiteId was sent more than once; send it once".into()))
+            }
             (Some(raw), _) => parse_path_id(raw.unwrap_or_default(), "websiteId"),
             (None, Caller::WebsiteKey(key)) => Ok(key.website_id.clone()),
             (None, _) => Err(Error::BadRequest(

@@ -52,6 +52,7 @@ impl Db {
     pub fn open(path: &Path, pool_size: u32) -> Result<Self> {
         // Switching to WAL and migrating happen on one connection, before the pool opens its
         // connections in parallel (a journal-mode switch would lock those out).
+        create_private(path)?;
         let mut first = Connection::open(path)?;
         configure(&mut first)?;
         first.pragma_update(None, "journal_mode", "WAL")?;
@@ -103,6 +104,18 @@ impl Db {
 
 pub use crate::domain::timestamp::{format_time, now};
 
+/// Creates the database file readable by its owner only (it holds sealed secrets and the audit log);
+/// SQLite gives its `-wal` and `-shm` files the same permissions. An existing file is left as it is.
+fn create_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let created = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+    match created {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(Error::internal(format!("cannot create {}: {e}", path.display()))),
+    }
+}
+
 /// Runs `f` in one immediate transaction: all of it is written, or none.
 pub fn in_transaction<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -125,6 +138,19 @@ pub fn is_unique_violation(err: &rusqlite::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_database_and_its_wal_are_readable_by_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.sqlite3");
+        let db = Db::open(&path, 2).unwrap();
+        db.with_conn(|c| Ok(c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")?)).unwrap();
+        for file in ["t.sqlite3", "t.sqlite3-wal"] {
+            let mode = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{file}");
+        }
+    }
 
     #[test]
     fn open_sets_wal_foreign_keys_and_secure_delete() {

@@ -280,3 +280,41 @@ async fn revenue_sums_in_the_website_currency_per_local_day() {
         "start must be a date such as 2026-05-21",
     );
 }
+
+#[rocket::async_test]
+async fn query_parameters_are_strict() {
+    let app = TestApp::new().await;
+    let (_, site, token) = app.owner_with_site();
+    let admin = format!("/api/v1/admin/websites/{site}");
+    let cases = [
+        (format!("{admin}/payments?limit=abc"), "limit must be a whole number from 1 to 100"),
+        (format!("{admin}/payments?limit=5&limit=6"), "Query parameter limit was sent more than once; send it once"),
+        (format!("{admin}/payments?limit=0"), "limit must be between 1 and 100"),
+        (
+            format!("{admin}/revenue?start=2026-05-01&start=2026-05-02"),
+            "Query parameter start was sent more than once; send it once",
+        ),
+    ];
+    for (path, message) in &cases {
+        assert_error(&app.get(path, &token).await, 400, message);
+    }
+    let twice = app
+        .send(
+            Method::Delete,
+            &format!("/api/v1/payments?websiteId={site}&websiteId={site}&transaction_id=t"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_error(&twice, 400, "Query parameter websiteId was sent more than once; send it once");
+    let tx_twice = app
+        .send(
+            Method::Delete,
+            &format!("/api/v1/payments?websiteId={site}&transaction_id=a&transaction_id=b"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_error(&tx_twice, 400, "Query parameter transaction_id was sent more than once; send it once");
+    assert_eq!(app.get(&format!("{admin}/payments?limit=5"), &token).await.status.code, 200);
+}
