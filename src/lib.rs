@@ -135,6 +135,34 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
                 });
             })
         }))
+        .attach(AdHoc::on_liftoff("WAL checkpoints", |rocket| {
+            Box::pin(async move {
+                let Some(app) = rocket.state::<App>() else { return };
+                let (db, shutdown) = (app.db.clone(), rocket.shutdown());
+                tokio::spawn(async move {
+                    let mut tick = tokio::time::interval(Duration::from_secs(2));
+                    tokio::pin!(shutdown);
+                    loop {
+                        tokio::select! {
+                            _ = tick.tick() => match db.keep_wal_small(db::WAL_CHECKPOINT_BYTES).await {
+                                Ok(_) => {}
+                                Err(e) => tracing::warn!(error = %e, "a WAL checkpoint failed"),
+                            },
+                            () = &mut shutdown => break,
+                        }
+                    }
+                });
+            })
+        }))
+        .attach(AdHoc::on_shutdown("final checkpoint", |rocket| {
+            Box::pin(async move {
+                if let Some(app) = rocket.state::<App>()
+                    && let Err(e) = app.db.keep_wal_small(0).await
+                {
+                    tracing::warn!(error = %e, "the WAL could not be checkpointed at shutdown");
+                }
+            })
+        }))
         .attach(AdHoc::on_liftoff("Stripe import schedule", |rocket| {
             Box::pin(async move {
                 if let Some(app) = rocket.state::<App>() {

@@ -13,13 +13,14 @@ pub mod team;
 pub mod websites;
 
 use rocket::serde::json::Json;
-use rocket::{Route, get, routes};
+use rocket::{Route, State, get, routes};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use envelope::catchers;
 
 use crate::error::Error;
+use crate::service::App;
 
 /// `{"status":"success","data":[...]}`: on admin routes `data` is always an array.
 #[derive(Debug, Serialize, ToSchema)]
@@ -52,17 +53,23 @@ impl Message {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Health {
     #[schema(example = "ok")]
     pub health: &'static str,
     pub version: &'static str,
+    /// Size of the database file.
+    pub db_bytes: u64,
+    /// Size of its write-ahead log, kept small by background checkpoints.
+    pub wal_bytes: u64,
 }
 
-/// Liveness: no credential, no database.
+/// Liveness and storage: no credential, no query (the sizes are the files').
 #[utoipa::path(context_path = "/api/v1", tag = "meta", responses((status = 200, body = Success<Health>)))]
 #[get("/health")]
-pub fn health() -> ApiResult<Health> {
-    one(Health { health: "ok", version: env!("CARGO_PKG_VERSION") })
+pub fn health(app: &State<App>) -> ApiResult<Health> {
+    let sizes = app.db.sizes();
+    one(Health { health: "ok", version: env!("CARGO_PKG_VERSION"), db_bytes: sizes.db_bytes, wal_bytes: sizes.wal_bytes })
 }
 
 /// Routes mounted at `/api/v1/admin`.

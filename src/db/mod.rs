@@ -24,15 +24,28 @@ use crate::error::{Error, Result};
 pub type Pool = r2d2::Pool<SqliteConnectionManager>;
 
 /// Pragmas set on every new connection (WAL itself is set once, in `open`, and stays with the file).
-/// WAL lets readers run beside the one writer; `secure_delete`
-/// overwrites deleted ciphertext instead of leaving it in free pages.
+/// WAL lets readers run beside the one writer; `secure_delete` overwrites deleted ciphertext instead
+/// of leaving it in free pages; `journal_size_limit` truncates the WAL back to this size after each
+/// checkpoint that resets it.
 fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
         "PRAGMA busy_timeout = 5000;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
-         PRAGMA secure_delete = ON;",
+         PRAGMA secure_delete = ON;
+         PRAGMA journal_size_limit = 67108864;",
     )
+}
+
+/// Past this size the WAL is checkpointed from the background (`Db::keep_wal_small`): SQLite's own
+/// automatic checkpoints are passive, and never reset a WAL that readers keep in use.
+pub const WAL_CHECKPOINT_BYTES: u64 = 16 << 20;
+
+/// The database's files on disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StorageSizes {
+    pub db_bytes: u64,
+    pub wal_bytes: u64,
 }
 
 /// Bytes of memory SQLite keeps (page caches, statements) before it recycles cache pages.
@@ -42,6 +55,7 @@ const SQLITE_HEAP_LIMIT: i64 = 4 << 20;
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
+    path: Arc<Path>,
     /// At most one thread per pooled connection (and per core). Database work queues here, so a busy thread takes the next
     /// job without sleeping; tokio's general blocking pool would wake a fresh thread per query.
     threads: Arc<rayon::ThreadPool>,
@@ -77,13 +91,36 @@ impl Db {
             .thread_name(|i| format!("revlink-db-{i}"))
             .build()
             .map_err(Error::internal)?;
-        Ok(Self { pool, threads: Arc::new(threads) })
+        Ok(Self { pool, path: Arc::from(path), threads: Arc::new(threads) })
     }
 
     /// Runs `f` on a pooled connection on the current thread (the admin commands use this).
     pub fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         let mut conn = self.pool.get()?;
         f(&mut conn)
+    }
+
+    /// The sizes of the database file and its WAL (0 for a file that is not there).
+    pub fn sizes(&self) -> StorageSizes {
+        let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        let mut wal = self.path.as_os_str().to_owned();
+        wal.push("-wal");
+        StorageSizes { db_bytes: size(&self.path), wal_bytes: size(Path::new(&wal)) }
+    }
+
+    /// Checkpoints the WAL into the database and truncates it, once it is past `threshold` bytes. The
+    /// checkpoint waits (up to the busy timeout) for readers of older snapshots to finish and holds
+    /// new writers back meanwhile, so it completes even when readers never stop coming. Answers
+    /// whether it ran to the end.
+    pub async fn keep_wal_small(&self, threshold: u64) -> Result<bool> {
+        if self.sizes().wal_bytes <= threshold {
+            return Ok(false);
+        }
+        self.run(|c| {
+            let busy: i64 = c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+            Ok(busy == 0)
+        })
+        .await
     }
 
     /// Runs `f` on a pooled connection on one of the database threads, off the async executor.
@@ -150,6 +187,32 @@ mod tests {
             let mode = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{file}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_wal_that_readers_kept_growing_is_checkpointed_and_truncated() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.sqlite3"), 4).unwrap();
+        db.with_conn(|c| Ok(c.execute_batch("CREATE TABLE t (x BLOB)")?)).unwrap();
+        // A reader holds an old snapshot while 8 MB are written: no automatic checkpoint can reset the WAL.
+        let reader = rusqlite::Connection::open(dir.path().join("t.sqlite3")).unwrap();
+        reader.execute_batch("BEGIN; SELECT COUNT(*) FROM t;").unwrap();
+        db.with_conn(|c| {
+            for _ in 0..2000 {
+                c.execute("INSERT INTO t VALUES (zeroblob(4096))", [])?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let grown = db.sizes().wal_bytes;
+        assert!(grown > 8 << 20, "{grown}");
+        assert!(!db.keep_wal_small(grown).await.unwrap(), "under the threshold: nothing to do");
+        reader.execute_batch("COMMIT").unwrap();
+        assert!(db.keep_wal_small(1 << 20).await.unwrap());
+        assert_eq!(db.sizes().wal_bytes, 0, "truncated");
+        let rows: i64 = db.with_conn(|c| Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?)).unwrap();
+        assert_eq!(rows, 2000);
+        assert!(db.sizes().db_bytes > 8 << 20);
     }
 
     #[test]

@@ -113,6 +113,16 @@ async fn every_answer_has_a_request_id() {
 }
 
 #[rocket::async_test]
+async fn health_shows_the_database_and_wal_sizes() {
+    let app = TestApp::new().await;
+    app.owner_with_site();
+    let health = &app.send(Method::Get, "/api/v1/health", None, None).await.body["data"][0];
+    let on_disk = std::fs::metadata(app.dir.path().join("revlink.sqlite3")).unwrap().len();
+    assert_eq!(health["dbBytes"].as_u64(), Some(on_disk));
+    assert!(health["walBytes"].as_u64().is_some_and(|wal| wal > 0), "{health}");
+}
+
+#[rocket::async_test]
 async fn the_release_profile_starts_with_the_generated_cookie_secret() {
     // Rocket refuses to launch in release without a secret key: revlink generates and keeps one.
     let app = TestApp::with(|f| f.select("release")).await;
