@@ -69,7 +69,12 @@ pub struct Health {
 #[get("/health")]
 pub fn health(app: &State<App>) -> ApiResult<Health> {
     let sizes = app.db.sizes();
-    one(Health { health: "ok", version: env!("CARGO_PKG_VERSION"), db_bytes: sizes.db_bytes, wal_bytes: sizes.wal_bytes })
+    one(Health {
+        health: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        db_bytes: sizes.db_bytes,
+        wal_bytes: sizes.wal_bytes,
+    })
 }
 
 /// Routes mounted at `/api/v1/admin`.

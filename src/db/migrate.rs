@@ -11,6 +11,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_sessions", include_str!("../../migrations/0002_sessions.sql")),
     ("0003_payments", include_str!("../../migrations/0003_payments.sql")),
     ("0004_stripe_import", include_str!("../../migrations/0004_stripe_import.sql")),
+    ("0005_revenue_rollups", include_str!("../../migrations/0005_revenue_rollups.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

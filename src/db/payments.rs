@@ -4,7 +4,7 @@ use rusqlite::{Connection, params};
 
 use crate::db::{self, audit};
 use crate::domain::payment::{NewPayment, PaymentView, Recorded, Selection};
-use crate::domain::revenue::RevenueRow;
+use crate::domain::revenue::RevenueBucket;
 use crate::domain::{Actor, ObjectId};
 use crate::error::Result;
 
@@ -178,31 +178,76 @@ pub fn set_visitor(conn: &Connection, id: &ObjectId, visitor: &str) -> Result<()
     Ok(())
 }
 
-pub fn revenue_rows(
+/// The quarter hours of `[start, end)` (Unix seconds) as counted in `currency`, from the rollups, and
+/// how many payments the range has in any currency.
+pub fn revenue_buckets(
     conn: &Connection,
     website: &ObjectId,
     currency: &str,
-    start: &str,
-    end: &str,
-) -> Result<Vec<RevenueRow>> {
+    start: i64,
+    end: i64,
+) -> Result<(Vec<RevenueBucket>, i64)> {
     let mut stmt = conn.prepare_cached(
-        "SELECT paid_at,
-                CASE WHEN settled_currency = ?2 THEN settled_amount WHEN currency = ?2 THEN amount END,
-                CASE WHEN settled_currency = ?2 AND amount > 0 THEN refunded_amount * settled_amount / amount
-                     WHEN currency = ?2 THEN refunded_amount END,
-                renewal, visitor_id IS NOT NULL
-         FROM payments WHERE website_id = ?1 AND paid_at >= ?3 AND paid_at < ?4 ORDER BY paid_at",
+        "SELECT bucket, gross, refunds, payments, renewal_net, renewal_payments, attributed_net, attributed_payments
+         FROM revenue_rollups WHERE website_id = ?1 AND currency = ?2 AND bucket >= ?3 AND bucket < ?4
+         ORDER BY bucket",
     )?;
     let rows = stmt.query_map(params![website, currency, start, end], |r| {
-        Ok(RevenueRow {
-            paid_at: r.get(0)?,
-            amount: r.get(1)?,
-            refunded: r.get(2)?,
-            renewal: r.get(3)?,
-            attributed: r.get(4)?,
+        Ok(RevenueBucket {
+            start: r.get(0)?,
+            gross: r.get(1)?,
+            refunds: r.get(2)?,
+            payments: r.get(3)?,
+            renewal_net: r.get(4)?,
+            renewal_payments: r.get(5)?,
+            attributed_net: r.get(6)?,
+            attributed_payments: r.get(7)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let buckets = rows.collect::<rusqlite::Result<_>>()?;
+    let all: i64 = conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(payments), 0) FROM revenue_rollups
+             WHERE website_id = ?1 AND currency = '' AND bucket >= ?2 AND bucket < ?3",
+        )?
+        .query_row(params![website, start, end], |r| r.get(0))?;
+    Ok((buckets, all))
+}
+
+/// Websites whose rollups differ from a recount of their payments (`revlink check`).
+pub fn rollup_mismatches(conn: &Connection) -> Result<Vec<ObjectId>> {
+    let mut stmt = conn.prepare(
+        "WITH recount AS (
+             SELECT website_id, currency, bucket, SUM(gross) AS gross, SUM(refunds) AS refunds, COUNT(*) AS payments,
+                    SUM(renewal * (gross - refunds)) AS renewal_net, SUM(renewal) AS renewal_payments,
+                    SUM(attributed * (gross - refunds)) AS attributed_net, SUM(attributed) AS attributed_payments
+             FROM payment_contributions GROUP BY website_id, currency, bucket),
+         stored AS (
+             SELECT website_id, currency, bucket, gross, refunds, payments, renewal_net, renewal_payments,
+                    attributed_net, attributed_payments
+             FROM revenue_rollups WHERE payments <> 0)
+         SELECT website_id FROM (SELECT * FROM recount EXCEPT SELECT * FROM stored)
+         UNION
+         SELECT website_id FROM (SELECT * FROM stored EXCEPT SELECT * FROM recount)
+         ORDER BY website_id",
+    )?;
+    let ids = stmt.query_map([], |r| r.get(0))?;
+    Ok(ids.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Rebuilds every rollup from the payments, in one transaction (`revlink check --repair`).
+pub fn rebuild_rollups(conn: &mut Connection) -> Result<()> {
+    db::in_transaction(conn, |tx| {
+        tx.execute_batch(
+            "DELETE FROM revenue_rollups;
+             INSERT INTO revenue_rollups (website_id, currency, bucket, gross, refunds, payments, renewal_net,
+                                          renewal_payments, attributed_net, attributed_payments)
+             SELECT website_id, currency, bucket, SUM(gross), SUM(refunds), COUNT(*), SUM(renewal * (gross - refunds)),
+                    SUM(renewal), SUM(attributed * (gross - refunds)), SUM(attributed)
+             FROM payment_contributions GROUP BY website_id, currency, bucket;",
+        )?;
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -227,6 +272,64 @@ mod tests {
             customer_name: None,
             paid_at: "2026-05-21T00:00:00.000Z".into(),
         }
+    }
+
+    #[test]
+    fn rollups_follow_every_write_and_equal_a_recount() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.sqlite3"), 2).unwrap();
+        db.with_conn(|c| {
+            let user = users::create(c, "a@example.com", None, None)?;
+            let new = crate::domain::website::NewWebsite {
+                domain: "a.example.com".into(),
+                name: None,
+                timezone: "UTC".into(),
+            };
+            let site = websites::create(c, &user, &new, &Actor::cli())?.website_id;
+            let day = (1_779_321_600, 1_779_321_600 + 86_400); // 2026-05-21 UTC
+            record(c, &site, "api", &payment("usd_1"))?;
+            let mut euro = payment("ch_eur");
+            euro.currency = "EUR".into();
+            euro.amount = 1000;
+            euro.settled = Some(crate::domain::payment::Settlement { amount: 1100, currency: "USD".into(), fee: 30 });
+            upsert_imported(c, &site, &euro)?;
+            let mut other = payment("gbp_1");
+            other.currency = "GBP".into();
+            record(c, &site, "api", &other)?;
+            // Later: a refund of half the euro charge and its visitor found; a renewal attributed afterwards.
+            euro.refunded_amount = 500;
+            euro.visitor_id = Some("v1".into());
+            upsert_imported(c, &site, &euro)?;
+            let mut renewal = payment("ch_renewal");
+            renewal.renewal = true;
+            renewal.customer_id = Some("cus_1".into());
+            upsert_imported(c, &site, &renewal)?;
+            let (id, _) = unattributed_renewals(c, &site, "stripe")?.pop().unwrap();
+            set_visitor(c, &id, "v1")?;
+
+            let (usd, all) = revenue_buckets(c, &site, "USD", day.0, day.1)?;
+            let sum = |f: fn(&RevenueBucket) -> i64| usd.iter().map(f).sum::<i64>();
+            assert_eq!(all, 4, "every payment, whatever its currency");
+            assert_eq!((sum(|b| b.gross), sum(|b| b.refunds), sum(|b| b.payments)), (2900 + 1100 + 2900, 550, 3));
+            assert_eq!((sum(|b| b.renewal_net), sum(|b| b.renewal_payments)), (2900, 1));
+            assert_eq!((sum(|b| b.attributed_net), sum(|b| b.attributed_payments)), (550 + 2900, 2));
+            let (eur, _) = revenue_buckets(c, &site, "EUR", day.0, day.1)?;
+            assert_eq!(eur.iter().map(|b| (b.gross, b.refunds)).collect::<Vec<_>>(), vec![(1000, 500)]);
+            assert!(rollup_mismatches(c)?.is_empty());
+
+            delete(c, &site, &Selection::Transaction("ch_eur".into()), &Actor::cli())?;
+            let (usd, all) = revenue_buckets(c, &site, "USD", day.0, day.1)?;
+            assert_eq!((usd.iter().map(|b| b.gross).sum::<i64>(), all), (5800, 3));
+            assert!(revenue_buckets(c, &site, "EUR", day.0, day.1)?.0.is_empty(), "emptied buckets go");
+            assert!(rollup_mismatches(c)?.is_empty());
+
+            c.execute("UPDATE revenue_rollups SET gross = gross + 1 WHERE currency = 'USD'", [])?;
+            assert_eq!(rollup_mismatches(c)?, vec![site.clone()], "a drift is found");
+            rebuild_rollups(c)?;
+            assert!(rollup_mismatches(c)?.is_empty(), "and repaired");
+            Ok(())
+        })
+        .unwrap();
     }
 
     #[test]

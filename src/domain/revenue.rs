@@ -5,15 +5,19 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// What the revenue summary needs of each payment paid in `[start, end)`.
-pub struct RevenueRow {
-    pub paid_at: String,
-    /// In the website currency: the settled amount when it was settled in it, else the amount when
-    /// the payment was in it; `None` for a payment in another currency.
-    pub amount: Option<i64>,
-    pub refunded: Option<i64>,
-    pub renewal: bool,
-    pub attributed: bool,
+/// One quarter hour (UTC) of payments as the revenue summary counts them in the website currency (see
+/// the rollups' migration): sums in minor units, and how many payments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RevenueBucket {
+    /// Unix seconds at the start of the quarter hour.
+    pub start: i64,
+    pub gross: i64,
+    pub refunds: i64,
+    pub payments: i64,
+    pub renewal_net: i64,
+    pub renewal_payments: i64,
+    pub attributed_net: i64,
+    pub attributed_payments: i64,
 }
 
 /// The longest range one request may ask for.
@@ -48,8 +52,19 @@ impl DateRange {
         Ok(Self { first, last, tz })
     }
 
+    /// The UTC instants `[start, end)` the local dates cover, in Unix seconds.
+    pub fn unix_bounds(&self) -> (i64, i64) {
+        let (start, end) = self.utc_instants();
+        (start.timestamp(), end.timestamp())
+    }
+
     /// The UTC instants `[start, end)` the local dates cover, as stored-time strings.
     pub fn utc_bounds(&self) -> (String, String) {
+        let (start, end) = self.utc_instants();
+        (stamp(start), stamp(end))
+    }
+
+    fn utc_instants(&self) -> (DateTime<Utc>, DateTime<Utc>) {
         let at_midnight = |d: NaiveDate| -> DateTime<Utc> {
             let local = d.and_hms_opt(0, 0, 0).unwrap_or_default();
             // A midnight skipped by a DST jump falls back to the earliest valid instant.
@@ -59,7 +74,7 @@ impl DateRange {
                 .map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
         };
         let end = self.last.checked_add_days(Days::new(1)).unwrap_or(self.last);
-        (stamp(at_midnight(self.first)), stamp(at_midnight(end)))
+        (at_midnight(self.first), at_midnight(end))
     }
 }
 
@@ -99,8 +114,15 @@ pub struct Revenue {
     pub series: Vec<Day>,
 }
 
-/// Sums `rows` (already limited to the range) into totals and one entry per local date.
-pub fn summarize(rows: &[RevenueRow], range: &DateRange, currency: &str) -> Revenue {
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// Sums the quarter hours of the range into totals and one entry per local date. `all_payments` is
+/// how many payments the range has in any currency (those not counted in the buckets are reported as
+/// in another currency). Sums saturate instead of wrapping: a figure can be too large, never negative
+/// by overflow.
+pub fn summarize(buckets: &[RevenueBucket], all_payments: i64, range: &DateRange, currency: &str) -> Revenue {
     let days = range.first.iter_days().take_while(|d| *d <= range.last);
     let mut series: Vec<Day> = days.map(|d| Day { date: d.to_string(), ..Day::default() }).collect();
     let mut out = Revenue {
@@ -121,42 +143,31 @@ pub fn summarize(rows: &[RevenueRow], range: &DateRange, currency: &str) -> Reve
         other_currency_payments: 0,
         series: Vec::new(),
     };
-    for row in rows {
-        let Some(amount) = row.amount else {
-            out.other_currency_payments += 1;
-            continue;
-        };
-        let refunded = row.refunded.unwrap_or(0);
-        // Sums saturate instead of wrapping: a figure can be too large, never negative by overflow.
-        let net = amount.saturating_sub(refunded);
-        out.gross = out.gross.saturating_add(amount);
-        out.refunds = out.refunds.saturating_add(refunded);
-        out.payments += 1;
-        if row.renewal {
-            out.renewal_payments += 1;
-            out.renewal_revenue = out.renewal_revenue.saturating_add(net);
-        } else {
-            out.new_payments += 1;
-            out.new_revenue = out.new_revenue.saturating_add(net);
-        }
-        if row.attributed {
-            out.attributed_payments += 1;
-            out.attributed_revenue = out.attributed_revenue.saturating_add(net);
-        } else {
-            out.unattributed_payments += 1;
-        }
-        let local = DateTime::parse_from_rfc3339(&row.paid_at).map(|t| t.with_timezone(&range.tz).date_naive());
-        if let Ok(date) = local {
+    for b in buckets {
+        let net = b.gross.saturating_sub(b.refunds);
+        out.gross = out.gross.saturating_add(b.gross);
+        out.refunds = out.refunds.saturating_add(b.refunds);
+        out.payments += count(b.payments);
+        out.renewal_payments += count(b.renewal_payments);
+        out.renewal_revenue = out.renewal_revenue.saturating_add(b.renewal_net);
+        out.new_payments += count(b.payments - b.renewal_payments);
+        out.new_revenue = out.new_revenue.saturating_add(net.saturating_sub(b.renewal_net));
+        out.attributed_payments += count(b.attributed_payments);
+        out.attributed_revenue = out.attributed_revenue.saturating_add(b.attributed_net);
+        out.unattributed_payments += count(b.payments - b.attributed_payments);
+        let local = DateTime::from_timestamp(b.start, 0).map(|t| t.with_timezone(&range.tz).date_naive());
+        if let Some(date) = local {
             let index = (date - range.first).num_days();
             if let Some(day) = usize::try_from(index).ok().and_then(|i| series.get_mut(i)) {
-                day.gross = day.gross.saturating_add(amount);
-                day.refunds = day.refunds.saturating_add(refunded);
+                day.gross = day.gross.saturating_add(b.gross);
+                day.refunds = day.refunds.saturating_add(b.refunds);
                 day.net = day.net.saturating_add(net);
-                day.payments += 1;
+                day.payments += count(b.payments);
             }
         }
     }
     out.net = out.gross.saturating_sub(out.refunds);
+    out.other_currency_payments = count(all_payments).saturating_sub(out.payments);
     out.series = series;
     out
 }
@@ -165,8 +176,22 @@ pub fn summarize(rows: &[RevenueRow], range: &DateRange, currency: &str) -> Reve
 mod tests {
     use super::*;
 
-    fn row(paid_at: &str, amount: Option<i64>, refunded: i64, renewal: bool, attributed: bool) -> RevenueRow {
-        RevenueRow { paid_at: paid_at.into(), amount, refunded: Some(refunded), renewal, attributed }
+    fn at(stamp: &str) -> i64 {
+        DateTime::parse_from_rfc3339(stamp).unwrap().timestamp()
+    }
+
+    fn bucket(start: &str, gross: i64, refunds: i64, renewal: bool, attributed: bool) -> RevenueBucket {
+        let net = gross - refunds;
+        RevenueBucket {
+            start: at(start),
+            gross,
+            refunds,
+            payments: 1,
+            renewal_net: if renewal { net } else { 0 },
+            renewal_payments: i64::from(renewal),
+            attributed_net: if attributed { net } else { 0 },
+            attributed_payments: i64::from(attributed),
+        }
     }
 
     #[test]
@@ -175,12 +200,13 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 5, 21).unwrap();
         let range = DateRange::parse(Some("2026-05-20"), Some("2026-05-21"), tz, today).unwrap();
         assert_eq!(range.utc_bounds(), ("2026-05-20T04:00:00.000Z".into(), "2026-05-22T04:00:00.000Z".into()));
-        let rows = [
-            row("2026-05-21T03:30:00.000Z", Some(1000), 0, false, true), // 23:30 on the 20th in New York
-            row("2026-05-21T12:00:00.000Z", Some(500), 200, true, false),
-            row("2026-05-21T13:00:00.000Z", None, 0, false, true),
+        assert_eq!(range.unix_bounds(), (at("2026-05-20T04:00:00Z"), at("2026-05-22T04:00:00Z")));
+        let buckets = [
+            bucket("2026-05-21T03:30:00Z", 1000, 0, false, true), // 23:30 on the 20th in New York
+            bucket("2026-05-21T12:00:00Z", 500, 200, true, false),
         ];
-        let r = summarize(&rows, &range, "USD");
+        // Three payments in the range, one of them in another currency.
+        let r = summarize(&buckets, 3, &range, "USD");
         assert_eq!((r.gross, r.refunds, r.net, r.payments), (1500, 200, 1300, 2));
         assert_eq!((r.new_revenue, r.renewal_revenue, r.attributed_revenue), (1000, 300, 1000));
         assert_eq!((r.attributed_payments, r.unattributed_payments, r.other_currency_payments), (1, 1, 1));
@@ -193,9 +219,9 @@ mod tests {
     fn sums_saturate_instead_of_wrapping() {
         let today = NaiveDate::from_ymd_opt(2026, 5, 21).unwrap();
         let range = DateRange::parse(Some("2026-05-21"), Some("2026-05-21"), Tz::UTC, today).unwrap();
-        let rows: Vec<RevenueRow> =
-            (0..9300).map(|_| row("2026-05-21T12:00:00.000Z", Some(999_999_999_999_999), 0, false, true)).collect();
-        let r = summarize(&rows, &range, "USD");
+        let buckets: Vec<RevenueBucket> =
+            (0..9300).map(|_| bucket("2026-05-21T12:00:00Z", 999_999_999_999_999, 0, false, true)).collect();
+        let r = summarize(&buckets, 9300, &range, "USD");
         assert_eq!((r.gross, r.net, r.series[0].gross), (i64::MAX, i64::MAX, i64::MAX));
         assert!(r.new_revenue > 0 && r.attributed_revenue > 0);
     }

@@ -54,8 +54,8 @@ pub async fn summary(
     let tz: chrono_tz::Tz = shown.timezone.parse().unwrap_or(chrono_tz::Tz::UTC);
     let today = chrono::Utc::now().with_timezone(&tz).date_naive();
     let range = DateRange::parse(start, end, tz, today).map_err(Error::BadRequest)?;
-    let (from, to) = range.utc_bounds();
+    let (from, to) = range.unix_bounds();
     let (site, currency) = (website.id().clone(), shown.currency.clone());
-    let rows = app.db.run(move |c| payments::revenue_rows(c, &site, &currency, &from, &to)).await?;
-    Ok(revenue::summarize(&rows, &range, &shown.currency))
+    let (buckets, all) = app.db.run(move |c| payments::revenue_buckets(c, &site, &currency, from, to)).await?;
+    Ok(revenue::summarize(&buckets, all, &range, &shown.currency))
 }
