@@ -51,6 +51,10 @@ pub struct AppConfig {
     /// client. Empty: no such header is believed; the TCP peer is the client.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// The bearer token that opens `GET /metrics` from anywhere (a loopback peer needs none).
+    /// No default: without it, only this machine may scrape.
+    #[serde(default)]
+    pub metrics_token: Option<SecretString>,
     /// The Stripe import (see `ImportConfig`).
     #[serde(flatten)]
     pub import: ImportConfig,
@@ -145,6 +149,9 @@ pub enum ConfigError {
     Io { what: &'static str, path: PathBuf, source: std::io::Error },
 }
 
+/// The shortest `metrics_token` accepted: the token is all that guards the route from afar.
+const MIN_METRICS_TOKEN: usize = 16;
+
 /// Rocket's own figment with revlink's defaults underneath: 64 KiB JSON bodies.
 /// Same sources and precedence as `rocket::Config::figment()`.
 pub fn figment() -> Figment {
@@ -162,6 +169,11 @@ impl AppConfig {
         let config: Self = figment.extract().map_err(Box::new)?;
         if config.rate_limit_per_minute == 0 || config.auth_failure_limit_per_minute == 0 {
             return Err(ConfigError::Invalid("rate limits must be at least 1 per minute".into()));
+        }
+        if config.metrics_token.as_ref().is_some_and(|t| t.expose_secret().trim().chars().count() < MIN_METRICS_TOKEN) {
+            return Err(ConfigError::Invalid(format!(
+                "metrics_token must be at least {MIN_METRICS_TOKEN} characters (openssl rand -hex 32 makes one)"
+            )));
         }
         if config.stripe_timeout_secs == 0 {
             return Err(ConfigError::Invalid("stripe_timeout_secs must be at least 1".into()));
@@ -309,6 +321,7 @@ mod tests {
             "public_url",
             "session_hours",
             "trusted_proxies",
+            "metrics_token",
             "auto_import",
             "sync_interval_secs",
             "import_since_days",
@@ -340,6 +353,16 @@ mod tests {
         let err = config_in(dir.path()).load_master_key(true).unwrap_err().to_string();
         assert!(err.contains("orphan"), "{err}");
         assert!(!dir.path().join("master.key").exists());
+    }
+
+    #[test]
+    fn metrics_token_is_redacted_and_must_not_be_short() {
+        let token = "0123456789abcdef0123456789abcdef";
+        let config = AppConfig::from_figment(&figment().merge(("metrics_token", token))).unwrap();
+        assert_eq!(config.metrics_token.as_ref().map(ExposeSecret::expose_secret), Some(token));
+        assert!(!format!("{config:?}").contains(token), "Debug shows the token");
+        let err = AppConfig::from_figment(&figment().merge(("metrics_token", "short"))).unwrap_err();
+        assert!(err.to_string().contains("at least 16"), "{err}");
     }
 
     #[test]

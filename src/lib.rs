@@ -9,25 +9,27 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod metrics;
 pub mod providers;
 pub mod service;
 pub mod sync;
 pub mod web;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rocket::fairing::{AdHoc, Fairing, Info, Kind};
 use rocket::figment::Figment;
 use rocket::http::Header;
 use rocket::shield::{Frame, NoSniff, Referrer, Shield};
-use rocket::{Build, Orbit, Request, Response, Rocket};
+use rocket::{Build, Data, Orbit, Request, Response, Rocket};
 
 use crate::auth::client::TrustedProxies;
 use crate::auth::ratelimit::{RateLimitHeaders, RateLimits};
 use crate::config::{AppConfig, ConfigError};
 use crate::crypto::StripeKeyBox;
 use crate::db::Db;
+use crate::metrics::Metrics;
 use crate::providers::stripe::StripeClient;
 use crate::service::App;
 use crate::sync::Importer;
@@ -73,8 +75,15 @@ impl Runtime {
     pub fn into_app(self, base_url: String) -> Result<App, StartupError> {
         let config = self.config;
         let stripe = StripeClient::new(&config.stripe_api_base, Duration::from_secs(config.stripe_timeout_secs))?;
-        let importer = Importer::new(self.db.clone(), stripe.clone(), self.stripe_keys.clone(), config.import.clone());
-        Ok(App::new(self.db, config, base_url, self.stripe_keys, stripe, importer))
+        let metrics = Arc::new(Metrics::new());
+        let importer = Importer::new(
+            self.db.clone(),
+            stripe.clone(),
+            self.stripe_keys.clone(),
+            config.import.clone(),
+            Arc::clone(&metrics),
+        );
+        Ok(App::new(self.db, config, base_url, self.stripe_keys, stripe, importer, metrics))
     }
 }
 
@@ -97,6 +106,30 @@ impl Fairing for RequestIds {
     }
 }
 
+/// Counts and times every answer by method, matched route template and status (see `metrics`).
+struct HttpMetrics(Arc<Metrics>);
+
+/// When the request arrived (its request-local cache holds one).
+struct Arrived(Instant);
+
+#[rocket::async_trait]
+impl Fairing for HttpMetrics {
+    fn info(&self) -> Info {
+        Info { name: "metrics", kind: Kind::Request | Kind::Response }
+    }
+
+    async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
+        req.local_cache(|| Arrived(Instant::now()));
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        let arrived = req.local_cache(|| Arrived(Instant::now())).0;
+        // The template, never the path: ids must not become labels. No route: one label for all.
+        let route = req.route().map_or(metrics::UNMATCHED, |r| r.uri.path());
+        self.0.request(req.method().as_str(), route, res.status().code, arrived.elapsed());
+    }
+}
+
 /// The whole application from a figment (see `config::figment`); tests pass their own.
 pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
     let runtime = Runtime::open(&figment)?;
@@ -110,8 +143,10 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
     let trusted_proxies = TrustedProxies::parse(&runtime.config.trusted_proxies).map_err(ConfigError::Invalid)?;
     let figment = figment.merge(("template_dir", web::assets::template_dir(&runtime.config.data_dir)));
     let app = runtime.into_app(base_url)?;
+    let http_metrics = HttpMetrics(Arc::clone(&app.metrics));
 
     Ok(rocket::custom(figment)
+        .attach(http_metrics)
         .manage(app)
         .manage(Arc::clone(&limits))
         .manage(trusted_proxies)
@@ -176,6 +211,7 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
         .mount("/api/v1/admin", api::admin_routes())
         .mount("/api/v1", api::v1_routes())
         .mount("/", web::routes())
+        .mount("/", api::metrics::routes())
         .register("/api", api::catchers())
         .register("/", web::catchers()))
 }

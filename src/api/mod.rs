@@ -1,10 +1,12 @@
-//! The JSON API under `/api/v1`: the success envelope, the error catchers, and each resource's routes.
+//! The JSON API under `/api/v1`: the success envelope, the error catchers, and each resource's routes;
+//! also `/metrics` (`metrics`), which answers refusals with the same error envelope.
 
 pub mod access_tokens;
 pub mod apikeys;
 pub mod body;
 mod envelope;
 pub mod integrations;
+pub mod metrics;
 pub mod openapi;
 pub mod payments;
 mod query;

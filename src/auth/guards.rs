@@ -25,7 +25,8 @@ pub const KEY_OF_ANOTHER_WEBSITE: &str = "This API key belongs to another websit
 
 pub const SESSION_COOKIE: &str = "revlink_session";
 
-fn bearer<'r>(req: &'r Request<'_>) -> Option<&'r str> {
+/// The token of an `Authorization: Bearer …` header.
+pub(crate) fn bearer<'r>(req: &'r Request<'_>) -> Option<&'r str> {
     let value = req.headers().get_one("Authorization")?;
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())

@@ -1,12 +1,13 @@
 //! Authentication and authorization at the HTTP edge: the request guards (`guards`), CSRF for browser
-//! writes (`csrf`), request rate limits (`ratelimit`), and the credential cache (`cache`) that the
-//! guards read and the services' revocations clear.
+//! writes (`csrf`), request rate limits (`ratelimit`), the credential cache (`cache`) that the
+//! guards read and the services' revocations clear, and who may scrape `/metrics` (`scraper`).
 
 pub mod cache;
 pub mod client;
 pub mod csrf;
 pub mod guards;
 pub mod ratelimit;
+pub mod scraper;
 
 pub use guards::{
     AccountAccess, AnalyticsRead, ApiKeysRead, ApiKeysWrite, Need, PaymentsRead, PaymentsWrite, QueryWebsiteAccess,

@@ -254,6 +254,16 @@ pub fn websites_to_sync(conn: &Connection) -> Result<Vec<ObjectId>> {
     Ok(ids.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Per connected website: when its last complete sync ended, or when it was connected while none has.
+pub fn last_successes(conn: &Connection) -> Result<Vec<(ObjectId, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.website_id, COALESCE(s.last_sync_at, c.connected_at) FROM stripe_connections c
+         LEFT JOIN stripe_sync s ON s.website_id = c.website_id ORDER BY c.website_id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// A new key: the import starts over (it may be another Stripe account). Imported payments stay.
 pub fn reset(conn: &Connection, website: &ObjectId) -> Result<()> {
     conn.execute("DELETE FROM stripe_sync_streams WHERE website_id = ?1", [website])?;

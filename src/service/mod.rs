@@ -7,6 +7,7 @@
 pub mod access;
 pub mod accounts;
 pub mod api_keys;
+pub mod metrics;
 pub mod payments;
 pub mod revenue;
 pub mod stripe;
@@ -14,10 +15,13 @@ pub mod team;
 pub mod tokens;
 pub mod websites;
 
+use std::sync::Arc;
+
 use crate::auth::cache::AuthCache;
 use crate::config::AppConfig;
 use crate::crypto::StripeKeyBox;
 use crate::db::Db;
+use crate::metrics::Metrics;
 use crate::providers::stripe::StripeClient;
 use crate::sync::Importer;
 
@@ -30,6 +34,8 @@ pub struct App {
     pub stripe_keys: StripeKeyBox,
     pub stripe: StripeClient,
     pub importer: Importer,
+    /// The series `/metrics` answers with; this app's own (see `crate::metrics`).
+    pub metrics: Arc<Metrics>,
     /// The one-time code of the first-run setup link, while no user exists.
     pub setup: accounts::SetupGate,
     auth_cache: AuthCache,
@@ -43,6 +49,7 @@ impl App {
         stripe_keys: StripeKeyBox,
         stripe: StripeClient,
         importer: Importer,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             db,
@@ -51,6 +58,7 @@ impl App {
             stripe_keys,
             stripe,
             importer,
+            metrics,
             setup: accounts::SetupGate::default(),
             auth_cache: AuthCache::default(),
         }

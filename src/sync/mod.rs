@@ -20,6 +20,7 @@ use crate::config::ImportConfig;
 use crate::crypto::StripeKeyBox;
 use crate::db::{self, Db, import::Outcome};
 use crate::domain::ObjectId;
+use crate::metrics::Metrics;
 use crate::providers::stripe::StripeClient;
 
 /// Shared by the request handlers (connect, disconnect, sync now) and the schedule.
@@ -38,6 +39,8 @@ struct Inner {
     test_limit: DefaultKeyedRateLimiter<[u8; 32]>,
     jobs: Mutex<HashMap<ObjectId, Job>>,
     next_job: AtomicU64,
+    /// Pages committed and syncs ended in error are counted here.
+    metrics: Arc<Metrics>,
 }
 
 struct Job {
@@ -52,7 +55,13 @@ fn per_second(n: u32) -> Quota {
 }
 
 impl Importer {
-    pub fn new(db: Db, client: StripeClient, stripe_keys: StripeKeyBox, config: ImportConfig) -> Self {
+    pub fn new(
+        db: Db,
+        client: StripeClient,
+        stripe_keys: StripeKeyBox,
+        config: ImportConfig,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let inner = Inner {
             live_limit: RateLimiter::keyed(per_second(config.stripe_live_requests_per_second)),
             test_limit: RateLimiter::keyed(per_second(config.stripe_test_requests_per_second)),
@@ -62,6 +71,7 @@ impl Importer {
             config,
             jobs: Mutex::default(),
             next_job: AtomicU64::new(1),
+            metrics,
         };
         Self { inner: Arc::new(inner) }
     }

@@ -15,6 +15,7 @@ use super::fetch::{Caller, FetchError, Stop};
 use super::mapping;
 use crate::db::import::{self, Committed, Outcome, Page, Pass, Rows};
 use crate::domain::ObjectId;
+use crate::metrics::ImportError;
 use crate::providers::stripe::objects::{Charge, CheckoutSession, Invoice, List, Refund};
 
 /// The Stripe lists the import reads, in the order a sync reads them: what surrounds a charge first,
@@ -74,6 +75,12 @@ pub async fn sync(inner: &Inner, website: &ObjectId) -> Outcome {
         Err(Stop::Failed(m)) => Outcome::Failed(m),
         Err(Stop::Disconnected) => Outcome::Stopped,
     };
+    // Counted before the state is written, so whoever sees the state finds it counted.
+    match outcome {
+        Outcome::Refused(_) => inner.metrics.import_error(ImportError::Refused),
+        Outcome::Failed(_) => inner.metrics.import_error(ImportError::Failed),
+        Outcome::Complete | Outcome::Stopped => {}
+    }
     if outcome != Outcome::Stopped {
         let (w, o) = (website.clone(), outcome.clone());
         if let Err(e) = inner.db.run(move |c| import::finish(c, &w, &nonce, &o)).await {
@@ -242,7 +249,10 @@ impl Sync<'_> {
         })
         .await?;
         match committed {
-            Committed::Done => Ok(()),
+            Committed::Done => {
+                self.inner.metrics.page_committed(stream.name());
+                Ok(())
+            }
             Committed::Disconnected => Err(Stop::Disconnected),
         }
     }

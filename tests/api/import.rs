@@ -21,7 +21,7 @@ fn importing(f: Figment) -> Figment {
         .merge(("sync_interval_secs", 3600))
 }
 
-async fn app_for(account: &Account, adjust: impl FnOnce(Figment) -> Figment) -> (TestApp, ObjectId, String) {
+pub(crate) async fn app_for(account: &Account, adjust: impl FnOnce(Figment) -> Figment) -> (TestApp, ObjectId, String) {
     let app = TestApp::with(|f| adjust(importing(f))).await;
     account.mount(&app.stripe.server).await;
     let (_, site, token) = app.owner_with_site();
@@ -35,7 +35,7 @@ async fn stripe_status(app: &TestApp, site: &ObjectId, token: &str) -> Value {
 }
 
 /// Polls the sync state until `done` holds (or fails the test after 20 s).
-async fn wait_for(app: &TestApp, site: &ObjectId, token: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn wait_for(app: &TestApp, site: &ObjectId, token: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let s = stripe_status(app, site, token).await;
@@ -47,12 +47,12 @@ async fn wait_for(app: &TestApp, site: &ObjectId, token: &str, done: impl Fn(&Va
     }
 }
 
-fn finished(s: &Value) -> bool {
+pub(crate) fn finished(s: &Value) -> bool {
     s["state"] != "running" && (s["phase"] == "incremental" || s["state"] == "error")
 }
 
 /// Starts a sync through the API and waits until it has run.
-async fn sync_now(app: &TestApp, site: &ObjectId, token: &str) -> Value {
+pub(crate) async fn sync_now(app: &TestApp, site: &ObjectId, token: &str) -> Value {
     let before = stripe_status(app, site, token).await["sync"]["startedAt"].clone();
     let r = app
         .send(Method::Post, &format!("/api/v1/admin/websites/{site}/integrations/stripe/sync"), Some(token), None)

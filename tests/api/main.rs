@@ -10,6 +10,7 @@ mod connect_stripe;
 mod helpers;
 mod import;
 mod limits;
+mod metrics;
 mod openapi;
 mod payments;
 mod revocation;

@@ -1,0 +1,76 @@
+//! The scrape behind `GET /metrics`: the series recorded so far (`crate::metrics`), with what is read
+//! now: the database and WAL file sizes, each connected website's time since its last complete
+//! import, and the process's resident memory.
+
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::App;
+use crate::db;
+use crate::error::Result;
+use crate::metrics::Scrape;
+
+/// The Prometheus text of one scrape.
+pub async fn scrape(app: &App) -> Result<String> {
+    let database = app.config.database_path();
+    // The file reads block like the query does, so they share its thread.
+    let scrape = app
+        .db
+        .run(move |c| {
+            let now = OffsetDateTime::now_utc();
+            let since_last_import = db::import::last_successes(c)?
+                .into_iter()
+                .filter_map(|(website, at)| {
+                    let at = OffsetDateTime::parse(&at, &Rfc3339).ok()?;
+                    Some((website.to_string(), (now - at).as_seconds_f64().max(0.0)))
+                })
+                .collect();
+            Ok(Scrape {
+                database_bytes: file_len(&database),
+                wal_bytes: file_len(&wal_path(&database)),
+                since_last_import,
+                resident_memory_bytes: resident_memory(),
+            })
+        })
+        .await?;
+    Ok(app.metrics.render(&scrape))
+}
+
+/// SQLite's write-ahead log beside the database: its name with `-wal` appended.
+fn wal_path(database: &Path) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+/// A file's size; 0 when it does not exist (the WAL between checkpoints of a closed database).
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// `VmRSS` from `/proc/self/status` (Linux); `None` elsewhere.
+fn resident_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    let kib: u64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wal_is_the_database_path_with_wal_appended() {
+        assert_eq!(wal_path(Path::new("data/revlink.sqlite3")), PathBuf::from("data/revlink.sqlite3-wal"));
+    }
+
+    #[test]
+    fn resident_memory_is_read_on_linux() {
+        if cfg!(target_os = "linux") {
+            assert!(resident_memory().is_some_and(|b| b > 0));
+        }
+    }
+}
