@@ -2,6 +2,8 @@
 //! database work off the async executor. One file per table family beside this one.
 
 pub mod audit;
+pub mod backup;
+pub mod check;
 pub mod credentials;
 pub mod import;
 pub mod migrate;
@@ -12,7 +14,7 @@ pub mod team;
 pub mod users;
 pub mod websites;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,6 +47,8 @@ pub struct Db {
     /// At most one thread per pooled connection (and per core). Database work queues here, so a busy thread takes the next
     /// job without sleeping; tokio's general blocking pool would wake a fresh thread per query.
     threads: Arc<rayon::ThreadPool>,
+    /// The database file, for work that needs a connection of its own (a backup).
+    path: Arc<PathBuf>,
 }
 
 impl Db {
@@ -76,7 +80,12 @@ impl Db {
             .thread_name(|i| format!("revlink-db-{i}"))
             .build()
             .map_err(Error::internal)?;
-        Ok(Self { pool, threads: Arc::new(threads) })
+        Ok(Self { pool, threads: Arc::new(threads), path: Arc::new(path.to_owned()) })
+    }
+
+    /// The database file this pool opens.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Runs `f` on a pooled connection on the current thread (the admin commands use this).
