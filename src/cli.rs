@@ -1,8 +1,11 @@
 //! The admin commands on the same binary. They read the same configuration as the server; each
-//! prints one JSON object on stdout (exit 0) or a message on stderr (exit non-zero).
+//! prints one JSON object on stdout (exit 0) or a message on stderr (exit non-zero). `check` prints its
+//! report either way, and exits non-zero when it found a problem.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand};
 use rocket::figment::Figment;
@@ -12,9 +15,10 @@ use crate::crypto::StripeKeyBox;
 use crate::domain::credentials::parse_scope;
 use crate::domain::website::{NewWebsite, parse_domain, parse_name, parse_timezone};
 use crate::domain::{Actor, ObjectId, Role, WebsiteId};
+use crate::service::backup::{BackupError, Existing};
 use crate::service::tokens::{Creator, NewToken};
 use crate::service::{self, App};
-use crate::{Runtime, config, crypto};
+use crate::{Runtime, Storage, config, crypto};
 
 #[derive(Debug, Parser)]
 #[command(name = "revlink", version, about = "Self-hosted Stripe revenue for web analytics (DataFast-compatible API)")]
@@ -47,6 +51,22 @@ pub enum Command {
         /// A file holding the new key: 64 hex characters (generate one with `openssl rand -hex 32`).
         #[arg(long)]
         new_key_file: PathBuf,
+    },
+    /// Write a consistent copy of the database to FILE while the server runs (SQLite's online backup).
+    Backup {
+        /// Where the copy goes: written beside it under a temporary name, checked, then renamed into place.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check the database (SQLite's integrity and foreign keys, revenue rollups against a recount) and that the
+    /// master key opens every stored secret.
+    Check {
+        /// Rebuild the revenue rollups from the payments first (in one transaction).
+        #[arg(long)]
+        repair: bool,
     },
 }
 
@@ -116,14 +136,38 @@ pub enum ApikeyCommand {
     },
 }
 
-/// Runs an admin command; the error is the message for stderr.
-pub async fn run(command: Command, figment: &Figment) -> Result<Value, String> {
+/// Why a command failed: the message for stderr, and the report `check` prints on stdout all the same.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub report: Option<Value>,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Self { message, report: None }
+    }
+}
+
+/// Runs an admin command: the JSON for stdout, or why it failed.
+pub async fn run(command: Command, figment: &Figment) -> Result<Value, Failure> {
+    match command {
+        Command::Backup { to, force } => Ok(backup(figment, to, force).await?),
+        Command::Check { repair } => check(figment, repair).await,
+        other => Ok(manage(other, figment).await?),
+    }
+}
+
+/// The commands that work on an open runtime (the master key verified).
+async fn manage(command: Command, figment: &Figment) -> Result<Value, String> {
     let runtime = Runtime::open(figment).map_err(|e| e.to_string())?;
     let base_url = runtime.config.base_url(figment);
     let app = runtime.into_app(base_url).map_err(|e| e.to_string())?;
     let text = |e: crate::error::Error| e.to_string();
     match command {
         Command::Serve => Err("serve is not an admin command".into()),
+        // `run` answers these before any runtime is opened.
+        Command::Backup { .. } | Command::Check { .. } => Err("backup and check do not open the runtime".into()),
         Command::User(UserCommand::Create { email, name, password_file }) => {
             let name = parse_name(name.as_deref(), "--name")?;
             let hash = password_file.as_deref().map(read_password).transpose()?;
@@ -164,6 +208,53 @@ pub async fn run(command: Command, figment: &Figment) -> Result<Value, String> {
         }
         Command::RotateMasterKey { new_key_file } => rotate_master_key(&app, &new_key_file).await,
     }
+}
+
+/// The configured database, which must exist already (a backup or a check of a new empty one would mislead).
+fn existing_storage(figment: &Figment) -> Result<Storage, String> {
+    let path = config::AppConfig::from_figment(figment).map_err(|e| e.to_string())?.database_path();
+    if !path.is_file() {
+        return Err(format!("there is no database at {} (check data_dir)", path.display()));
+    }
+    Storage::open(figment).map_err(|e| e.to_string())
+}
+
+async fn backup(figment: &Figment, to: PathBuf, force: bool) -> Result<Value, String> {
+    let storage = existing_storage(figment)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    // Ctrl-C ends the copy at its next step, and the staged file is removed.
+    let interrupt = tokio::spawn({
+        let stop = Arc::clone(&stop);
+        async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.store(true, Ordering::Relaxed);
+            }
+        }
+    });
+    let existing = if force { Existing::Replace } else { Existing::Refuse };
+    let copied = service::backup::to_file(&storage.db, to, existing, stop).await;
+    interrupt.abort();
+    let copied = copied.map_err(|e| match e {
+        BackupError::Exists(path) => format!("{} already exists; --force replaces it", path.display()),
+        other => other.to_string(),
+    })?;
+    Ok(json!({ "backup": copied.path, "bytes": copied.bytes, "pages": copied.pages, "integrity": "ok" }))
+}
+
+/// Runs every check and prints the report; fails (report included) when it found a problem.
+async fn check(figment: &Figment, repair: bool) -> Result<Value, Failure> {
+    let storage = existing_storage(figment)?;
+    if repair {
+        service::check::repair_rollups(&storage.db).await.map_err(|e| e.to_string())?;
+    }
+    let keys = storage.load_master_key().map_err(|e| e.to_string());
+    let report = service::check::run(&storage.db, keys).await.map_err(|e| e.to_string())?;
+    let json = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+    let problems = report.problems();
+    if problems.is_empty() {
+        return Ok(json);
+    }
+    Err(Failure { message: format!("the check found problems: {}", problems.join("; ")), report: Some(json) })
 }
 
 fn parse_id(raw: &str, flag: &str) -> Result<ObjectId, String> {

@@ -58,6 +58,23 @@ pub struct AppConfig {
     /// The Stripe import (see `ImportConfig`).
     #[serde(flatten)]
     pub import: ImportConfig,
+    /// Scheduled backups (see `BackupConfig`).
+    #[serde(flatten)]
+    pub backup: BackupConfig,
+}
+
+/// The server's scheduled backups. Flat keys in `Rocket.toml` / `ROCKET_*` like every other setting.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BackupConfig {
+    /// Where the server writes `revlink-YYYYMMDDTHHMMSSZ.sqlite3` copies; none (the default) turns them off.
+    #[serde(default)]
+    pub backup_dir: Option<PathBuf>,
+    /// Hours between two scheduled backups.
+    #[serde(default = "defaults::backup_interval_hours")]
+    pub backup_interval_hours: u64,
+    /// How many scheduled backups stay in `backup_dir`; older ones are deleted.
+    #[serde(default = "defaults::backup_keep")]
+    pub backup_keep: u32,
 }
 
 /// How the Stripe import runs. Flat keys in `Rocket.toml` / `ROCKET_*` like every other setting.
@@ -137,6 +154,12 @@ mod defaults {
     pub fn stripe_max_retries() -> u32 {
         8
     }
+    pub fn backup_interval_hours() -> u64 {
+        24
+    }
+    pub fn backup_keep() -> u32 {
+        7
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -186,6 +209,9 @@ impl AppConfig {
             return Err(ConfigError::Invalid(
                 "sync_interval_secs and stripe_*_requests_per_second must be at least 1".into(),
             ));
+        }
+        if config.backup.backup_interval_hours == 0 || config.backup.backup_keep == 0 {
+            return Err(ConfigError::Invalid("backup_interval_hours and backup_keep must be at least 1".into()));
         }
         Ok(config)
     }
@@ -330,6 +356,9 @@ mod tests {
             "stripe_test_requests_per_second",
             "stripe_retry_base_ms",
             "stripe_max_retries",
+            "backup_dir",
+            "backup_interval_hours",
+            "backup_keep",
         ] {
             assert!(mentioned(key), "Rocket.toml does not list {key}");
         }

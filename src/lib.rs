@@ -46,6 +46,29 @@ pub enum StartupError {
     HttpClient(#[from] reqwest::Error),
 }
 
+/// The configuration and the migrated database, the master key not yet loaded: what `revlink backup`
+/// needs, and `revlink check`, which reports a secret the master key cannot open instead of refusing.
+pub struct Storage {
+    pub config: AppConfig,
+    pub db: Db,
+}
+
+impl Storage {
+    pub fn open(figment: &Figment) -> Result<Self, StartupError> {
+        let config = AppConfig::from_figment(figment)?;
+        config.ensure_data_dir()?;
+        let db = Db::open(&config.database_path(), config.db_pool_size).map_err(StartupError::Database)?;
+        Ok(Self { config, db })
+    }
+
+    /// The configured master key (generated on first run, while no secret is stored), not yet checked
+    /// against the stored secrets.
+    pub fn load_master_key(&self) -> Result<StripeKeyBox, StartupError> {
+        let stored = self.db.with_conn(|c| db::stripe::count(c)).map_err(StartupError::Database)?;
+        Ok(StripeKeyBox::new(self.config.load_master_key(stored > 0)?))
+    }
+}
+
 /// The configuration, the migrated database and the verified master key: what the server and the
 /// admin commands both need before they do anything.
 pub struct Runtime {
@@ -55,19 +78,18 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// Opens the storage and refuses when the master key cannot open every stored secret.
     pub fn open(figment: &Figment) -> Result<Self, StartupError> {
-        let config = AppConfig::from_figment(figment)?;
-        config.ensure_data_dir()?;
-        let db = Db::open(&config.database_path(), config.db_pool_size).map_err(StartupError::Database)?;
-        let stored = db.with_conn(|c| db::stripe::count(c)).map_err(StartupError::Database)?;
-        let stripe_keys = StripeKeyBox::new(config.load_master_key(stored > 0)?);
-        db.with_conn(|c| db::stripe::verify_master_key(c, &stripe_keys)).map_err(|e| {
+        let storage = Storage::open(figment)?;
+        let stripe_keys = storage.load_master_key()?;
+        storage.db.with_conn(|c| db::stripe::verify_master_key(c, &stripe_keys)).map_err(|e| {
             let detail = match e {
                 error::Error::Internal(m) => m,
                 other => other.to_string(),
             };
             StartupError::MasterKey(detail)
         })?;
+        let Storage { config, db } = storage;
         Ok(Self { config, db, stripe_keys })
     }
 
@@ -203,6 +225,16 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
                 if let Some(app) = rocket.state::<App>() {
                     let shutdown = rocket.shutdown();
                     tokio::spawn(app.importer.clone().schedule(async move {
+                        shutdown.await;
+                    }));
+                }
+            })
+        }))
+        .attach(AdHoc::on_liftoff("scheduled backups", |rocket| {
+            Box::pin(async move {
+                if let Some(app) = rocket.state::<App>() {
+                    let shutdown = rocket.shutdown();
+                    tokio::spawn(service::backup::schedule(app.db.clone(), app.config.backup.clone(), async move {
                         shutdown.await;
                     }));
                 }

@@ -25,8 +25,11 @@ async fn main() -> ExitCode {
                 println!("{value}");
                 ExitCode::SUCCESS
             }
-            Err(message) => {
-                eprintln!("error: {message}");
+            Err(failure) => {
+                if let Some(report) = failure.report {
+                    println!("{report}");
+                }
+                eprintln!("error: {}", failure.message);
                 ExitCode::FAILURE
             }
         },

@@ -2,6 +2,8 @@
 //! database work off the async executor. One file per table family beside this one.
 
 pub mod audit;
+pub mod backup;
+pub mod check;
 pub mod credentials;
 pub mod import;
 pub mod migrate;
@@ -55,10 +57,11 @@ const SQLITE_HEAP_LIMIT: i64 = 4 << 20;
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
-    path: Arc<Path>,
     /// At most one thread per pooled connection (and per core). Database work queues here, so a busy thread takes the next
     /// job without sleeping; tokio's general blocking pool would wake a fresh thread per query.
     threads: Arc<rayon::ThreadPool>,
+    /// The database file, for work that needs a connection of its own (a backup) and its sizes.
+    path: Arc<Path>,
 }
 
 impl Db {
@@ -91,7 +94,12 @@ impl Db {
             .thread_name(|i| format!("revlink-db-{i}"))
             .build()
             .map_err(Error::internal)?;
-        Ok(Self { pool, path: Arc::from(path), threads: Arc::new(threads) })
+        Ok(Self { pool, threads: Arc::new(threads), path: Arc::from(path) })
+    }
+
+    /// The database file this pool opens.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Runs `f` on a pooled connection on the current thread (the admin commands use this).

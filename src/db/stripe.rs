@@ -114,6 +114,14 @@ pub fn verify_master_key(conn: &Connection, keys: &StripeKeyBox) -> Result<usize
     Ok(sealed.len())
 }
 
+/// How many sealed keys are stored, and the websites whose key `keys` cannot open (every one without a key).
+pub fn unreadable_secrets(conn: &Connection, keys: Option<&StripeKeyBox>) -> Result<(usize, Vec<ObjectId>)> {
+    let sealed = all_sealed(conn)?;
+    let unreadable =
+        sealed.iter().filter(|(website, s)| keys.is_none_or(|k| k.open(website, s).is_err())).map(|(w, _)| w.clone());
+    Ok((sealed.len(), unreadable.collect()))
+}
+
 /// Re-encrypts every stored secret under `new`, in one transaction; returns how many and the new version.
 pub fn rotate_master_key(conn: &mut Connection, old: &StripeKeyBox, new: &StripeKeyBox) -> Result<(usize, i64)> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -7,6 +7,8 @@
 pub mod access;
 pub mod accounts;
 pub mod api_keys;
+pub mod backup;
+pub mod check;
 pub mod metrics;
 pub mod payments;
 pub mod revenue;
