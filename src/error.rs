@@ -33,12 +33,31 @@ pub enum Error {
     BadGateway(String),
     #[error("{0}")]
     GatewayTimeout(String),
+    /// The disk is full or read-only: nothing was written (the transaction rolled back); reads go on,
+    /// and writes work again once there is space.
+    #[error("{0}")]
+    Storage(&'static str),
     #[error("database error: {0}")]
-    Db(#[from] rusqlite::Error),
+    Db(rusqlite::Error),
     #[error("database pool error: {0}")]
     Pool(#[from] r2d2::Error),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+pub const STORAGE_FULL: &str =
+    "Storage is full: revlink could not save this and kept nothing of it; free disk space and try again";
+pub const STORAGE_READ_ONLY: &str =
+    "Storage is read-only: revlink could not save this and kept nothing of it; make its data directory writable";
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => Self::Storage(STORAGE_FULL),
+            Some(rusqlite::ErrorCode::ReadOnly) => Self::Storage(STORAGE_READ_ONLY),
+            _ => Self::Db(e),
+        }
+    }
 }
 
 impl Error {
@@ -51,6 +70,7 @@ impl Error {
         match self {
             Self::BadRequest(m) => Self::BadRequest(m.clone()),
             Self::Unauthorized(m) => Self::Unauthorized(m),
+            Self::Storage(m) => Self::Storage(m),
             Self::Forbidden(m) => Self::Forbidden(m.clone()),
             Self::NotFound(m) => Self::NotFound(m.clone()),
             Self::Conflict(m) => Self::Conflict(m.clone()),
@@ -76,7 +96,7 @@ impl Error {
             Self::PayloadTooLarge(_) => Status::PayloadTooLarge,
             Self::UnsupportedMediaType(_) => Status::UnsupportedMediaType,
             Self::RateLimited { .. } => Status::TooManyRequests,
-            Self::Unavailable { .. } => Status::ServiceUnavailable,
+            Self::Unavailable { .. } | Self::Storage(_) => Status::ServiceUnavailable,
             Self::BadGateway(_) => Status::BadGateway,
             Self::GatewayTimeout(_) => Status::GatewayTimeout,
             Self::Db(_) | Self::Pool(_) | Self::Internal(_) => Status::InternalServerError,

@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod import;
 pub mod migrate;
 pub mod payments;
+pub mod rollups;
 pub mod sessions;
 pub mod stripe;
 pub mod team;

@@ -4,7 +4,6 @@ use rusqlite::{Connection, params};
 
 use crate::db::{self, audit};
 use crate::domain::payment::{NewPayment, PaymentView, Recorded, Selection};
-use crate::domain::revenue::RevenueBucket;
 use crate::domain::{Actor, ObjectId};
 use crate::error::Result;
 
@@ -178,82 +177,12 @@ pub fn set_visitor(conn: &Connection, id: &ObjectId, visitor: &str) -> Result<()
     Ok(())
 }
 
-/// The quarter hours of `[start, end)` (Unix seconds) as counted in `currency`, from the rollups, and
-/// how many payments the range has in any currency.
-pub fn revenue_buckets(
-    conn: &Connection,
-    website: &ObjectId,
-    currency: &str,
-    start: i64,
-    end: i64,
-) -> Result<(Vec<RevenueBucket>, i64)> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT bucket, gross, refunds, payments, renewal_net, renewal_payments, attributed_net, attributed_payments
-         FROM revenue_rollups WHERE website_id = ?1 AND currency = ?2 AND bucket >= ?3 AND bucket < ?4
-         ORDER BY bucket",
-    )?;
-    let rows = stmt.query_map(params![website, currency, start, end], |r| {
-        Ok(RevenueBucket {
-            start: r.get(0)?,
-            gross: r.get(1)?,
-            refunds: r.get(2)?,
-            payments: r.get(3)?,
-            renewal_net: r.get(4)?,
-            renewal_payments: r.get(5)?,
-            attributed_net: r.get(6)?,
-            attributed_payments: r.get(7)?,
-        })
-    })?;
-    let buckets = rows.collect::<rusqlite::Result<_>>()?;
-    let all: i64 = conn
-        .prepare_cached(
-            "SELECT COALESCE(SUM(payments), 0) FROM revenue_rollups
-             WHERE website_id = ?1 AND currency = '' AND bucket >= ?2 AND bucket < ?3",
-        )?
-        .query_row(params![website, start, end], |r| r.get(0))?;
-    Ok((buckets, all))
-}
-
-/// Websites whose rollups differ from a recount of their payments (`revlink check`).
-pub fn rollup_mismatches(conn: &Connection) -> Result<Vec<ObjectId>> {
-    let mut stmt = conn.prepare(
-        "WITH recount AS (
-             SELECT website_id, currency, bucket, SUM(gross) AS gross, SUM(refunds) AS refunds, COUNT(*) AS payments,
-                    SUM(renewal * (gross - refunds)) AS renewal_net, SUM(renewal) AS renewal_payments,
-                    SUM(attributed * (gross - refunds)) AS attributed_net, SUM(attributed) AS attributed_payments
-             FROM payment_contributions GROUP BY website_id, currency, bucket),
-         stored AS (
-             SELECT website_id, currency, bucket, gross, refunds, payments, renewal_net, renewal_payments,
-                    attributed_net, attributed_payments
-             FROM revenue_rollups WHERE payments <> 0)
-         SELECT website_id FROM (SELECT * FROM recount EXCEPT SELECT * FROM stored)
-         UNION
-         SELECT website_id FROM (SELECT * FROM stored EXCEPT SELECT * FROM recount)
-         ORDER BY website_id",
-    )?;
-    let ids = stmt.query_map([], |r| r.get(0))?;
-    Ok(ids.collect::<rusqlite::Result<_>>()?)
-}
-
-/// Rebuilds every rollup from the payments, in one transaction (`revlink check --repair`).
-pub fn rebuild_rollups(conn: &mut Connection) -> Result<()> {
-    db::in_transaction(conn, |tx| {
-        tx.execute_batch(
-            "DELETE FROM revenue_rollups;
-             INSERT INTO revenue_rollups (website_id, currency, bucket, gross, refunds, payments, renewal_net,
-                                          renewal_payments, attributed_net, attributed_payments)
-             SELECT website_id, currency, bucket, SUM(gross), SUM(refunds), COUNT(*), SUM(renewal * (gross - refunds)),
-                    SUM(renewal), SUM(attributed * (gross - refunds)), SUM(attributed)
-             FROM payment_contributions GROUP BY website_id, currency, bucket;",
-        )?;
-        Ok(())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::rollups::{rebuild_rollups, revenue_buckets, rollup_mismatches};
     use crate::db::{Db, users, websites};
+    use crate::domain::revenue::RevenueBucket;
 
     fn payment(id: &str) -> NewPayment {
         NewPayment {
@@ -330,6 +259,47 @@ mod tests {
             Ok(())
         })
         .unwrap();
+    }
+
+    #[test]
+    fn a_full_disk_keeps_nothing_half_written_and_writes_resume_with_space() {
+        let dir = tempfile::tempdir().unwrap();
+        // One pooled connection, so the page cap below holds for every statement.
+        let db = Db::open(&dir.path().join("t.sqlite3"), 1).unwrap();
+        let site = db
+            .with_conn(|c| {
+                let user = users::create(c, "a@example.com", None, None)?;
+                let new = crate::domain::website::NewWebsite {
+                    domain: "a.example.com".into(),
+                    name: None,
+                    timezone: "UTC".into(),
+                };
+                Ok(websites::create(c, &user, &new, &Actor::cli())?.website_id)
+            })
+            .unwrap();
+        let pages: i64 = db.with_conn(|c| Ok(c.query_row("PRAGMA page_count", [], |r| r.get(0))?)).unwrap();
+        db.with_conn(|c| Ok(c.pragma_update(None, "max_page_count", pages)?)).unwrap();
+        let mut big = payment("tx_big");
+        big.customer_name = Some("x".repeat(400));
+        let mut full = None;
+        for i in 0..200 {
+            big.transaction_id = format!("tx_{i}");
+            if let Err(e) = db.with_conn(|c| record(c, &site, "api", &big)) {
+                full = Some((i, e));
+                break;
+            }
+        }
+        let (stored, err) = full.expect("the cap is reached");
+        assert!(matches!(err, crate::error::Error::Storage(m) if m.starts_with("Storage is full")), "{err:?}");
+        assert_eq!(err.status(), rocket::http::Status::ServiceUnavailable);
+        let count = |db: &Db| -> i64 {
+            db.with_conn(|c| Ok(c.query_row("SELECT COUNT(*) FROM payments", [], |r| r.get(0))?)).unwrap()
+        };
+        assert_eq!(count(&db), stored, "reads go on, and the refused payment is not there");
+        assert!(db.with_conn(|c| rollup_mismatches(c)).unwrap().is_empty(), "no half-written rollup");
+        db.with_conn(|c| Ok(c.pragma_update(None, "max_page_count", pages * 100)?)).unwrap();
+        db.with_conn(|c| record(c, &site, "api", &big)).unwrap();
+        assert_eq!(count(&db), stored + 1, "writes resume once there is space");
     }
 
     #[test]

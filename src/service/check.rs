@@ -7,7 +7,7 @@ use serde::{Serialize, Serializer};
 
 use crate::crypto::StripeKeyBox;
 use crate::db::check::{self as checks, ForeignKeyViolation};
-use crate::db::{Db, payments, stripe};
+use crate::db::{Db, rollups, stripe};
 use crate::domain::ObjectId;
 use crate::error::Error;
 
@@ -81,7 +81,7 @@ impl Report {
 
 /// Rebuilds every revenue rollup from the payments, in one transaction.
 pub async fn repair_rollups(db: &Db) -> Result<(), Error> {
-    db.run(payments::rebuild_rollups).await
+    db.run(rollups::rebuild_rollups).await
 }
 
 /// Runs every check on a database thread. `keys` is the configured master key, or why it could not be
@@ -107,7 +107,7 @@ fn inspect(conn: &Connection, keys: Result<&StripeKeyBox, &String>) -> Report {
             Secrets::default()
         }
     };
-    let rollups = payments::rollup_mismatches(conn).unwrap_or_else(|e| {
+    let rollups = rollups::rollup_mismatches(conn).unwrap_or_else(|e| {
         errors.push(format!("rollups: the check could not run: {e}"));
         Vec::new()
     });

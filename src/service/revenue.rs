@@ -1,7 +1,7 @@
 //! What the recorded payments come to: a page of them (newest first), and the revenue summary in the
 //! website's currency and time zone.
 
-use crate::db::{payments, websites};
+use crate::db::{payments, rollups, websites};
 use crate::domain::payment::PaymentView;
 use crate::domain::revenue::{self, DateRange, Revenue};
 use crate::domain::{ObjectId, Role, WebsiteId};
@@ -56,6 +56,6 @@ pub async fn summary(
     let range = DateRange::parse(start, end, tz, today).map_err(Error::BadRequest)?;
     let (from, to) = range.unix_bounds();
     let (site, currency) = (website.id().clone(), shown.currency.clone());
-    let (buckets, all) = app.db.run(move |c| payments::revenue_buckets(c, &site, &currency, from, to)).await?;
+    let (buckets, all) = app.db.run(move |c| rollups::revenue_buckets(c, &site, &currency, from, to)).await?;
     Ok(revenue::summarize(&buckets, all, &range, &shown.currency))
 }

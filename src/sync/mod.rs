@@ -151,8 +151,11 @@ impl Inner {
             }
             // Under the lock `trigger` takes, so that a request made just now is not lost.
             let mut jobs = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // A key Stripe refused is not tried again on a request queued during this sync (the schedule's,
+            // say): only a new key or a sync asked for after the refusal retries it.
+            let refused = matches!(outcome, Outcome::Refused(_));
             let stopped = outcome == Outcome::Stopped || cancel.is_cancelled();
-            if stopped || !again.swap(false, Ordering::Relaxed) {
+            if stopped || !again.swap(false, Ordering::Relaxed) || refused {
                 if jobs.get(&website).is_some_and(|j| j.id == job) {
                     jobs.remove(&website);
                 }
