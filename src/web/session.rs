@@ -171,6 +171,10 @@ pub async fn setup(
     app: &State<App>,
 ) -> PageResult<Either<Redirect, Template>> {
     let form = form.into_inner();
+    // The code first: without it, nothing about the form is answered.
+    if !accounts::setup_open(app, &form.code).await? {
+        return Ok(Either::Left(Redirect::to("/login")));
+    }
     let again = |message: String| {
         let values = json!({"email": form.email, "name": form.name, "domain": form.domain, "timezone": form.timezone});
         Either::Right(render(
