@@ -1,10 +1,10 @@
 //! The revenue import's tables: the sync state of each website, the pass under way on each provider list
 //! (named by the import), and what the objects around a payment (a checkout session, an invoice) say
-//! about it. A page of a list and the cursor after it are written in one transaction, so an import
-//! stopped at any moment resumes exactly where its last committed page ended. Plain rows in and out:
+//! about it. A page of a list and the cursor after it are written in one transaction (the writer's), so
+//! an import stopped at any moment resumes exactly where its last committed page ended. Plain rows in and out:
 //! how a provider's objects become these rows is the import's business.
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::crypto::Sealed;
 use crate::db::{self, optional, payments};
@@ -53,7 +53,7 @@ pub fn begin_pass(conn: &Connection, website: &ObjectId, stream: &str, pass: &Pa
 }
 
 /// Marks a pass complete without a page (the list does not exist on this server).
-pub fn skip_pass(conn: &mut Connection, website: &ObjectId, stream: &str, started: i64) -> Result<()> {
+pub fn skip_pass(conn: &Connection, website: &ObjectId, stream: &str, started: i64) -> Result<()> {
     conn.execute(
         "UPDATE stripe_sync_streams SET high_water = ?3, pass_low = NULL, pass_cursor = NULL, pass_started = NULL
          WHERE website_id = ?1 AND stream = ?2",
@@ -106,17 +106,18 @@ pub enum Committed {
     Disconnected,
 }
 
-/// Writes a page's rows and the pass position in one transaction, if the connection the page was
-/// read with (its nonce identifies it) is still the website's. When the page ends its pass,
-/// `at_pass_end` runs inside the same transaction.
+/// Writes a page's rows and the pass position, if the connection the page was read with (its nonce
+/// identifies it) is still the website's. When the page ends its pass, `at_pass_end` runs too. Run it
+/// inside one transaction that has taken the write lock before this reads the nonce (the writer's,
+/// `Db::write`): the page and its cursor are written together, and a disconnect cannot slip in between
+/// the check and the writes.
 pub fn commit_page(
-    conn: &mut Connection,
+    tx: &Connection,
     website: &ObjectId,
     nonce: &[u8],
     page: &Page<'_>,
     at_pass_end: impl FnOnce(&Connection) -> Result<()>,
 ) -> Result<Committed> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let current: Option<i64> = tx
         .prepare_cached("SELECT 1 FROM stripe_connections WHERE website_id = ?1 AND nonce = ?2")?
         .query_row(params![website, nonce], |r| r.get(0))
@@ -144,7 +145,7 @@ pub fn commit_page(
         Rows::Payments(list) => {
             let mut new = 0;
             for payment in list {
-                new += i64::from(payments::upsert_imported(&tx, website, payment)?);
+                new += i64::from(payments::upsert_imported(tx, website, payment)?);
             }
             tx.prepare_cached("UPDATE stripe_sync SET imported = imported + ?2 WHERE website_id = ?1")?
                 .execute(params![website, new])?;
@@ -157,7 +158,7 @@ pub fn commit_page(
             params![website, page.stream, cursor, page.oldest],
         )?,
         None => {
-            at_pass_end(&tx)?;
+            at_pass_end(tx)?;
             tx.execute(
                 "UPDATE stripe_sync_streams SET high_water = ?3, pass_low = NULL, pass_cursor = NULL,
                      pass_started = NULL, seen_min = NULL
@@ -166,7 +167,6 @@ pub fn commit_page(
             )?
         }
     };
-    tx.commit()?;
     Ok(Committed::Done)
 }
 

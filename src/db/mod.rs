@@ -1,5 +1,6 @@
-//! The SQLite pool, the connection settings every connection gets, and `Db::run`, which keeps
-//! database work off the async executor. One file per table family beside this one.
+//! The SQLite pool, the connection settings every connection gets, `Db::run`, which keeps database work
+//! off the async executor, and `Db::write`, which hands a write to the group-committing writer
+//! (`writer.rs`). One file per table family beside these.
 
 pub mod audit;
 pub mod backup;
@@ -14,6 +15,7 @@ pub mod stripe;
 pub mod team;
 pub mod users;
 pub mod websites;
+mod writer;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -26,7 +28,8 @@ use crate::error::{Error, Result};
 
 pub type Pool = r2d2::Pool<SqliteConnectionManager>;
 
-/// Pragmas set on every new connection (WAL itself is set once, in `open`, and stays with the file).
+/// Pragmas set on every new connection (WAL itself is set once, in `open`, and stays with the file; the
+/// writer's connection then turns `synchronous` up to FULL).
 /// WAL lets readers run beside the one writer; `secure_delete` overwrites deleted ciphertext instead
 /// of leaving it in free pages; `journal_size_limit` truncates the WAL back to this size after each
 /// checkpoint that resets it.
@@ -63,6 +66,8 @@ pub struct Db {
     threads: Arc<rayon::ThreadPool>,
     /// The database file, for work that needs a connection of its own (a backup) and its sizes.
     path: Arc<Path>,
+    /// The one connection the durable writes go through, group-committed (`write`).
+    writer: writer::Writer,
 }
 
 impl Db {
@@ -95,7 +100,8 @@ impl Db {
             .thread_name(|i| format!("revlink-db-{i}"))
             .build()
             .map_err(Error::internal)?;
-        Ok(Self { pool, threads: Arc::new(threads), path: Arc::from(path) })
+        let writer = writer::Writer::start(path)?;
+        Ok(Self { pool, threads: Arc::new(threads), path: Arc::from(path), writer })
     }
 
     /// The database file this pool opens.
@@ -145,6 +151,18 @@ impl Db {
             let _ = tx.send(db.with_conn(f));
         });
         rx.await.map_err(|_| Error::internal("a database job panicked"))?
+    }
+
+    /// Runs `f` on the writer's connection, inside a transaction shared with the other writes queued
+    /// meanwhile, and answers once that transaction is committed and synced to disk: an answered write
+    /// survives a crash or a power loss. A failing `f` is rolled back alone. `f` must not begin or end a
+    /// transaction of its own.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.writer.write(f).await
     }
 }
 
@@ -232,7 +250,8 @@ mod tests {
             let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
             let fk: i64 = c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
             let sd: i64 = c.query_row("PRAGMA secure_delete", [], |r| r.get(0))?;
-            assert_eq!((mode.as_str(), fk, sd), ("wal", 1, 1));
+            let sync: i64 = c.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+            assert_eq!((mode.as_str(), fk, sd, sync), ("wal", 1, 1, 1), "readers: synchronous NORMAL");
             Ok(())
         })
         .unwrap();

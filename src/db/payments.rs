@@ -79,9 +79,9 @@ fn with_params<T>(
     ])
 }
 
-/// Deletes the selected payments in one transaction; answers how many.
-pub fn delete(conn: &mut Connection, website: &ObjectId, selection: &Selection, actor: &Actor) -> Result<usize> {
-    let tx = conn.transaction()?;
+/// Deletes the selected payments and records it in the audit log; answers how many. Run it inside a
+/// transaction (the writer's, `Db::write`), so that the deletion and its audit line are written together.
+pub fn delete(tx: &Connection, website: &ObjectId, selection: &Selection, actor: &Actor) -> Result<usize> {
     let (removed, what) = match selection {
         Selection::Transaction(id) => (
             tx.execute("DELETE FROM payments WHERE website_id = ?1 AND transaction_id = ?2", params![website, id])?,
@@ -107,9 +107,8 @@ pub fn delete(conn: &mut Connection, website: &ObjectId, selection: &Selection, 
         ),
     };
     if removed > 0 {
-        audit::record(&tx, actor, Some(website), "payments.delete", &format!("{removed} ({what})"))?;
+        audit::record(tx, actor, Some(website), "payments.delete", &format!("{removed} ({what})"))?;
     }
-    tx.commit()?;
     Ok(removed)
 }
 

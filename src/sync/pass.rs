@@ -3,6 +3,8 @@
 //! `import_since_days`. Later syncs read what was created since the last one (with an overlap) and
 //! re-read the last `rescan_days` for refunds, disputes and late attribution; refunds of older charges
 //! come from Stripe's refund list. Nothing here depends on the order in which a list is returned.
+//! Reads go to the pool (`on_db`); writes, each page with its cursor above all, to the database's writer
+//! (`on_writer`), which answers once they are committed and synced.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -83,23 +85,34 @@ pub async fn sync(inner: &Inner, website: &ObjectId) -> Outcome {
     }
     if outcome != Outcome::Stopped {
         let (w, o) = (website.clone(), outcome.clone());
-        if let Err(e) = inner.db.run(move |c| import::finish(c, &w, &nonce, &o)).await {
+        if let Err(e) = inner.db.write(move |c| import::finish(c, &w, &nonce, &o)).await {
             tracing::error!(%website, error = %e, "could not record the end of a sync");
         }
     }
     outcome
 }
 
-/// Runs `f` on the database. A failure ends the sync like a Stripe failure: the next one resumes.
+/// Runs `f` on a pooled connection (reads). A failure ends the sync like a Stripe failure: the next one resumes.
 async fn on_db<T, F>(inner: &Inner, f: F) -> Result<T, Stop>
 where
     T: Send + 'static,
     F: FnOnce(&mut rusqlite::Connection) -> crate::error::Result<T> + Send + 'static,
 {
-    inner.db.run(f).await.map_err(|e| {
-        tracing::error!(error = %e, "the import could not use the database");
-        Stop::Failed("revlink could not write to its database; it tries again at the next sync".into())
-    })
+    inner.db.run(f).await.map_err(db_failed)
+}
+
+/// Runs `f` on the database's writer (writes): answered once committed, with whatever else was queued.
+async fn on_writer<T, F>(inner: &Inner, f: F) -> Result<T, Stop>
+where
+    T: Send + 'static,
+    F: FnOnce(&rusqlite::Connection) -> crate::error::Result<T> + Send + 'static,
+{
+    inner.db.write(f).await.map_err(db_failed)
+}
+
+fn db_failed(e: crate::error::Error) -> Stop {
+    tracing::error!(error = %e, "the import could not use the database");
+    Stop::Failed("revlink could not write to its database; it tries again at the next sync".into())
 }
 
 struct Sync<'a> {
@@ -129,7 +142,7 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
         expand_invoice_payments: AtomicBool::new(true),
     };
     let (w, n) = (website.clone(), stored.sealed.nonce.clone());
-    if !on_db(inner, move |c| import::mark_running(c, &w, &n)).await? {
+    if !on_writer(inner, move |c| import::mark_running(c, &w, &n)).await? {
         return Err(Stop::Disconnected);
     }
 
@@ -145,7 +158,7 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
             continue;
         }
         let w = website.clone();
-        let state = on_db(inner, move |c| {
+        let state = on_writer(inner, move |c| {
             import::set_stage(c, &w, stream.name())?;
             import::stream(c, &w, stream.name())
         })
@@ -176,7 +189,7 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
 impl Sync<'_> {
     async fn save_pass(&self, stream: Stream, pass: &Pass) -> Result<(), Stop> {
         let (w, p) = (self.website.clone(), pass.clone());
-        on_db(self.inner, move |c| import::begin_pass(c, &w, stream.name(), &p)).await
+        on_writer(self.inner, move |c| import::begin_pass(c, &w, stream.name(), &p)).await
     }
 
     /// Reads the pass's pages from its cursor to the end. While one page is written the next is
@@ -191,7 +204,7 @@ impl Sync<'_> {
                 Err(FetchError::NotFound) if pass.cursor.is_none() && stream != Stream::Charges => {
                     tracing::warn!(list = stream.name(), "Stripe has no such list here; skipped");
                     let (w, started) = (self.website.clone(), pass.started);
-                    return on_db(self.inner, move |c| import::skip_pass(c, &w, stream.name(), started)).await;
+                    return on_writer(self.inner, move |c| import::skip_pass(c, &w, stream.name(), started)).await;
                 }
                 // The cursor is unknown to Stripe (the object is gone): read the pass again from its start.
                 Err(FetchError::NotFound | FetchError::Invalid(_)) if pass.cursor.is_some() && !restarted => {
@@ -226,17 +239,21 @@ impl Sync<'_> {
         }
     }
 
-    /// Stores the page's rows with the pass position. The charges become payments here, on the database
-    /// thread, attributed from what the session and invoice passes stored.
+    /// Stores the page's rows with the pass position. The charges become payments first, on a pooled
+    /// connection, attributed from what the session and invoice passes stored (committed before this pass
+    /// began, so a reader sees it); the writer's transaction then only writes.
     async fn commit(&self, stream: Stream, fetched: Fetched, next: Option<String>, started: i64) -> Result<(), Stop> {
         let (w, nonce) = (self.website.clone(), self.nonce.clone());
-        let committed = on_db(self.inner, move |c| {
-            let oldest = fetched.oldest();
-            let rows = match fetched {
-                Fetched::CheckoutSessions(sessions) => Rows::CheckoutRefs(mapping::checkout_refs(&sessions)),
-                Fetched::Invoices(invoices) => Rows::InvoiceRefs(mapping::invoice_refs(&invoices)),
-                Fetched::Charges(charges) => Rows::Payments(mapping::payments(c, &w, &charges)),
-            };
+        let oldest = fetched.oldest();
+        let rows = match fetched {
+            Fetched::CheckoutSessions(sessions) => Rows::CheckoutRefs(mapping::checkout_refs(&sessions)),
+            Fetched::Invoices(invoices) => Rows::InvoiceRefs(mapping::invoice_refs(&invoices)),
+            Fetched::Charges(charges) => {
+                let w = w.clone();
+                Rows::Payments(on_db(self.inner, move |c| Ok(mapping::payments(c, &w, &charges))).await?)
+            }
+        };
+        let committed = on_writer(self.inner, move |c| {
             let page = Page { stream: stream.name(), rows, oldest, next, started };
             import::commit_page(c, &w, &nonce, &page, |tx| {
                 if stream != Stream::Charges {

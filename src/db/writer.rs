@@ -1,0 +1,198 @@
+//! Group commit: one thread owns the write connection, and the writes whose answer promises durability (the
+//! Payments API's, and the import's: its pages with their cursor and its bookkeeping) are sent to it as jobs.
+//! It takes whatever has queued (up to `MAX_BATCH` jobs and `MAX_BATCH_WORK` of work), runs the jobs in one
+//! `IMMEDIATE` transaction, each in its own savepoint (a job that fails is rolled back alone and gets its own
+//! error), commits with `synchronous = FULL` (one fsync for the batch), and only then answers each job. If the
+//! commit fails, every job of the batch gets the error: nothing of it was written. So an answered write
+//! survives a crash or a power loss, and writes that arrive together cost one commit between them.
+//!
+//! Other writes (settings, tokens, keys, sessions, team, Stripe connections) stay on the pool (`Db::run`):
+//! they are rare, and the busy timeout lets them wait for the writer's lock. A job runs inside the batch's
+//! transaction: it must not begin, commit or roll back one itself, and should do database work only (the
+//! batch waits for it).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, TransactionBehavior};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{Error, Result};
+
+/// Most jobs one transaction takes.
+const MAX_BATCH: usize = 512;
+/// A batch takes no further job once it has worked this long (the jobs left start the next batch), so
+/// that the first job's answer waits for at most this much of other jobs' work.
+const MAX_BATCH_WORK: Duration = Duration::from_millis(20);
+/// Jobs waiting for the writer; a sender beyond these waits for room (backpressure, not memory).
+const QUEUE: usize = 1024;
+
+/// The sending side of the writer's queue; cheap to clone. The thread ends when every clone is gone,
+/// after writing what was queued.
+#[derive(Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Box<dyn Job>>,
+    /// Transactions the writer has run: the tests see how writes were grouped.
+    #[cfg(test)]
+    batches: Arc<AtomicU64>,
+}
+
+impl Writer {
+    /// Opens the write connection on `path` (an existing, migrated database) and starts its thread.
+    pub(super) fn start(path: &Path) -> Result<Self> {
+        Self::start_with(path, MAX_BATCH_WORK)
+    }
+
+    /// `start`, with the work one batch may take before it leaves the remaining jobs to the next.
+    fn start_with(path: &Path, max_work: Duration) -> Result<Self> {
+        let mut conn = Connection::open(path)?;
+        super::configure(&mut conn)?;
+        // This connection's commits are the ones callers are told are written: FULL syncs the WAL at each
+        // commit, so they survive a power loss too (NORMAL, the readers', survives a crash of revlink only).
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        let batches = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&batches);
+        std::thread::Builder::new()
+            .name("revlink-writer".into())
+            .spawn(move || serve(conn, queue, max_work, &counted))
+            .map_err(Error::internal)?;
+        Ok(Self {
+            jobs,
+            #[cfg(test)]
+            batches,
+        })
+    }
+
+    /// Runs `f` in the writer's next transaction and answers once that transaction is committed: `f`'s
+    /// result, or the error that kept it from being written.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(Pending { work: Some(f), result: None, reply });
+        self.jobs.send(job).await.map_err(|_| Error::internal("the database writer has stopped"))?;
+        answer.await.map_err(|_| Error::internal("the database writer stopped before answering"))?
+    }
+}
+
+/// One queued write, its result type erased.
+trait Job: Send {
+    /// Runs the work on the batch's transaction; answers whether it succeeded.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Answers the caller once the batch has ended: its result, or `lost` when the batch was not written.
+    fn answer(self: Box<Self>, lost: Option<&str>);
+}
+
+struct Pending<T, F> {
+    work: Option<F>,
+    result: Option<Result<T>>,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<T: Send, F: FnOnce(&Connection) -> Result<T> + Send> Job for Pending<T, F> {
+    fn run(&mut self, conn: &Connection) -> bool {
+        let Some(work) = self.work.take() else { return false };
+        let result = work(conn);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn answer(self: Box<Self>, lost: Option<&str>) {
+        let answer = match (self.result, lost) {
+            (Some(Ok(value)), None) => Ok(value),
+            // The job's own failure (its writes were rolled back either way).
+            (Some(Err(e)), _) => Err(e),
+            (Some(Ok(_)) | None, Some(why)) => Err(Error::internal(format!("the write was not committed: {why}"))),
+            (None, None) => Err(Error::internal("a database write panicked")),
+        };
+        // The receiver is gone only when the caller stopped waiting; what was written stays written.
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// The writer thread: blocks for a job, takes whatever else has queued, writes the batch; until every
+/// sender is gone and the queue is empty.
+fn serve(mut conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, max_work: Duration, batches: &AtomicU64) {
+    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
+    loop {
+        if batch.is_empty() {
+            match queue.blocking_recv() {
+                Some(job) => batch.push(job),
+                None => return,
+            }
+        }
+        // No waiting for more: the jobs that arrive while this batch commits form the next one.
+        while batch.len() < MAX_BATCH
+            && let Ok(job) = queue.try_recv()
+        {
+            batch.push(job);
+        }
+        write_batch(&mut conn, &mut batch, max_work, batches);
+    }
+}
+
+/// Runs jobs of `batch` in one transaction, commits, and answers them. The jobs it did not run (out of
+/// time, or the transaction was lost before their turn) stay in `batch` for the next one.
+fn write_batch(conn: &mut Connection, batch: &mut Vec<Box<dyn Job>>, max_work: Duration, batches: &AtomicU64) {
+    // Counted before any answer, so that whoever has an answer sees its batch counted.
+    batches.fetch_add(1, Ordering::Relaxed);
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return answer(batch.drain(..), Some(&e.to_string())),
+    };
+    let started = Instant::now();
+    let (mut ran, mut lost) = (0, None);
+    for job in batch.iter_mut() {
+        if ran > 0 && started.elapsed() > max_work {
+            break;
+        }
+        ran += 1;
+        if let Err(e) = run_job(&tx, job.as_mut()) {
+            lost = Some(e);
+            break;
+        }
+    }
+    let written = match lost {
+        Some(why) => {
+            drop(tx); // rolls back whatever is left of it
+            Err(why)
+        }
+        None => tx.commit().map_err(|e| e.to_string()),
+    };
+    answer(batch.drain(..ran), written.err().as_deref());
+}
+
+/// Runs one job in its own savepoint: kept if it succeeded, rolled back if it failed or panicked. An
+/// error means the transaction itself is gone (SQLite rolled it back, or the job ended it).
+fn run_job(conn: &Connection, job: &mut dyn Job) -> Result<(), String> {
+    let step =
+        |sql: &str| conn.prepare_cached(sql).and_then(|mut s| s.execute([])).map(drop).map_err(|e| e.to_string());
+    step("SAVEPOINT job")?;
+    let ok = catch_unwind(AssertUnwindSafe(|| job.run(conn))).unwrap_or(false);
+    if conn.is_autocommit() {
+        return Err("the transaction ended inside a job".into());
+    }
+    if ok {
+        step("RELEASE job")
+    } else {
+        step("ROLLBACK TO job")?;
+        step("RELEASE job")
+    }
+}
+
+fn answer(jobs: impl Iterator<Item = Box<dyn Job>>, lost: Option<&str>) {
+    for job in jobs {
+        job.answer(lost);
+    }
+}
+
+#[cfg(test)]
+mod tests;
