@@ -86,8 +86,27 @@ impl Writer {
 trait Job: Send {
     /// Runs the work on the batch's transaction; answers whether it succeeded.
     fn run(&mut self, conn: &Connection) -> bool;
+    /// The storage problem (full, read-only) the work failed with, if that was why.
+    fn storage_failure(&self) -> Option<&'static str>;
     /// Answers the caller once the batch has ended: its result, or `lost` when the batch was not written.
-    fn answer(self: Box<Self>, lost: Option<&str>);
+    fn answer(self: Box<Self>, lost: Option<&Lost>);
+}
+
+/// Why a batch was not written: a full or read-only disk (answered as such: 503, what to do), or another
+/// failure (an internal error).
+#[derive(Debug)]
+enum Lost {
+    Storage(&'static str),
+    Other(String),
+}
+
+impl From<rusqlite::Error> for Lost {
+    fn from(e: rusqlite::Error) -> Self {
+        match Error::from(e) {
+            Error::Storage(message) => Self::Storage(message),
+            other => Self::Other(other.to_string()),
+        }
+    }
 }
 
 struct Pending<T, F> {
@@ -105,12 +124,22 @@ impl<T: Send, F: FnOnce(&Connection) -> Result<T> + Send> Job for Pending<T, F> 
         ok
     }
 
-    fn answer(self: Box<Self>, lost: Option<&str>) {
+    fn storage_failure(&self) -> Option<&'static str> {
+        match &self.result {
+            Some(Err(Error::Storage(message))) => Some(message),
+            _ => None,
+        }
+    }
+
+    fn answer(self: Box<Self>, lost: Option<&Lost>) {
         let answer = match (self.result, lost) {
             (Some(Ok(value)), None) => Ok(value),
             // The job's own failure (its writes were rolled back either way).
             (Some(Err(e)), _) => Err(e),
-            (Some(Ok(_)) | None, Some(why)) => Err(Error::internal(format!("the write was not committed: {why}"))),
+            (Some(Ok(_)) | None, Some(Lost::Storage(message))) => Err(Error::Storage(message)),
+            (Some(Ok(_)) | None, Some(Lost::Other(why))) => {
+                Err(Error::internal(format!("the write was not committed: {why}")))
+            }
             (None, None) => Err(Error::internal("a database write panicked")),
         };
         // The receiver is gone only when the caller stopped waiting; what was written stays written.
@@ -146,7 +175,7 @@ fn write_batch(conn: &mut Connection, batch: &mut Vec<Box<dyn Job>>, max_work: D
     batches.fetch_add(1, Ordering::Relaxed);
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
-        Err(e) => return answer(batch.drain(..), Some(&e.to_string())),
+        Err(e) => return answer(batch.drain(..), Some(&Lost::from(e))),
     };
     let started = Instant::now();
     let (mut ran, mut lost) = (0, None);
@@ -165,20 +194,22 @@ fn write_batch(conn: &mut Connection, batch: &mut Vec<Box<dyn Job>>, max_work: D
             drop(tx); // rolls back whatever is left of it
             Err(why)
         }
-        None => tx.commit().map_err(|e| e.to_string()),
+        None => tx.commit().map_err(Lost::from),
     };
-    answer(batch.drain(..ran), written.err().as_deref());
+    answer(batch.drain(..ran), written.err().as_ref());
 }
 
 /// Runs one job in its own savepoint: kept if it succeeded, rolled back if it failed or panicked. An
 /// error means the transaction itself is gone (SQLite rolled it back, or the job ended it).
-fn run_job(conn: &Connection, job: &mut dyn Job) -> Result<(), String> {
-    let step =
-        |sql: &str| conn.prepare_cached(sql).and_then(|mut s| s.execute([])).map(drop).map_err(|e| e.to_string());
+fn run_job(conn: &Connection, job: &mut dyn Job) -> Result<(), Lost> {
+    let step = |sql: &str| conn.prepare_cached(sql).and_then(|mut s| s.execute([])).map(drop).map_err(Lost::from);
     step("SAVEPOINT job")?;
     let ok = catch_unwind(AssertUnwindSafe(|| job.run(conn))).unwrap_or(false);
     if conn.is_autocommit() {
-        return Err("the transaction ended inside a job".into());
+        // SQLite rolls the whole transaction back on some errors (a full disk among them).
+        return Err(job
+            .storage_failure()
+            .map_or_else(|| Lost::Other("the transaction ended inside a job".into()), Lost::Storage));
     }
     if ok {
         step("RELEASE job")
@@ -188,7 +219,7 @@ fn run_job(conn: &Connection, job: &mut dyn Job) -> Result<(), String> {
     }
 }
 
-fn answer(jobs: impl Iterator<Item = Box<dyn Job>>, lost: Option<&str>) {
+fn answer(jobs: impl Iterator<Item = Box<dyn Job>>, lost: Option<&Lost>) {
     for job in jobs {
         job.answer(lost);
     }

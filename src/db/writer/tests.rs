@@ -237,3 +237,33 @@ async fn a_flood_waits_for_room_in_the_queue_and_nothing_is_lost() {
     }
     assert_eq!(read(&path, "SELECT COUNT(DISTINCT x) FROM log"), [i64::try_from(QUEUE + 100).unwrap()]);
 }
+
+#[tokio::test]
+async fn a_full_disk_is_answered_as_such_to_every_job_it_cost_and_writes_resume_with_space() {
+    let (_dir, w, path) = start();
+    let pages: i64 = w.write(|c| Ok(c.query_row("PRAGMA page_count", [], |r| r.get(0))?)).await.unwrap();
+    w.write(move |c| Ok(c.pragma_update(None, "max_page_count", pages + 2)?)).await.unwrap();
+    let (release, held) = hold(&w).await;
+    let small = send(&w, insert("log", 1)).await;
+    let big = send(&w, |c| {
+        c.execute("INSERT INTO log (x) VALUES (zeroblob(1000000))", [])?;
+        Ok(())
+    })
+    .await;
+    let filler = send(&w, |c| {
+        for _ in 0..200 {
+            c.execute("INSERT INTO one (x) VALUES (abs(random()) % 1000000000)", [])?;
+        }
+        Ok(())
+    })
+    .await;
+    release.send(()).unwrap();
+    held.await.unwrap().unwrap();
+    let storage = |r: Result<()>| matches!(r, Err(Error::Storage(m)) if m.starts_with("Storage is full"));
+    let (small, big, filler) = (small.await.unwrap(), big.await.unwrap(), filler.await.unwrap());
+    assert!(storage(big) || storage(filler), "the job that hit the cap hears why");
+    assert!(small.is_ok() || storage(small), "no other failure than the disk's");
+    w.write(move |c| Ok(c.pragma_update(None, "max_page_count", 1_000_000)?)).await.unwrap();
+    w.write(insert("log", 9)).await.unwrap();
+    assert!(read(&path, "SELECT x FROM log").contains(&9), "written once there is space");
+}
