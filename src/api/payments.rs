@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use crate::api::body::JsonBody;
 use rocket::form::Errors;
 
+use crate::api::doc::{Authenticated, CurrencyCode, JsonBody as BodyErrors, PaidAt, WebsiteQuery, WebsiteScoped};
 use crate::api::query::param;
 use crate::api::{ApiResult, one};
 use crate::auth::{PaymentsWrite, QueryWebsiteAccess};
@@ -126,12 +127,48 @@ fn parse_payment(body: JsonBody) -> Result<NewPayment, Error> {
     })
 }
 
+/// The body `parse_payment` reads (documentation only: the parser takes the JSON itself, so that each
+/// field's error names it). Strings are trimmed, at most 500 characters, without control characters.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PaymentBody {
+    /// In major units of `currency` (29.99).
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    amount: f64,
+    #[schema(inline)]
+    currency: CurrencyCode,
+    /// Your unique id for this payment: posting it again is answered, not recorded twice.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
+    transaction_id: String,
+    /// The visitor to attribute the payment to (`visitorId` is read too).
+    #[schema(max_length = 500, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    datafast_visitor_id: Option<String>,
+    #[schema(max_length = 500, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    customer_id: Option<String>,
+    /// Also read as `customer_email`.
+    #[schema(max_length = 500, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    email: Option<String>,
+    /// Also read as `customer_name`.
+    #[schema(max_length = 500, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    name: Option<String>,
+    renewal: Option<bool>,
+    /// The whole amount was refunded.
+    refunded: Option<bool>,
+    is_free_trial: Option<bool>,
+    #[schema(inline, value_type = Option<PaidAt>)]
+    timestamp: Option<String>,
+}
+
 /// Records a payment; posting the same `transaction_id` again is answered, not recorded twice.
 #[utoipa::path(context_path = "/api/v1", tag = "payments", security(("bearer" = [])),
-    params(("websiteId" = Option<String>, Query, description = "required with a dft_ token")),
-    request_body(content = Object, description = "amount (major units), currency, transaction_id; optional \
-        datafast_visitor_id, email, name, customer_id, renewal, refunded, is_free_trial, timestamp"),
-    responses((status = 200, body = PaymentRecorded)))]
+    params(WebsiteQuery),
+    request_body = PaymentBody,
+    responses((status = 200, description = "recorded, or a duplicate answered", body = PaymentRecorded), Authenticated,
+        WebsiteScoped, BodyErrors))]
 #[post("/payments", data = "<body>")]
 pub async fn create_payment(
     access: QueryWebsiteAccess<PaymentsWrite>,
@@ -170,7 +207,17 @@ pub struct TimeRange {
 /// Deletes by `transaction_id` (or `tx_id`), by `datafast_visitor_id` (optionally within
 /// `start`/`end`), or everything within `start`/`end`.
 #[utoipa::path(context_path = "/api/v1", tag = "payments", security(("bearer" = [])),
-    responses((status = 200, body = crate::api::Success<PaymentsDeleted>), (status = 404, description = "Payment not found")))]
+    params(WebsiteQuery,
+        ("transaction_id" = Option<String>, Query, description = "your id of the payment"),
+        ("tx_id" = Option<String>, Query, description = "the same as transaction_id"),
+        ("datafast_visitor_id" = Option<String>, Query, description = "every payment of this visitor"),
+        ("start" = Option<String>, Query, format = DateTime, example = "2026-05-01T00:00:00Z",
+            description = "with `end`: the payments paid in [start, end] (RFC 3339, 1970–2099)"),
+        ("end" = Option<String>, Query, format = DateTime, example = "2026-05-31T23:59:59Z",
+            description = "with `start` (RFC 3339, 1970–2099)")),
+    // 404 also: no payment with that transaction_id.
+    responses((status = 200, description = "what was deleted", body = crate::api::Success<PaymentsDeleted>), Authenticated,
+        WebsiteScoped))]
 #[delete("/payments?<transaction_id>&<tx_id>&<datafast_visitor_id>&<start>&<end>")]
 pub async fn delete_payments(
     access: QueryWebsiteAccess<PaymentsWrite>,
