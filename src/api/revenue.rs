@@ -42,7 +42,8 @@ impl<'r> Responder<'r, 'static> for PaymentsPage {
 #[utoipa::path(context_path = "/api/v1/admin", tag = "payments", security(("bearer" = [])),
     params(WebsitePath,
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "page size, 1–100 (default 50)"),
-        ("cursor" = Option<String>, Query, description = "the `X-Next-Cursor` of the previous page, as it came")),
+        ("cursor" = Option<String>, Query, pattern = "^[0-9a-f]{24}$",
+            description = "the `X-Next-Cursor` of the previous page, as it came")),
     responses((status = 200, description = "a page of payments, newest first", body = Success<PaymentView>,
         headers(("X-Next-Cursor" = String, description = "the next page's cursor, while there is one"))),
         Authenticated, WebsiteScoped))]

@@ -65,7 +65,9 @@ pub struct Remove {
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "team", security(("bearer" = [])),
     params(WebsitePath), request_body = Remove,
-    responses((status = 200, description = "removed", body = Success<Message>), Authenticated, WebsiteScoped, BodyErrors))]
+    // 409: the owner removing themself.
+    responses((status = 200, description = "removed", body = Success<Message>), Authenticated, WebsiteScoped, BodyErrors,
+        (status = 409, response = Conflict)))]
 #[delete("/websites/<website_id>/team", data = "<body>")]
 pub async fn remove_member(
     website_id: WebsiteId,

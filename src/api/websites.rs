@@ -80,8 +80,11 @@ pub async fn get_website(
 /// Any of `domain, name, timezone, currency`; other fields are refused rather than ignored.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct UpdateWebsite {
+    #[serde(default, deserialize_with = "string")]
     #[schema(
+        value_type = String,
         max_length = 253,
         example = "example.com",
         pattern = "^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
@@ -92,10 +95,17 @@ pub struct UpdateWebsite {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, max_length = 100, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     name: Option<Option<String>>,
-    #[schema(inline, value_type = Option<TimeZone>)]
+    #[serde(default, deserialize_with = "string")]
+    #[schema(inline, value_type = TimeZone)]
     timezone: Option<String>,
-    #[schema(inline, value_type = Option<CurrencyCode>)]
+    #[serde(default, deserialize_with = "string")]
+    #[schema(inline, value_type = CurrencyCode)]
     currency: Option<String>,
+}
+
+/// A field that may be missing (left as it is) but not `null`: a website always has one.
+fn string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 /// Tells `"name": null` (clear it) from a missing `name` (leave it).
