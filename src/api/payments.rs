@@ -278,3 +278,109 @@ pub async fn delete_payments(
     answer.deleted = service::payments::delete(app, &access.website_id, selection, access.access.actor).await?;
     one(answer)
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// Any JSON value, a few levels deep.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| json!(f)),
+            ".{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(".{0,6}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    const FIELDS: [&str; 13] = [
+        "amount",
+        "currency",
+        "transaction_id",
+        "datafast_visitor_id",
+        "visitorId",
+        "customer_id",
+        "email",
+        "customer_email",
+        "name",
+        "renewal",
+        "refunded",
+        "is_free_trial",
+        "timestamp",
+    ];
+
+    /// Bodies with the fields the parser reads, each with a plausible or an arbitrary value.
+    fn payment_body() -> impl Strategy<Value = Value> {
+        let amount =
+            prop_oneof![any::<f64>().prop_map(|f| json!(f)), (0.0..2e9f64).prop_map(|f| json!(f)), json_value()];
+        let currency = prop_oneof![
+            prop::sample::select(vec!["USD", "eur", "JPY", "BHD", "CLF", "XXX", "usn", ""]).prop_map(Value::from),
+            json_value()
+        ];
+        let text =
+            prop_oneof![".{0,20}".prop_map(Value::String), "[a-z0-9]{1,300}".prop_map(Value::String), json_value()];
+        let time =
+            prop_oneof!["(19|20|21)[0-9]{2}-0[1-9]-1[0-9]T10:00:00(Z|\\+02:00)".prop_map(Value::String), json_value()];
+        (amount, currency, text.clone(), text.clone(), text, time, prop::collection::vec(any::<bool>(), 13)).prop_map(
+            |(amount, currency, id, visitor, email, time, keep)| {
+                let values = [
+                    amount,
+                    currency,
+                    id,
+                    visitor.clone(),
+                    visitor,
+                    Value::from("cus_1"),
+                    email.clone(),
+                    email,
+                    Value::from("Ada"),
+                    Value::Bool(true),
+                    Value::Bool(false),
+                    Value::Null,
+                    time,
+                ];
+                let map =
+                    FIELDS.iter().zip(values).zip(keep).filter(|(_, k)| *k).map(|((f, v), _)| ((*f).to_owned(), v));
+                Value::Object(map.collect())
+            },
+        )
+    }
+
+    fn check(body: Value) -> Result<(), TestCaseError> {
+        if let Ok(payment) = parse_payment(JsonBody::Value(body)) {
+            let currency = circulating(&payment.currency).expect("a circulating currency");
+            let cap = MAX_AMOUNT * 10f64.powi(i32::from(currency.exponent().unwrap_or(0)));
+            #[allow(clippy::cast_precision_loss)] // amounts are far below 2^53
+            let amount = payment.amount as f64;
+            prop_assert!(payment.amount >= 0 && amount <= cap, "{} {}", payment.amount, payment.currency);
+            prop_assert!(payment.refunded_amount == 0 || payment.refunded_amount == payment.amount);
+            prop_assert!(!payment.transaction_id.is_empty() && payment.transaction_id.len() <= 255);
+            let year: i32 = payment.paid_at[..4].parse().expect("a stored time");
+            prop_assert!(timestamp::YEARS.contains(&year), "{}", payment.paid_at);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn never_panics_on_arbitrary_json(body in json_value()) {
+            check(body)?;
+        }
+
+        #[test]
+        fn accepted_payments_are_within_the_cap(body in payment_body()) {
+            check(body)?;
+        }
+    }
+}
