@@ -11,6 +11,7 @@
 #   ST_MAX_EXAMPLES=50 bench/schemathesis.sh
 #   ST_PASSES="token key" bench/schemathesis.sh
 #   REVLINK_BIN=path/to/revlink bench/schemathesis.sh   # skip the build
+#   ST_SEED=20261128 bench/schemathesis.sh                # the same cases again (CI pins one)
 #
 # Needs python3 with venv; installs schemathesis into $ST_VENV (default ${TMPDIR:-/tmp}/revlink-schemathesis-venv).
 set -euo pipefail
@@ -112,7 +113,7 @@ for pass in $passes; do
   # would also switch back on the two the configuration above turns off for one operation each).
   # From the work directory: schemathesis keeps its cache (.schemathesis/) in the current one.
   if ! (cd "$work" && "$venv/bin/st" --config-file "$config" run "http://127.0.0.1:$port/api/v1/openapi.json" \
-    --max-examples "$examples" --workers 1 --no-color \
+    --max-examples "$examples" --workers 1 --no-color ${ST_SEED:+--seed "$ST_SEED"} \
     -H "Authorization: Bearer $credential" \
     --exclude-operation-id delete_access_token --exclude-operation-id roll_api_key \
     --exclude-operation-id delete_api_key --exclude-operation-id delete_website \

@@ -77,7 +77,7 @@ error_responses! {
     BadRequest => "The request is malformed: an invalid id, query parameter or body; the message says which";
     Unauthorized => "No credential, or one that is unknown or revoked";
     Forbidden => "The credential may not do this (permission, role, website allowlist, or a df_ key on an account route)";
-    NotFound => "The website (or the object named in the path or query) does not exist or is not visible to this credential";
+    NotFound => "The website, or the object named in the path, query or body, does not exist or is not visible to this credential; on the Stripe routes also: Stripe is not connected";
     Conflict => "The change conflicts with what exists (a duplicate domain, member or invitation)";
     PayloadTooLarge => "The JSON body is larger than the limit (64 KiB)";
     UnsupportedMediaType => "The body is not sent as application/json";

@@ -41,7 +41,7 @@ fn optional_string(body: &Map<String, Value>, names: &[&str]) -> Result<Option<S
             Some(Value::String(s)) if s.chars().any(char::is_control) => {
                 return Err(Error::BadRequest(format!("{name} must not contain control characters")));
             }
-            Some(Value::String(s)) if s.len() <= 500 => return Ok(Some(s.trim().to_owned())),
+            Some(Value::String(s)) if s.chars().count() <= 500 => return Ok(Some(s.trim().to_owned())),
             Some(Value::String(_)) => return Err(Error::BadRequest(format!("{name} must be at most 500 characters"))),
             Some(_) => return Err(Error::BadRequest(format!("{name} must be a string"))),
         }
@@ -100,9 +100,12 @@ fn parse_payment(body: JsonBody) -> Result<NewPayment, Error> {
     let currency = circulating(body.get("currency").and_then(Value::as_str).unwrap_or_default()).ok_or_else(|| {
         Error::BadRequest("currency is required: the ISO 4217 code of a circulating currency, such as USD".into())
     })?;
-    let transaction_id = optional_string(&body, &["transaction_id"])?.filter(|t| t.len() <= 255).ok_or_else(|| {
-        Error::BadRequest("transaction_id is required: your unique id for this payment (at most 255 characters)".into())
-    })?;
+    let transaction_id =
+        optional_string(&body, &["transaction_id"])?.filter(|t| t.chars().count() <= 255).ok_or_else(|| {
+            Error::BadRequest(
+                "transaction_id is required: your unique id for this payment (at most 255 characters)".into(),
+            )
+        })?;
     let amount = minor_units(amount, currency)?;
     let refunded = flag(&body, "refunded")?;
     let paid_at = match optional_string(&body, &["timestamp"])? {
@@ -363,7 +366,7 @@ mod properties {
             let amount = payment.amount as f64;
             prop_assert!(payment.amount >= 0 && amount <= cap, "{} {}", payment.amount, payment.currency);
             prop_assert!(payment.refunded_amount == 0 || payment.refunded_amount == payment.amount);
-            prop_assert!(!payment.transaction_id.is_empty() && payment.transaction_id.len() <= 255);
+            prop_assert!(!payment.transaction_id.is_empty() && payment.transaction_id.chars().count() <= 255);
             let year: i32 = payment.paid_at[..4].parse().expect("a stored time");
             prop_assert!(timestamp::YEARS.contains(&year), "{}", payment.paid_at);
         }
