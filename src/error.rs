@@ -20,6 +20,9 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// 405 with `Allow`: the path exists, the method does not (the methods it has, comma-separated).
+    #[error("This path does not answer {method}; it answers {allow}")]
+    MethodNotAllowed { method: String, allow: String },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -74,6 +77,9 @@ impl Error {
             Self::Forbidden(m) => Self::Forbidden(m.clone()),
             Self::NotFound(m) => Self::NotFound(m.clone()),
             Self::Conflict(m) => Self::Conflict(m.clone()),
+            Self::MethodNotAllowed { method, allow } => {
+                Self::MethodNotAllowed { method: method.clone(), allow: allow.clone() }
+            }
             Self::PayloadTooLarge(m) => Self::PayloadTooLarge(m.clone()),
             Self::UnsupportedMediaType(m) => Self::UnsupportedMediaType(m.clone()),
             Self::RateLimited { retry_after } => Self::RateLimited { retry_after: *retry_after },
@@ -93,6 +99,7 @@ impl Error {
             Self::Forbidden(_) => Status::Forbidden,
             Self::NotFound(_) => Status::NotFound,
             Self::Conflict(_) => Status::Conflict,
+            Self::MethodNotAllowed { .. } => Status::MethodNotAllowed,
             Self::PayloadTooLarge(_) => Status::PayloadTooLarge,
             Self::UnsupportedMediaType(_) => Status::UnsupportedMediaType,
             Self::RateLimited { .. } => Status::TooManyRequests,

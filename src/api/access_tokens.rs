@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::api::body::JsonBody;
+use crate::api::doc::{Authenticated, BadRequest, Conflict, JsonBody as BodyErrors, NotFound, PermissionName};
 use crate::api::{ApiResult, Message, Success, one, success};
 use crate::auth::{AccountAccess, ApiKeysRead, ApiKeysWrite};
 use crate::domain::credentials::{AccessTokenView, parse_scope};
@@ -19,7 +20,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "access-tokens", security(("bearer" = [])),
-    responses((status = 200, body = Success<AccessTokenView>)))]
+    responses((status = 200, description = "the caller's tokens", body = Success<AccessTokenView>), Authenticated))]
 #[get("/access-tokens")]
 pub async fn list_access_tokens(access: AccountAccess<ApiKeysRead>, app: &State<App>) -> ApiResult<AccessTokenView> {
     success(tokens::list(app, access.user_id).await?)
@@ -28,15 +29,21 @@ pub async fn list_access_tokens(access: AccountAccess<ApiKeysRead>, app: &State<
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateAccessToken {
+    #[schema(max_length = 100, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     name: Option<String>,
-    /// Default `["*"]`.
+    // Default `["*"]`; at most the creating token's own.
+    #[schema(inline, value_type = Option<Vec<PermissionName>>, min_items = 1)]
     permissions: Option<Vec<String>>,
     /// Default `[]` (all the user's websites).
+    #[schema(value_type = Option<Vec<String>>, pattern = "^[0-9a-f]{24}$")]
     website_ids: Option<Vec<String>>,
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "access-tokens", security(("bearer" = [])),
-    request_body = CreateAccessToken, responses((status = 200, body = Success<AccessTokenView>)))]
+    request_body = CreateAccessToken,
+    // 404: a websiteIds entry that is not one of the caller's websites; 409: the limit of 20 tokens.
+    responses((status = 200, description = "the new token; `key` is shown only this once", body = Success<AccessTokenView>),
+        Authenticated, BodyErrors, (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 #[post("/access-tokens", data = "<body>")]
 pub async fn create_access_token(
     access: AccountAccess<ApiKeysWrite>,
@@ -57,7 +64,9 @@ pub async fn create_access_token(
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "access-tokens", security(("bearer" = [])),
-    responses((status = 200, body = Success<Message>)))]
+    params(("token_id" = String, Path, pattern = "^[0-9a-f]{24}$", description = "the `_id` of one of the caller's tokens")),
+    responses((status = 200, description = "deleted", body = Success<Message>), Authenticated,
+        (status = 400, response = BadRequest), (status = 404, response = NotFound)))]
 #[delete("/access-tokens/<token_id>")]
 pub async fn delete_access_token(
     token_id: &str,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::body::JsonBody;
+use crate::api::doc::{Authenticated, Conflict, JsonBody as BodyErrors, WebsitePath, WebsiteScoped};
 use crate::api::{ApiResult, Success, one, success};
 use crate::auth::{ApiKeysRead, ApiKeysWrite, WebsiteAccess};
 use crate::domain::WebsiteId;
@@ -19,7 +20,8 @@ pub fn routes() -> Vec<Route> {
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "api-keys", security(("bearer" = [])),
-    responses((status = 200, body = Success<WebsiteKeyView>)))]
+    params(WebsitePath),
+    responses((status = 200, description = "the website's keys", body = Success<WebsiteKeyView>), Authenticated, WebsiteScoped))]
 #[get("/websites/<website_id>/apikeys")]
 pub async fn list_api_keys(
     website_id: WebsiteId,
@@ -31,11 +33,14 @@ pub async fn list_api_keys(
 
 #[derive(Default, Deserialize, ToSchema)]
 pub struct CreateApiKey {
+    #[schema(max_length = 100, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     name: Option<String>,
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "api-keys", security(("bearer" = [])),
-    request_body = CreateApiKey, responses((status = 200, body = Success<WebsiteKeyView>)))]
+    params(WebsitePath), request_body(content = Option<CreateApiKey>, description = "optional: an empty body makes an unnamed key"),
+    responses((status = 200, description = "the new key; `key` is shown only this once", body = Success<WebsiteKeyView>),
+        Authenticated, WebsiteScoped, BodyErrors, (status = 409, response = Conflict /* the website's key limit */)))]
 #[post("/websites/<website_id>/apikeys", data = "<body>")]
 pub async fn create_api_key(
     website_id: WebsiteId,
@@ -49,7 +54,9 @@ pub async fn create_api_key(
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "api-keys", security(("bearer" = [])),
-    responses((status = 200, body = Success<WebsiteKeyView>)))]
+    params(WebsitePath, ("api_key_id" = String, Path, pattern = "^[0-9a-f]{24}$", description = "the `_id` of one of the website's keys")),
+    responses((status = 200, description = "the rolled key; the new `key` is shown only this once", body = Success<WebsiteKeyView>),
+        Authenticated, WebsiteScoped))]
 #[put("/websites/<website_id>/apikeys/<api_key_id>")]
 pub async fn roll_api_key(
     website_id: WebsiteId,
@@ -67,7 +74,8 @@ pub struct Deleted {
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "api-keys", security(("bearer" = [])),
-    responses((status = 200, body = Success<Deleted>)))]
+    params(WebsitePath, ("api_key_id" = String, Path, pattern = "^[0-9a-f]{24}$", description = "the `_id` of one of the website's keys")),
+    responses((status = 200, description = "deleted", body = Success<Deleted>), Authenticated, WebsiteScoped))]
 #[delete("/websites/<website_id>/apikeys/<api_key_id>")]
 pub async fn delete_api_key(
     website_id: WebsiteId,

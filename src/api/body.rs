@@ -56,10 +56,10 @@ impl JsonBody {
         serde_json::from_value(value).map_err(|e| Error::BadRequest(format!("Invalid request body: {e}")))
     }
 
-    /// Like `parse`, but an empty body means every field takes its default.
+    /// Like `parse`, but an empty body (or a JSON `null`) means every field takes its default.
     pub fn parse_or_default<T: DeserializeOwned + Default>(self) -> Result<T, Error> {
         match self {
-            Self::Empty => Ok(T::default()),
+            Self::Empty | Self::Value(serde_json::Value::Null) => Ok(T::default()),
             other => other.parse(),
         }
     }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::body::JsonBody;
+use crate::api::doc::{Authenticated, JsonBody as BodyErrors, StripeCall, WebsitePath, WebsiteScoped};
 use crate::api::{ApiResult, Message, Success, one};
 use crate::auth::{SettingsRead, SettingsWrite, WebsiteAccess};
 use crate::domain::WebsiteId;
@@ -44,7 +45,8 @@ pub struct Integrations {
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),
-    responses((status = 200, body = Success<Integrations>)))]
+    params(WebsitePath),
+    responses((status = 200, description = "every provider's status", body = Success<Integrations>), Authenticated, WebsiteScoped))]
 #[get("/websites/<website_id>/integrations")]
 pub async fn get_integrations(
     website_id: WebsiteId,
@@ -66,7 +68,8 @@ pub async fn get_integrations(
 
 /// The Stripe connection (never the key) and the state of its revenue import.
 #[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),
-    responses((status = 200, body = Success<StripeStatus>)))]
+    params(WebsitePath),
+    responses((status = 200, description = "the Stripe connection", body = Success<StripeStatus>), Authenticated, WebsiteScoped))]
 #[get("/websites/<website_id>/integrations/stripe")]
 pub async fn get_stripe(
     website_id: WebsiteId,
@@ -79,7 +82,9 @@ pub async fn get_stripe(
 
 /// Starts a sync now (or right after the one under way); also retries a key Stripe refused.
 #[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),
-    responses((status = 202, body = Success<Message>), (status = 404, description = "Stripe is not connected")))]
+    params(WebsitePath),
+    responses((status = 202, description = "started", body = Success<Message>), Authenticated,
+        WebsiteScoped /* 404 also: Stripe is not connected */))]
 #[post("/websites/<website_id>/integrations/stripe/sync")]
 pub async fn sync_stripe(
     website_id: WebsiteId,
@@ -94,6 +99,7 @@ pub async fn sync_stripe(
 #[serde(rename_all = "camelCase")]
 pub struct ConnectStripe {
     /// A restricted key, `rk_live_…` (or `rk_test_…` in development).
+    #[schema(pattern = "^rk_(live|test)_[A-Za-z0-9]{10,247}$", example = "rk_live_51NxQp2Cg7Yq1s8dZt4K9mLbA0vWe3")]
     stripe_rak: String,
 }
 
@@ -106,11 +112,10 @@ pub struct StripeConnected {
 
 /// Verifies the key with Stripe and stores it encrypted; nothing is stored unless verification passes.
 #[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),
-    request_body = ConnectStripe,
-    responses((status = 200, body = Success<StripeConnected>),
-        (status = 400, description = "malformed, test-in-production, rejected or under-permissioned key"),
-        (status = 502, description = "Stripe failed"), (status = 503, description = "Stripe rate limited"),
-        (status = 504, description = "Stripe timed out")))]
+    params(WebsitePath), request_body = ConnectStripe,
+    // 400 also: a malformed, test-in-production, rejected or under-permissioned key.
+    responses((status = 200, description = "connected", body = Success<StripeConnected>), Authenticated, WebsiteScoped,
+        BodyErrors, StripeCall))]
 #[post("/websites/<website_id>/integrations/stripe", data = "<body>")]
 pub async fn connect_stripe(
     website_id: WebsiteId,
@@ -125,7 +130,9 @@ pub async fn connect_stripe(
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),
-    responses((status = 200, body = Success<Message>), (status = 404, description = "Stripe is not connected")))]
+    params(WebsitePath),
+    responses((status = 200, description = "disconnected", body = Success<Message>), Authenticated,
+        WebsiteScoped /* 404 also: Stripe is not connected */))]
 #[delete("/websites/<website_id>/integrations/stripe")]
 pub async fn disconnect_stripe(
     website_id: WebsiteId,

@@ -4,6 +4,7 @@
 pub mod access_tokens;
 pub mod apikeys;
 pub mod body;
+pub mod doc;
 mod envelope;
 pub mod integrations;
 pub mod metrics;

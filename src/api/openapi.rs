@@ -7,6 +7,10 @@ use rocket::http::ContentType;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::api::doc::{
+    BadGateway, BadRequest, Conflict, ErrorEnvelope, Forbidden, GatewayTimeout, InternalError, NotFound,
+    PayloadTooLarge, ServiceUnavailable, TooManyRequests, Unauthorized, UnsupportedMediaType,
+};
 use crate::api::{self, access_tokens, apikeys, integrations, payments, revenue, team, websites};
 
 struct BearerAuth;
@@ -58,6 +62,23 @@ impl Modify for BearerAuth {
         payments::delete_payments,
         revenue::list_payments,
         revenue::get_revenue,
+    ),
+    components(
+        schemas(ErrorEnvelope),
+        responses(
+            BadRequest,
+            Unauthorized,
+            Forbidden,
+            NotFound,
+            Conflict,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            TooManyRequests,
+            InternalError,
+            BadGateway,
+            ServiceUnavailable,
+            GatewayTimeout
+        )
     ),
     modifiers(&BearerAuth)
 )]

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use crate::api::body::JsonBody;
 use rocket::form::Errors;
 
+use crate::api::doc::{Authenticated, CurrencyCode, JsonBody as BodyErrors, PaidAt, WebsiteQuery, WebsiteScoped};
 use crate::api::query::param;
 use crate::api::{ApiResult, one};
 use crate::auth::{PaymentsWrite, QueryWebsiteAccess};
@@ -40,7 +41,7 @@ fn optional_string(body: &Map<String, Value>, names: &[&str]) -> Result<Option<S
             Some(Value::String(s)) if s.chars().any(char::is_control) => {
                 return Err(Error::BadRequest(format!("{name} must not contain control characters")));
             }
-            Some(Value::String(s)) if s.len() <= 500 => return Ok(Some(s.trim().to_owned())),
+            Some(Value::String(s)) if s.chars().count() <= 500 => return Ok(Some(s.trim().to_owned())),
             Some(Value::String(_)) => return Err(Error::BadRequest(format!("{name} must be at most 500 characters"))),
             Some(_) => return Err(Error::BadRequest(format!("{name} must be a string"))),
         }
@@ -99,9 +100,12 @@ fn parse_payment(body: JsonBody) -> Result<NewPayment, Error> {
     let currency = circulating(body.get("currency").and_then(Value::as_str).unwrap_or_default()).ok_or_else(|| {
         Error::BadRequest("currency is required: the ISO 4217 code of a circulating currency, such as USD".into())
     })?;
-    let transaction_id = optional_string(&body, &["transaction_id"])?.filter(|t| t.len() <= 255).ok_or_else(|| {
-        Error::BadRequest("transaction_id is required: your unique id for this payment (at most 255 characters)".into())
-    })?;
+    let transaction_id =
+        optional_string(&body, &["transaction_id"])?.filter(|t| t.chars().count() <= 255).ok_or_else(|| {
+            Error::BadRequest(
+                "transaction_id is required: your unique id for this payment (at most 255 characters)".into(),
+            )
+        })?;
     let amount = minor_units(amount, currency)?;
     let refunded = flag(&body, "refunded")?;
     let paid_at = match optional_string(&body, &["timestamp"])? {
@@ -126,12 +130,48 @@ fn parse_payment(body: JsonBody) -> Result<NewPayment, Error> {
     })
 }
 
+/// The body `parse_payment` reads (documentation only: the parser takes the JSON itself, so that each
+/// field's error names it). Strings are trimmed, at most 500 characters, without control characters.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PaymentBody {
+    /// In major units of `currency` (29.99).
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    amount: f64,
+    #[schema(inline)]
+    currency: CurrencyCode,
+    /// Your unique id for this payment: posting it again is answered, not recorded twice.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
+    transaction_id: String,
+    /// The visitor to attribute the payment to (`visitorId` is read too).
+    #[schema(max_length = 500, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    datafast_visitor_id: Option<String>,
+    #[schema(max_length = 500, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    customer_id: Option<String>,
+    /// Also read as `customer_email`.
+    #[schema(max_length = 500, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    email: Option<String>,
+    /// Also read as `customer_name`.
+    #[schema(max_length = 500, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    name: Option<String>,
+    renewal: Option<bool>,
+    /// The whole amount was refunded.
+    refunded: Option<bool>,
+    is_free_trial: Option<bool>,
+    #[schema(inline, value_type = Option<PaidAt>)]
+    timestamp: Option<String>,
+}
+
 /// Records a payment; posting the same `transaction_id` again is answered, not recorded twice.
 #[utoipa::path(context_path = "/api/v1", tag = "payments", security(("bearer" = [])),
-    params(("websiteId" = Option<String>, Query, description = "required with a dft_ token")),
-    request_body(content = Object, description = "amount (major units), currency, transaction_id; optional \
-        datafast_visitor_id, email, name, customer_id, renewal, refunded, is_free_trial, timestamp"),
-    responses((status = 200, body = PaymentRecorded)))]
+    params(WebsiteQuery),
+    request_body = PaymentBody,
+    responses((status = 200, description = "recorded, or a duplicate answered", body = PaymentRecorded), Authenticated,
+        WebsiteScoped, BodyErrors))]
 #[post("/payments", data = "<body>")]
 pub async fn create_payment(
     access: QueryWebsiteAccess<PaymentsWrite>,
@@ -170,7 +210,17 @@ pub struct TimeRange {
 /// Deletes by `transaction_id` (or `tx_id`), by `datafast_visitor_id` (optionally within
 /// `start`/`end`), or everything within `start`/`end`.
 #[utoipa::path(context_path = "/api/v1", tag = "payments", security(("bearer" = [])),
-    responses((status = 200, body = crate::api::Success<PaymentsDeleted>), (status = 404, description = "Payment not found")))]
+    params(WebsiteQuery,
+        ("transaction_id" = Option<String>, Query, description = "your id of the payment"),
+        ("tx_id" = Option<String>, Query, description = "the same as transaction_id"),
+        ("datafast_visitor_id" = Option<String>, Query, description = "every payment of this visitor"),
+        ("start" = Option<String>, Query, format = DateTime, example = "2026-05-01T00:00:00Z",
+            description = "with `end`: the payments paid in [start, end] (RFC 3339, 1970–2099)"),
+        ("end" = Option<String>, Query, format = DateTime, example = "2026-05-31T23:59:59Z",
+            description = "with `start` (RFC 3339, 1970–2099)")),
+    // 404 also: no payment with that transaction_id.
+    responses((status = 200, description = "what was deleted", body = crate::api::Success<PaymentsDeleted>), Authenticated,
+        WebsiteScoped))]
 #[delete("/payments?<transaction_id>&<tx_id>&<datafast_visitor_id>&<start>&<end>")]
 pub async fn delete_payments(
     access: QueryWebsiteAccess<PaymentsWrite>,
@@ -230,4 +280,110 @@ pub async fn delete_payments(
     };
     answer.deleted = service::payments::delete(app, &access.website_id, selection, access.access.actor).await?;
     one(answer)
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// Any JSON value, a few levels deep.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| json!(f)),
+            ".{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(".{0,6}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    const FIELDS: [&str; 13] = [
+        "amount",
+        "currency",
+        "transaction_id",
+        "datafast_visitor_id",
+        "visitorId",
+        "customer_id",
+        "email",
+        "customer_email",
+        "name",
+        "renewal",
+        "refunded",
+        "is_free_trial",
+        "timestamp",
+    ];
+
+    /// Bodies with the fields the parser reads, each with a plausible or an arbitrary value.
+    fn payment_body() -> impl Strategy<Value = Value> {
+        let amount =
+            prop_oneof![any::<f64>().prop_map(|f| json!(f)), (0.0..2e9f64).prop_map(|f| json!(f)), json_value()];
+        let currency = prop_oneof![
+            prop::sample::select(vec!["USD", "eur", "JPY", "BHD", "CLF", "XXX", "usn", ""]).prop_map(Value::from),
+            json_value()
+        ];
+        let text =
+            prop_oneof![".{0,20}".prop_map(Value::String), "[a-z0-9]{1,300}".prop_map(Value::String), json_value()];
+        let time =
+            prop_oneof!["(19|20|21)[0-9]{2}-0[1-9]-1[0-9]T10:00:00(Z|\\+02:00)".prop_map(Value::String), json_value()];
+        (amount, currency, text.clone(), text.clone(), text, time, prop::collection::vec(any::<bool>(), 13)).prop_map(
+            |(amount, currency, id, visitor, email, time, keep)| {
+                let values = [
+                    amount,
+                    currency,
+                    id,
+                    visitor.clone(),
+                    visitor,
+                    Value::from("cus_1"),
+                    email.clone(),
+                    email,
+                    Value::from("Ada"),
+                    Value::Bool(true),
+                    Value::Bool(false),
+                    Value::Null,
+                    time,
+                ];
+                let map =
+                    FIELDS.iter().zip(values).zip(keep).filter(|(_, k)| *k).map(|((f, v), _)| ((*f).to_owned(), v));
+                Value::Object(map.collect())
+            },
+        )
+    }
+
+    fn check(body: Value) -> Result<(), TestCaseError> {
+        if let Ok(payment) = parse_payment(JsonBody::Value(body)) {
+            let currency = circulating(&payment.currency).expect("a circulating currency");
+            let cap = MAX_AMOUNT * 10f64.powi(i32::from(currency.exponent().unwrap_or(0)));
+            #[allow(clippy::cast_precision_loss)] // amounts are far below 2^53
+            let amount = payment.amount as f64;
+            prop_assert!(payment.amount >= 0 && amount <= cap, "{} {}", payment.amount, payment.currency);
+            prop_assert!(payment.refunded_amount == 0 || payment.refunded_amount == payment.amount);
+            prop_assert!(!payment.transaction_id.is_empty() && payment.transaction_id.chars().count() <= 255);
+            let year: i32 = payment.paid_at[..4].parse().expect("a stored time");
+            prop_assert!(timestamp::YEARS.contains(&year), "{}", payment.paid_at);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn never_panics_on_arbitrary_json(body in json_value()) {
+            check(body)?;
+        }
+
+        #[test]
+        fn accepted_payments_are_within_the_cap(body in payment_body()) {
+            check(body)?;
+        }
+    }
 }

@@ -8,6 +8,7 @@ use rocket::{Request, Route, State, get, routes};
 
 use rocket::form::Errors;
 
+use crate::api::doc::{Authenticated, WebsitePath, WebsiteScoped};
 use crate::api::query::param;
 use crate::api::{ApiResult, Success, one};
 use crate::auth::{AnalyticsRead, PaymentsRead, WebsiteAccess};
@@ -39,7 +40,13 @@ impl<'r> Responder<'r, 'static> for PaymentsPage {
 
 /// Newest first, `limit` (1–100, default 50) at a time; pass `X-Next-Cursor` back as `cursor`.
 #[utoipa::path(context_path = "/api/v1/admin", tag = "payments", security(("bearer" = [])),
-    responses((status = 200, body = Success<PaymentView>, headers(("X-Next-Cursor" = String, description = "the next page's cursor")))))]
+    params(WebsitePath,
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "page size, 1–100 (default 50)"),
+        ("cursor" = Option<String>, Query, pattern = "^[0-9a-f]{24}$",
+            description = "the `X-Next-Cursor` of the previous page, as it came")),
+    responses((status = 200, description = "a page of payments, newest first", body = Success<PaymentView>,
+        headers(("X-Next-Cursor" = String, description = "the next page's cursor, while there is one"))),
+        Authenticated, WebsiteScoped))]
 #[get("/websites/<website_id>/payments?<limit>&<cursor>")]
 pub async fn list_payments(
     website_id: WebsiteId,
@@ -56,7 +63,13 @@ pub async fn list_payments(
 
 /// Gross, refunds, net, new versus renewal, attributed versus not, and one entry per day.
 #[utoipa::path(context_path = "/api/v1/admin", tag = "payments", security(("bearer" = [])),
-    responses((status = 200, body = Success<Revenue>)))]
+    params(WebsitePath,
+        ("start" = Option<String>, Query, format = Date, example = "2026-05-01",
+            description = "first day (YYYY-MM-DD, the website's time zone); default: the 30 days ending at `end`"),
+        ("end" = Option<String>, Query, format = Date, example = "2026-05-31",
+            description = "last day (YYYY-MM-DD); default: today; the range spans at most a year")),
+    responses((status = 200, description = "the summary and one entry per day", body = Success<Revenue>), Authenticated,
+        WebsiteScoped))]
 #[get("/websites/<website_id>/revenue?<start>&<end>")]
 pub async fn get_revenue(
     website_id: WebsiteId,

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::api::body::JsonBody;
+use crate::api::doc::{Authenticated, Conflict, InvitedRole, JsonBody as BodyErrors, WebsitePath, WebsiteScoped};
 use crate::api::{ApiResult, Message, Success, one, success};
 use crate::auth::{TeamManage, TeamRead, WebsiteAccess};
 use crate::domain::account::parse_email;
@@ -18,7 +19,8 @@ pub fn routes() -> Vec<Route> {
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "team", security(("bearer" = [])),
-    responses((status = 200, body = Success<TeamMember>)))]
+    params(WebsitePath),
+    responses((status = 200, description = "the website's members", body = Success<TeamMember>), Authenticated, WebsiteScoped))]
 #[get("/websites/<website_id>/team")]
 pub async fn list_team(
     website_id: WebsiteId,
@@ -30,13 +32,16 @@ pub async fn list_team(
 
 #[derive(Deserialize, ToSchema)]
 pub struct Invite {
+    #[schema(format = Email, max_length = 254, example = "teammate@example.com")]
     email: String,
-    /// `viewer` (default) or `member`.
+    #[schema(inline, value_type = Option<InvitedRole>)]
     role: Option<String>,
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "team", security(("bearer" = [])),
-    request_body = Invite, responses((status = 200, body = Success<Invitation>)))]
+    params(WebsitePath), request_body = Invite,
+    responses((status = 200, description = "the invitation", body = Success<Invitation>), Authenticated, WebsiteScoped,
+        BodyErrors, (status = 409, response = Conflict)))]
 #[post("/websites/<website_id>/team", data = "<body>")]
 pub async fn invite_member(
     website_id: WebsiteId,
@@ -54,11 +59,15 @@ pub async fn invite_member(
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Remove {
+    #[schema(pattern = "^[0-9a-f]{24}$", example = "665f0b3c4d2e1a0012345679")]
     user_id: String,
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "team", security(("bearer" = [])),
-    request_body = Remove, responses((status = 200, body = Success<Message>)))]
+    params(WebsitePath), request_body = Remove,
+    // 409: the owner removing themself.
+    responses((status = 200, description = "removed", body = Success<Message>), Authenticated, WebsiteScoped, BodyErrors,
+        (status = 409, response = Conflict)))]
 #[delete("/websites/<website_id>/team", data = "<body>")]
 pub async fn remove_member(
     website_id: WebsiteId,

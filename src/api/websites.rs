@@ -6,6 +6,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::api::body::JsonBody;
+use crate::api::doc::{
+    Authenticated, Conflict, CurrencyCode, JsonBody as BodyErrors, TimeZone, WebsitePath, WebsiteScoped,
+};
 use crate::api::{ApiResult, Success, one, success};
 use crate::auth::{AccountAccess, SettingsRead, SettingsWrite, WebsiteAccess, WebsitesDelete, WebsitesWrite};
 use crate::domain::WebsiteId;
@@ -22,7 +25,7 @@ pub fn routes() -> Vec<Route> {
 
 /// The caller's websites (a `df_` key: its own); a token's allowlist applies.
 #[utoipa::path(context_path = "/api/v1/admin", tag = "websites", security(("bearer" = [])),
-    responses((status = 200, body = Success<WebsiteView>)))]
+    responses((status = 200, description = "the websites", body = Success<WebsiteView>), Authenticated))]
 #[get("/websites")]
 pub async fn list_websites(caller: &Caller, app: &State<App>) -> ApiResult<WebsiteView> {
     success(websites::visible_to(app, caller).await?)
@@ -31,14 +34,22 @@ pub async fn list_websites(caller: &Caller, app: &State<App>) -> ApiResult<Websi
 #[derive(Deserialize, ToSchema)]
 pub struct CreateWebsite {
     /// Bare domain, no scheme: `example.com`.
+    #[schema(
+        max_length = 253,
+        example = "example.com",
+        pattern = "^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+    )]
     domain: String,
-    /// IANA time zone, e.g. `America/New_York`.
+    #[schema(inline, value_type = TimeZone)]
     timezone: String,
+    #[schema(max_length = 100, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     name: Option<String>,
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "websites", security(("bearer" = [])),
-    request_body = CreateWebsite, responses((status = 200, body = Success<CreatedWebsite>)))]
+    request_body = CreateWebsite,
+    responses((status = 200, description = "the new website", body = Success<CreatedWebsite>), Authenticated, BodyErrors,
+        (status = 409, response = Conflict)))]
 #[post("/websites", data = "<body>")]
 pub async fn create_website(
     access: AccountAccess<WebsitesWrite>,
@@ -55,7 +66,8 @@ pub async fn create_website(
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "websites", security(("bearer" = [])),
-    responses((status = 200, body = Success<WebsiteView>)))]
+    params(WebsitePath),
+    responses((status = 200, description = "the website", body = Success<WebsiteView>), Authenticated, WebsiteScoped))]
 #[get("/websites/<website_id>")]
 pub async fn get_website(
     website_id: WebsiteId,
@@ -68,15 +80,32 @@ pub async fn get_website(
 /// Any of `domain, name, timezone, currency`; other fields are refused rather than ignored.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct UpdateWebsite {
+    #[serde(default, deserialize_with = "string")]
+    #[schema(
+        value_type = String,
+        max_length = 253,
+        example = "example.com",
+        pattern = "^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+    )]
     domain: Option<String>,
     // `"name": null` clears the name; a missing `name` leaves it.
     #[allow(clippy::option_option)]
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "string")]
+    #[schema(inline, value_type = TimeZone)]
     timezone: Option<String>,
+    #[serde(default, deserialize_with = "string")]
+    #[schema(inline, value_type = CurrencyCode)]
     currency: Option<String>,
+}
+
+/// A field that may be missing (left as it is) but not `null`: a website always has one.
+fn string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 /// Tells `"name": null` (clear it) from a missing `name` (leave it).
@@ -86,7 +115,9 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "websites", security(("bearer" = [])),
-    request_body = UpdateWebsite, responses((status = 200, body = Success<WebsiteView>)))]
+    params(WebsitePath), request_body = UpdateWebsite,
+    responses((status = 200, description = "the website as changed", body = Success<WebsiteView>), Authenticated, WebsiteScoped,
+        BodyErrors, (status = 409, response = Conflict)))]
 #[put("/websites/<website_id>", data = "<body>")]
 pub async fn update_website(
     website_id: WebsiteId,
@@ -106,7 +137,8 @@ pub async fn update_website(
 
 /// Always 403: a website is deleted in the settings pages only.
 #[utoipa::path(context_path = "/api/v1/admin", tag = "websites", security(("bearer" = [])),
-    responses((status = 403, description = "always")))]
+    params(WebsitePath),
+    responses(Authenticated, WebsiteScoped))]
 #[delete("/websites/<website_id>")]
 pub fn delete_website(website_id: WebsiteId, _access: WebsiteAccess<WebsitesDelete>) -> Result<Json<()>, Error> {
     Err(Error::Forbidden(

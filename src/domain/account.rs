@@ -11,10 +11,17 @@ pub struct User {
 }
 
 /// Trims and lower-cases an email address, refusing anything that is not one.
+/// The longest email address accepted.
+pub const MAX_EMAIL_LEN: usize = 254;
+
 pub fn parse_email(raw: &str) -> Result<String> {
     let email = raw.trim().to_lowercase();
     if email.is_empty() {
         return Err(Error::BadRequest("email is required".into()));
+    }
+    // RFC 5321's limit on a path; the crate checks the parts, not the whole.
+    if email.chars().count() > MAX_EMAIL_LEN {
+        return Err(Error::BadRequest(format!("Invalid email address: at most {MAX_EMAIL_LEN} characters")));
     }
     if !email_address::EmailAddress::is_valid(&email) {
         return Err(Error::BadRequest(format!("Invalid email address: {email:?}")));

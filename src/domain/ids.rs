@@ -152,3 +152,33 @@ mod tests {
         assert!(ObjectId::parse("").is_none());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn parse_accepts_exactly_24_lowercase_hex(raw in "[0-9a-fA-Z]{0,30}|.{0,30}") {
+            let valid = raw.len() == 24 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+            prop_assert_eq!(ObjectId::parse(&raw).is_some(), valid);
+            prop_assert_eq!(WebsiteId::parse(&raw).is_ok(), valid);
+            if valid {
+                prop_assert_eq!(ObjectId::parse(&raw).unwrap().into_string(), raw.clone());
+                prop_assert_eq!(WebsiteId::parse(&raw).unwrap().to_string(), raw);
+            }
+        }
+
+        #[test]
+        fn every_24_hex_id_round_trips(raw in "[0-9a-f]{24}") {
+            let id = ObjectId::parse(&raw).unwrap();
+            prop_assert_eq!(ObjectId::parse(id.as_str()), Some(id.clone()));
+            let website = WebsiteId::parse(&raw).unwrap();
+            prop_assert_eq!(website.id(), &id);
+        }
+    }
+}

@@ -8,6 +8,16 @@ pub fn circulating(code: &str) -> Option<Currency> {
     Currency::from_code(&code.trim().to_ascii_uppercase()).filter(|c| c.flags().is_empty())
 }
 
+/// Every code `circulating` accepts, upper case, sorted.
+pub fn circulating_codes() -> Vec<String> {
+    let letters = b'A'..=b'Z';
+    letters
+        .clone()
+        .flat_map(|a| letters.clone().flat_map(move |b| (b'A'..=b'Z').map(move |c| [a, b, c])))
+        .filter_map(|code| std::str::from_utf8(&code).ok().and_then(circulating).map(|c| c.code().to_owned()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

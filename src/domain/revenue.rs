@@ -236,3 +236,45 @@ mod tests {
         assert!(DateRange::parse(Some("May 1"), None, Tz::UTC, today).unwrap_err().contains("2026-05-21"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn date() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (1i32..=9999, 0u32..=13, 0u32..=32).prop_map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}")),
+            "[0-9-]{0,12}",
+            ".{0,12}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn parse_never_panics_and_accepts_only_ordered_bounded_ranges(
+            start in proptest::option::of(date()),
+            end in proptest::option::of(date()),
+            today_days in 0u64..80_000,
+            zone in 0usize..chrono_tz::TZ_VARIANTS.len(),
+        ) {
+            let today = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + Days::new(today_days);
+            let tz = chrono_tz::TZ_VARIANTS[zone];
+            if let Ok(range) = DateRange::parse(start.as_deref(), end.as_deref(), tz, today) {
+                prop_assert!(range.first <= range.last);
+                prop_assert!((range.last - range.first).num_days() < MAX_DAYS.cast_signed());
+                if end.is_none() {
+                    prop_assert_eq!(range.last, today);
+                }
+                if start.is_none() {
+                    prop_assert_eq!((range.last - range.first).num_days(), 29);
+                }
+                let (from, to) = range.unix_bounds();
+                prop_assert!(from < to, "{from} < {to}");
+            }
+        }
+    }
+}

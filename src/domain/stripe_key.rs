@@ -148,3 +148,46 @@ mod tests {
         assert_eq!(k.masked(), "rk_live_...MnOp");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn parse_never_panics(raw in any::<String>()) {
+            let _ = StripeRestrictedKey::parse(&raw);
+        }
+
+        #[test]
+        fn accepted_keys_round_trip_and_mask_to_their_last_four(
+            live in any::<bool>(),
+            secret in "[A-Za-z0-9]{10,240}",
+            pad in "[ \t\n]{0,3}",
+        ) {
+            let prefix = if live { "rk_live_" } else { "rk_test_" };
+            let raw = format!("{pad}{prefix}{secret}{pad}");
+            let key = StripeRestrictedKey::parse(&raw).unwrap();
+            prop_assert_eq!(key.expose(), format!("{prefix}{secret}"));
+            prop_assert_eq!(key.mode().is_live(), live);
+            let again = StripeRestrictedKey::parse(key.expose()).unwrap();
+            prop_assert_eq!(again.expose(), key.expose());
+            let masked = key.masked();
+            prop_assert_eq!(&masked, &format!("{prefix}...{}", &secret[secret.len() - 4..]));
+            prop_assert!(!masked.contains(&secret));
+        }
+
+        #[test]
+        fn anything_accepted_is_a_restricted_key(raw in "(rk_(live|test)_)?[ -~]{0,40}") {
+            if let Ok(key) = StripeRestrictedKey::parse(&raw) {
+                let exposed = key.expose();
+                prop_assert!(exposed.starts_with("rk_live_") || exposed.starts_with("rk_test_"));
+                prop_assert!(exposed[8..].len() >= 10 && exposed[8..].bytes().all(|b| b.is_ascii_alphanumeric()));
+            }
+        }
+    }
+}

@@ -52,3 +52,37 @@ mod tests {
         assert_eq!(format_time(t), "2026-05-21T00:00:00.000Z");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn parse_instant_never_panics_and_stays_in_range(
+            raw in "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})|.{0,40}"
+        ) {
+            if let Ok(at) = parse_instant(&raw, "t") {
+                prop_assert!(YEARS.contains(&at.year()), "{at}");
+                prop_assert_eq!(at.offset(), time::UtcOffset::UTC);
+                // What is stored parses back to the same instant (milliseconds kept).
+                let stored = format_time(at);
+                let back = parse_instant(&stored, "t").unwrap();
+                prop_assert_eq!(back.unix_timestamp(), at.unix_timestamp());
+            }
+        }
+
+        #[test]
+        fn any_offset_within_the_years_is_accepted(secs in 0i64..4_102_444_800, offset_minutes in -1439i32..=1439) {
+            let utc = OffsetDateTime::from_unix_timestamp(secs).unwrap();
+            let offset = time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap();
+            let raw = utc.to_offset(offset).format(&Rfc3339).unwrap();
+            let parsed = parse_instant(&raw, "t").map(OffsetDateTime::unix_timestamp);
+            prop_assert_eq!(parsed, Ok(secs));
+        }
+    }
+}

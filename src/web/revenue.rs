@@ -163,3 +163,35 @@ mod tests {
         assert!(last.x + last.width <= CHART_WIDTH && last.x > CHART_WIDTH * 0.99, "{last:?}");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn money_reads_back_as_the_amount(
+            minor in any::<i64>(),
+            currency in prop::sample::select(vec!["USD", "JPY", "BHD", "CLF", "EUR", "XYZ"]),
+        ) {
+            let text = money(minor, currency);
+            let (number, code) = text.rsplit_once(' ').unwrap();
+            prop_assert_eq!(code, currency);
+            let exponent = iso_currency::Currency::from_code(currency).and_then(iso_currency::Currency::exponent).unwrap_or(2);
+            let (whole, fraction) = number.trim_start_matches('-').split_once('.').unwrap_or((number.trim_start_matches('-'), ""));
+            prop_assert_eq!(fraction.len(), usize::from(exponent));
+            // Groups of three digits, separated by commas.
+            let groups: Vec<&str> = whole.split(',').collect();
+            prop_assert!(groups[0].len() <= 3 && !groups[0].is_empty());
+            prop_assert!(groups[1..].iter().all(|g| g.len() == 3));
+            let digits: String = format!("{}{fraction}", groups.concat());
+            let magnitude: u128 = digits.parse().unwrap();
+            prop_assert_eq!(magnitude, u128::from(minor.unsigned_abs()));
+            prop_assert_eq!(number.starts_with('-'), minor < 0);
+        }
+    }
+}

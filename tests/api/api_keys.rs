@@ -21,6 +21,10 @@ async fn website_keys_create_roll_delete_and_limit() {
     let without_body = app.send(Method::Post, &base, Some(&token), None).await;
     assert_eq!(without_body.status.code, 200, "name is optional: {}", without_body.body);
     assert!(without_body.body["data"][0]["name"].is_null());
+    let null_body = app.send(Method::Post, &base, Some(&token), Some("null")).await;
+    assert_eq!(null_body.status.code, 200, "a null body is no body: {}", null_body.body);
+    let not_an_object = app.send(Method::Post, &base, Some(&token), Some("[]")).await;
+    assert_error(&not_an_object, 400, "Request body must be a JSON object");
 
     let listed = app.get(&base, &token).await;
     assert!(!listed.body.to_string().contains(&raw), "list shows masked keys only");
@@ -36,9 +40,10 @@ async fn website_keys_create_roll_delete_and_limit() {
     assert_eq!(deleted.body, json!({"status":"success","data":[{"deleted":true}]}));
     assert_error(&app.get(&base, &new_raw).await, 401, "Invalid token");
 
-    for _ in 0..9 {
+    // Two made above remain (without a body, with a null one): eight more reach the limit of ten.
+    for _ in 0..8 {
         app.website_key(&site);
     }
     let over = app.send(Method::Post, &base, Some(&token), Some("{}")).await;
-    assert_error(&over, 400, "Key limit reached");
+    assert_error(&over, 409, "Key limit reached");
 }

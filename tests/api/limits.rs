@@ -12,8 +12,24 @@ async fn unknown_routes_and_methods_answer_with_the_envelope() {
     let app = TestApp::new().await;
     let reply = app.send(Method::Get, "/api/v1/admin/nothing-here", None, None).await;
     assert_error(&reply, 404, "No route for GET /api/v1/admin/nothing-here");
+    let reply = app.send(Method::Get, "/api/v2/anything", None, None).await;
+    assert_error(&reply, 404, "No route for GET /api/v2/anything");
+}
+
+#[rocket::async_test]
+async fn a_path_asked_with_a_method_it_does_not_answer_is_405_with_allow() {
+    let app = TestApp::new().await;
     let reply = app.send(Method::Patch, &format!("{ADMIN}/websites"), None, None).await;
-    assert_error(&reply, 404, "No route for PATCH /api/v1/admin/websites");
+    assert_error(&reply, 405, "This path does not answer PATCH; it answers GET, HEAD, POST");
+    assert_eq!(reply.header("Allow"), Some("GET, HEAD, POST"));
+    let site = format!("{ADMIN}/websites/665f0b3c4d2e1a0012345678");
+    let reply = app.send(Method::Trace, &site, None, None).await;
+    assert_eq!((reply.status.code, reply.header("Allow")), (405, Some("DELETE, GET, HEAD, PUT")));
+    let reply = app.send(Method::Options, "/api/v1/payments", None, None).await;
+    assert_eq!((reply.status.code, reply.header("Allow")), (405, Some("DELETE, POST")));
+    // A path no route has stays a 404, whatever the method.
+    let reply = app.send(Method::Patch, &format!("{ADMIN}/nothing-here"), None, None).await;
+    assert_error(&reply, 404, "No route for PATCH /api/v1/admin/nothing-here");
     let reply = app.send(Method::Get, "/api/v2/anything", None, None).await;
     assert_error(&reply, 404, "No route for GET /api/v2/anything");
 }

@@ -67,6 +67,23 @@ async fn records_once_in_minor_units() {
 }
 
 #[rocket::async_test]
+async fn lengths_count_characters_not_bytes() {
+    let app = TestApp::new().await;
+    let (_, site, token) = app.owner_with_site();
+    let path = format!("/api/v1/payments?websiteId={site}");
+    // 255 and 500 characters of two bytes each: within the documented limits.
+    let body = json!({"amount": 1, "currency": "EUR", "transaction_id": "é".repeat(255), "name": "ü".repeat(500)});
+    let ok = app.send(Method::Post, &path, Some(&token), Some(&body.to_string())).await;
+    assert_eq!(ok.status.code, 200, "{}", ok.body);
+    let body = json!({"amount": 1, "currency": "EUR", "transaction_id": "é".repeat(256)});
+    let long = app.send(Method::Post, &path, Some(&token), Some(&body.to_string())).await;
+    assert_error(&long, 400, "transaction_id is required: your unique id for this payment (at most 255 characters)");
+    let body = json!({"amount": 1, "currency": "EUR", "transaction_id": "t", "name": "ü".repeat(501)});
+    let long = app.send(Method::Post, &path, Some(&token), Some(&body.to_string())).await;
+    assert_error(&long, 400, "name must be at most 500 characters");
+}
+
+#[rocket::async_test]
 async fn bad_input_says_what_to_fix_and_stores_nothing() {
     let app = TestApp::new().await;
     let (_, site, token) = app.owner_with_site();

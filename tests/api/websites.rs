@@ -79,6 +79,13 @@ async fn websites_create_list_get_update() {
         400,
         "Invalid currency: \"EURO\" is not the ISO 4217 code of a circulating currency (e.g. USD)",
     );
+    // A website always has a domain, time zone and currency: null is refused, not ignored.
+    for field in ["domain", "timezone", "currency"] {
+        let body = format!(r#"{{"{field}":null,"name":"Shop"}}"#);
+        let null = app.send(Method::Put, &format!("{ADMIN}/websites/{id}"), Some(&token), Some(&body)).await;
+        assert_eq!(null.status.code, 400, "{field}");
+        assert!(null.message().contains("expected a string"), "{field}: {}", null.message());
+    }
     let bad_id = app.get(&format!("{ADMIN}/websites/not-an-id"), &token).await;
     assert_error(&bad_id, 400, "Invalid websiteId");
 }
