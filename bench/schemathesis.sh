@@ -68,7 +68,10 @@ curl -fsS "http://127.0.0.1:$port/api/v1/health" >/dev/null || { echo "revlink d
 #   parameters): a schema-valid query without one of them is a 400;
 # - a payment's timestamp must not lie in the future, which a static schema cannot bound.
 # - the revenue range: start not after end, at most 731 days (a rule across parameters);
-# - disconnecting or syncing a website without Stripe is 404 "Stripe is not connected" (not a missing website).
+# - disconnecting or syncing a website without Stripe is 404 "Stripe is not connected" (not a missing website);
+# - the contract's 400s that depend on what is stored: the 21st access token or a websiteIds entry that is not
+#   one of the caller's websites, the 11th key of a website ("Key limit reached"), inviting oneself, the owner
+#   removing themself.
 common='[[operations]]
 include-operation-id = "connect_stripe"
 checks.not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", "502", "503", "504"]
@@ -83,6 +86,22 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403",
 
 [[operations]]
 include-operation-id = "get_revenue"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404"]
+
+[[operations]]
+include-operation-id = "create_access_token"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404"]
+
+[[operations]]
+include-operation-id = "create_api_key"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404"]
+
+[[operations]]
+include-operation-id = "invite_member"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
+
+[[operations]]
+include-operation-id = "remove_member"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404"]
 
 [[operations]]

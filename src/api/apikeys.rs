@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::body::JsonBody;
-use crate::api::doc::{Authenticated, Conflict, JsonBody as BodyErrors, WebsitePath, WebsiteScoped};
+use crate::api::doc::{Authenticated, JsonBody as BodyErrors, WebsitePath, WebsiteScoped};
 use crate::api::{ApiResult, Success, one, success};
 use crate::auth::{ApiKeysRead, ApiKeysWrite, WebsiteAccess};
 use crate::domain::WebsiteId;
@@ -40,7 +40,8 @@ pub struct CreateApiKey {
 #[utoipa::path(context_path = "/api/v1/admin", tag = "api-keys", security(("bearer" = [])),
     params(WebsitePath), request_body(content = Option<CreateApiKey>, description = "optional: an empty body makes an unnamed key"),
     responses((status = 200, description = "the new key; `key` is shown only this once", body = Success<WebsiteKeyView>),
-        Authenticated, WebsiteScoped, BodyErrors, (status = 409, response = Conflict /* the website's key limit */)))]
+        // 400 "Key limit reached" (the contract's) at 10 keys.
+        Authenticated, WebsiteScoped, BodyErrors))]
 #[post("/websites/<website_id>/apikeys", data = "<body>")]
 pub async fn create_api_key(
     website_id: WebsiteId,

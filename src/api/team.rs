@@ -65,9 +65,8 @@ pub struct Remove {
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "team", security(("bearer" = [])),
     params(WebsitePath), request_body = Remove,
-    // 409: the owner removing themself.
-    responses((status = 200, description = "removed", body = Success<Message>), Authenticated, WebsiteScoped, BodyErrors,
-        (status = 409, response = Conflict)))]
+    // 400: the owner removing themself.
+    responses((status = 200, description = "removed", body = Success<Message>), Authenticated, WebsiteScoped, BodyErrors))]
 #[delete("/websites/<website_id>/team", data = "<body>")]
 pub async fn remove_member(
     website_id: WebsiteId,

@@ -51,14 +51,13 @@ pub fn create_access_token(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let count: i64 = tx.query_row("SELECT COUNT(*) FROM access_tokens WHERE user_id = ?1", [user], |r| r.get(0))?;
     if count >= MAX_TOKENS_PER_USER {
-        return Err(Error::Conflict(format!(
+        return Err(Error::BadRequest(format!(
             "Token limit reached: at most {MAX_TOKENS_PER_USER} access tokens per user; delete one first"
         )));
     }
     for website in website_ids {
         if crate::db::websites::role_of(&tx, website, user)?.is_none() {
-            // As the access guard answers for a website the user has no role on.
-            return Err(Error::NotFound(format!("websiteIds: {website} is not one of your websites")));
+            return Err(Error::BadRequest(format!("websiteIds: {website} is not one of your websites")));
         }
     }
     let secret = NewSecret::generate(TokenKind::Account);
@@ -184,7 +183,7 @@ pub fn create_website_key(
     let count: i64 =
         tx.query_row("SELECT COUNT(*) FROM website_keys WHERE website_id = ?1", [website], |r| r.get(0))?;
     if count >= MAX_KEYS_PER_WEBSITE {
-        return Err(Error::Conflict("Key limit reached".into()));
+        return Err(Error::BadRequest("Key limit reached".into()));
     }
     let secret = NewSecret::generate(TokenKind::WebsiteKey);
     let id = ObjectId::generate();

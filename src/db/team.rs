@@ -81,7 +81,7 @@ pub fn invite(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let inviter_email: String = tx.query_row("SELECT email FROM users WHERE id = ?1", [inviter], |r| r.get(0))?;
     if inviter_email.eq_ignore_ascii_case(email) {
-        return Err(Error::Conflict("You cannot invite yourself".into()));
+        return Err(Error::BadRequest("You cannot invite yourself".into()));
     }
     if is_member_by_email(&tx, website, email)? {
         return Err(Error::Conflict(format!("{email} is already a member of this website")));
@@ -138,7 +138,7 @@ pub fn add_member(conn: &mut Connection, website: &ObjectId, user: &ObjectId, ro
 
 pub fn remove(conn: &mut Connection, website: &ObjectId, by: &ObjectId, user: &ObjectId, actor: &Actor) -> Result<()> {
     if by == user {
-        return Err(Error::Conflict("You cannot remove yourself from a website you own".into()));
+        return Err(Error::BadRequest("You cannot remove yourself from a website you own".into()));
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let removed = tx.execute(

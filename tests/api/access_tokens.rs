@@ -84,19 +84,19 @@ async fn at_most_twenty_tokens_per_user() {
         app.full_token(&owner);
     }
     let over = app.send(Method::Post, &format!("{ADMIN}/access-tokens"), Some(&token), Some("{}")).await;
-    assert_error(&over, 409, "Token limit reached: at most 20 access tokens per user; delete one first");
+    assert_error(&over, 400, "Token limit reached: at most 20 access tokens per user; delete one first");
 }
 
 #[rocket::async_test]
-async fn a_website_that_is_not_yours_is_not_found() {
+async fn a_website_that_is_not_yours_is_refused() {
     let app = TestApp::new().await;
     let (_, _, token) = app.owner_with_site();
     let stranger = app.user("stranger@example.com");
     let theirs = app.website(&stranger, "theirs.example.com");
     let body = format!(r#"{{"websiteIds":["{theirs}"]}}"#);
     let refused = app.send(Method::Post, &format!("{ADMIN}/access-tokens"), Some(&token), Some(&body)).await;
-    assert_error(&refused, 404, &format!("websiteIds: {theirs} is not one of your websites"));
+    assert_error(&refused, 400, &format!("websiteIds: {theirs} is not one of your websites"));
     let unknown = r#"{"websiteIds":["665f0b3c4d2e1a0012345678"]}"#;
     let refused = app.send(Method::Post, &format!("{ADMIN}/access-tokens"), Some(&token), Some(unknown)).await;
-    assert_eq!(refused.status.code, 404);
+    assert_eq!(refused.status.code, 400);
 }

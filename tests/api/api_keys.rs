@@ -45,5 +45,5 @@ async fn website_keys_create_roll_delete_and_limit() {
         app.website_key(&site);
     }
     let over = app.send(Method::Post, &base, Some(&token), Some("{}")).await;
-    assert_error(&over, 409, "Key limit reached");
+    assert_error(&over, 400, "Key limit reached");
 }

@@ -39,7 +39,7 @@ async fn team_invite_list_remove() {
     let existing = app.send(Method::Post, &base, Some(&token), Some(r#"{"email":"member@example.com"}"#)).await;
     assert_error(&existing, 409, "member@example.com is already a member of this website");
     let me = app.send(Method::Post, &base, Some(&token), Some(r#"{"email":"owner@example.com"}"#)).await;
-    assert_error(&me, 409, "You cannot invite yourself");
+    assert_error(&me, 400, "You cannot invite yourself");
     let as_owner =
         app.send(Method::Post, &base, Some(&token), Some(r#"{"email":"x@example.com","role":"owner"}"#)).await;
     assert_error(&as_owner, 400, "Invalid role \"owner\": use viewer or member");
@@ -50,7 +50,7 @@ async fn team_invite_list_remove() {
     let owner_id = people[0]["userId"].as_str().unwrap();
     let remove_self =
         app.send(Method::Delete, &base, Some(&token), Some(&json!({"userId": owner_id}).to_string())).await;
-    assert_error(&remove_self, 409, "You cannot remove yourself from a website you own");
+    assert_error(&remove_self, 400, "You cannot remove yourself from a website you own");
     let removed = app.send(Method::Delete, &base, Some(&token), Some(&json!({"userId": member}).to_string())).await;
     assert_eq!(removed.status.code, 200);
     assert_error(&app.get(&base, &member_token).await, 404, "Website not found");
