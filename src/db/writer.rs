@@ -57,9 +57,12 @@ impl Writer {
         let (jobs, queue) = mpsc::channel(QUEUE);
         let batches = Arc::new(AtomicU64::new(0));
         let counted = Arc::clone(&batches);
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let wal = std::path::PathBuf::from(wal);
         std::thread::Builder::new()
             .name("revlink-writer".into())
-            .spawn(move || serve(conn, queue, max_work, &counted))
+            .spawn(move || serve(conn, queue, max_work, &counted, &wal))
             .map_err(Error::internal)?;
         Ok(Self {
             jobs,
@@ -149,7 +152,13 @@ impl<T: Send, F: FnOnce(&Connection) -> Result<T> + Send> Job for Pending<T, F> 
 
 /// The writer thread: blocks for a job, takes whatever else has queued, writes the batch; until every
 /// sender is gone and the queue is empty.
-fn serve(mut conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, max_work: Duration, batches: &AtomicU64) {
+fn serve(
+    mut conn: Connection,
+    mut queue: mpsc::Receiver<Box<dyn Job>>,
+    max_work: Duration,
+    batches: &AtomicU64,
+    wal: &Path,
+) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
     loop {
         if batch.is_empty() {
@@ -165,6 +174,7 @@ fn serve(mut conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, max_work
             batch.push(job);
         }
         write_batch(&mut conn, &mut batch, max_work, batches);
+        keep_wal_small(&conn, wal);
     }
 }
 
@@ -197,6 +207,18 @@ fn write_batch(conn: &mut Connection, batch: &mut Vec<Box<dyn Job>>, max_work: D
         None => tx.commit().map_err(Lost::from),
     };
     answer(batch.drain(..ran), written.err().as_ref());
+}
+
+/// Past `WAL_CHECKPOINT_BYTES`, checkpoints the WAL and truncates it here, between batches: the writes that
+/// make it grow wait meanwhile (the queue is bounded), so however fast they come the WAL stays near that
+/// size. The checkpoint waits (up to the busy timeout) for readers of older snapshots.
+fn keep_wal_small(conn: &Connection, wal: &Path) {
+    if std::fs::metadata(wal).map_or(0, |m| m.len()) <= super::WAL_CHECKPOINT_BYTES {
+        return;
+    }
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0)) {
+        tracing::warn!(error = %e, "the writer could not checkpoint the WAL");
+    }
 }
 
 /// Runs one job in its own savepoint: kept if it succeeded, rolled back if it failed or panicked. An
