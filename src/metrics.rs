@@ -159,6 +159,17 @@ impl Metrics {
             gauge.set(bytes);
             ours.register_with_unit(name, help, Unit::Bytes, gauge);
         }
+        let queued = Gauge::<u64, std::sync::atomic::AtomicU64>::default();
+        queued.set(scrape.writer_queued);
+        ours.register("writer_queue_depth", "Writes waiting for the database writer's next transaction", queued);
+        for (name, help, total) in [
+            ("writer_batches", "Transactions the database writer has run (group commit)", scrape.writer_batches),
+            ("writer_jobs", "Writes answered from them; over writer_batches, the mean batch size", scrape.writer_jobs),
+        ] {
+            let counter = Counter::<u64, std::sync::atomic::AtomicU64>::default();
+            counter.inc_by(total);
+            ours.register(name, help, counter);
+        }
         let ages = Family::<WebsiteLabel, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
         for (website_id, seconds) in &scrape.since_last_import {
             ages.get_or_create(&WebsiteLabel { website_id: website_id.clone() }).set(*seconds);
@@ -188,6 +199,11 @@ pub struct Scrape {
     pub since_last_import: Vec<(String, f64)>,
     /// The process's resident set, where the platform tells it cheaply (Linux).
     pub resident_memory_bytes: Option<u64>,
+    /// Writes waiting for the database writer's next transaction.
+    pub writer_queued: u64,
+    /// Transactions the writer has committed (or tried to), and the writes answered from them.
+    pub writer_batches: u64,
+    pub writer_jobs: u64,
 }
 
 #[cfg(test)]
@@ -210,7 +226,13 @@ mod tests {
             wal_bytes: 0,
             since_last_import: vec![("665f0b3c4d2e1a0012345678".into(), 12.5)],
             resident_memory_bytes: Some(1 << 20),
+            writer_queued: 2,
+            writer_batches: 4,
+            writer_jobs: 10,
         });
+        assert_eq!(sample(&text, "revlink_writer_queue_depth "), Some("2"), "{text}");
+        assert_eq!(sample(&text, "revlink_writer_batches_total "), Some("4"));
+        assert_eq!(sample(&text, "revlink_writer_jobs_total "), Some("10"));
         let route = r#"method="GET",route="/api/v1/admin/websites/<website_id>""#;
         assert_eq!(
             sample(&text, &format!("revlink_http_requests_total{{{route},status=\"200\"}}")),

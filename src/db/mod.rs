@@ -17,6 +17,8 @@ pub mod users;
 pub mod websites;
 mod writer;
 
+pub use writer::WriterStats;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -163,6 +165,11 @@ impl Db {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         self.writer.write(f).await
+    }
+
+    /// The writer's queue and what it has committed so far (for the metrics).
+    pub fn writer_stats(&self) -> writer::WriterStats {
+        self.writer.stats()
     }
 }
 

@@ -35,9 +35,27 @@ const QUEUE: usize = 1024;
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Box<dyn Job>>,
-    /// Transactions the writer has run: the tests see how writes were grouped.
-    #[cfg(test)]
-    batches: Arc<AtomicU64>,
+    counts: Arc<Counts>,
+}
+
+/// What the writer has done: the metrics show how writes were grouped, and so do the tests.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Transactions run.
+    batches: AtomicU64,
+    /// Jobs answered from them.
+    jobs: AtomicU64,
+}
+
+/// The writer's figures at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Jobs waiting for their batch.
+    pub queued: u64,
+    /// Transactions run so far.
+    pub batches: u64,
+    /// Jobs answered so far (over `batches`: the mean batch size).
+    pub jobs: u64,
 }
 
 impl Writer {
@@ -55,8 +73,8 @@ impl Writer {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.set_prepared_statement_cache_capacity(64);
         let (jobs, queue) = mpsc::channel(QUEUE);
-        let batches = Arc::new(AtomicU64::new(0));
-        let counted = Arc::clone(&batches);
+        let counts = Arc::new(Counts::default());
+        let counted = Arc::clone(&counts);
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
         let wal = std::path::PathBuf::from(wal);
@@ -64,11 +82,16 @@ impl Writer {
             .name("revlink-writer".into())
             .spawn(move || serve(conn, queue, max_work, &counted, &wal))
             .map_err(Error::internal)?;
-        Ok(Self {
-            jobs,
-            #[cfg(test)]
-            batches,
-        })
+        Ok(Self { jobs, counts })
+    }
+
+    pub fn stats(&self) -> WriterStats {
+        let queued = self.jobs.max_capacity() - self.jobs.capacity();
+        WriterStats {
+            queued: u64::try_from(queued).unwrap_or(u64::MAX),
+            batches: self.counts.batches.load(Ordering::Relaxed),
+            jobs: self.counts.jobs.load(Ordering::Relaxed),
+        }
     }
 
     /// Runs `f` in the writer's next transaction and answers once that transaction is committed: `f`'s
@@ -156,7 +179,7 @@ fn serve(
     mut conn: Connection,
     mut queue: mpsc::Receiver<Box<dyn Job>>,
     max_work: Duration,
-    batches: &AtomicU64,
+    counts: &Counts,
     wal: &Path,
 ) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
@@ -173,16 +196,16 @@ fn serve(
         {
             batch.push(job);
         }
-        write_batch(&mut conn, &mut batch, max_work, batches);
+        write_batch(&mut conn, &mut batch, max_work, counts);
         keep_wal_small(&conn, wal);
     }
 }
 
 /// Runs jobs of `batch` in one transaction, commits, and answers them. The jobs it did not run (out of
 /// time, or the transaction was lost before their turn) stay in `batch` for the next one.
-fn write_batch(conn: &mut Connection, batch: &mut Vec<Box<dyn Job>>, max_work: Duration, batches: &AtomicU64) {
+fn write_batch(conn: &mut Connection, batch: &mut Vec<Box<dyn Job>>, max_work: Duration, counts: &Counts) {
     // Counted before any answer, so that whoever has an answer sees its batch counted.
-    batches.fetch_add(1, Ordering::Relaxed);
+    counts.batches.fetch_add(1, Ordering::Relaxed);
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => return answer(batch.drain(..), Some(&Lost::from(e))),
@@ -206,6 +229,7 @@ fn write_batch(conn: &mut Connection, batch: &mut Vec<Box<dyn Job>>, max_work: D
         }
         None => tx.commit().map_err(Lost::from),
     };
+    counts.jobs.fetch_add(u64::try_from(ran).unwrap_or(u64::MAX), Ordering::Relaxed);
     answer(batch.drain(..ran), written.err().as_ref());
 }
 

@@ -15,6 +15,7 @@ use crate::metrics::Scrape;
 /// The Prometheus text of one scrape.
 pub async fn scrape(app: &App) -> Result<String> {
     let database = app.config.database_path();
+    let writer = app.db.writer_stats();
     // The file reads block like the query does, so they share its thread.
     let scrape = app
         .db
@@ -32,6 +33,9 @@ pub async fn scrape(app: &App) -> Result<String> {
                 wal_bytes: file_len(&wal_path(&database)),
                 since_last_import,
                 resident_memory_bytes: resident_memory(),
+                writer_queued: writer.queued,
+                writer_batches: writer.batches,
+                writer_jobs: writer.jobs,
             })
         })
         .await?;

@@ -233,3 +233,21 @@ async fn the_import_reports_pages_errors_and_the_age_of_each_websites_last_succe
         "still the last success"
     );
 }
+
+#[rocket::async_test]
+async fn the_database_writer_shows_its_queue_and_how_it_grouped_writes() {
+    let app = TestApp::with(with_token).await;
+    let (_, site, token) = app.owner_with_site();
+    let path = format!("/api/v1/payments?websiteId={site}");
+    for n in 0..3 {
+        let body = format!(r#"{{"amount":10,"currency":"USD","transaction_id":"w{n}"}}"#);
+        assert_eq!(app.send(rocket::http::Method::Post, &path, Some(&token), Some(&body)).await.status, Status::Ok);
+    }
+    let s = scrape(&app, None, Some(TOKEN), &[]).await;
+    let samples = parse(&s.body);
+    let batches = find(&samples, "revlink_writer_batches_total", &[]).expect("batches");
+    let jobs = find(&samples, "revlink_writer_jobs_total", &[]).expect("jobs");
+    assert!(batches >= 1.0 && batches <= jobs, "{}", s.body);
+    assert!(jobs >= 3.0, "the three payments went through the writer: {}", s.body);
+    assert_eq!(find(&samples, "revlink_writer_queue_depth", &[]), Some(0.0), "nothing waiting now");
+}

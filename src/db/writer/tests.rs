@@ -39,7 +39,7 @@ fn insert(table: &'static str, x: i64) -> impl FnOnce(&Connection) -> Result<()>
 }
 
 fn batches(w: &Writer) -> u64 {
-    w.batches.load(Ordering::Relaxed)
+    w.counts.batches.load(Ordering::Relaxed)
 }
 
 /// Jobs sent and not yet taken by the writer.
