@@ -183,6 +183,24 @@ mod tests {
     use crate::db::{Db, users, websites};
     use crate::domain::revenue::RevenueBucket;
 
+    /// A fresh database (with `pool` connections) holding one user's website.
+    fn website_db(pool: u32) -> (tempfile::TempDir, Db, ObjectId) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.sqlite3"), pool).unwrap();
+        let site = db
+            .with_conn(|c| {
+                let user = users::create(c, "a@example.com", None, None)?;
+                let new = crate::domain::website::NewWebsite {
+                    domain: "a.example.com".into(),
+                    name: None,
+                    timezone: "UTC".into(),
+                };
+                Ok(websites::create(c, &user, &new, &Actor::cli())?.website_id)
+            })
+            .unwrap();
+        (dir, db, site)
+    }
+
     fn payment(id: &str) -> NewPayment {
         NewPayment {
             transaction_id: id.into(),
@@ -204,16 +222,8 @@ mod tests {
 
     #[test]
     fn rollups_follow_every_write_and_equal_a_recount() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("t.sqlite3"), 2).unwrap();
+        let (_dir, db, site) = website_db(2);
         db.with_conn(|c| {
-            let user = users::create(c, "a@example.com", None, None)?;
-            let new = crate::domain::website::NewWebsite {
-                domain: "a.example.com".into(),
-                name: None,
-                timezone: "UTC".into(),
-            };
-            let site = websites::create(c, &user, &new, &Actor::cli())?.website_id;
             let day = (1_779_321_600, 1_779_321_600 + 86_400); // 2026-05-21 UTC
             record(c, &site, "api", &payment("usd_1"))?;
             let mut euro = payment("ch_eur");
@@ -262,20 +272,8 @@ mod tests {
 
     #[test]
     fn a_full_disk_keeps_nothing_half_written_and_writes_resume_with_space() {
-        let dir = tempfile::tempdir().unwrap();
         // One pooled connection, so the page cap below holds for every statement.
-        let db = Db::open(&dir.path().join("t.sqlite3"), 1).unwrap();
-        let site = db
-            .with_conn(|c| {
-                let user = users::create(c, "a@example.com", None, None)?;
-                let new = crate::domain::website::NewWebsite {
-                    domain: "a.example.com".into(),
-                    name: None,
-                    timezone: "UTC".into(),
-                };
-                Ok(websites::create(c, &user, &new, &Actor::cli())?.website_id)
-            })
-            .unwrap();
+        let (_dir, db, site) = website_db(1);
         let pages: i64 = db.with_conn(|c| Ok(c.query_row("PRAGMA page_count", [], |r| r.get(0))?)).unwrap();
         db.with_conn(|c| Ok(c.pragma_update(None, "max_page_count", pages)?)).unwrap();
         let mut big = payment("tx_big");
@@ -303,17 +301,8 @@ mod tests {
 
     #[test]
     fn imports_update_what_changes_and_never_touch_api_payments() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("t.sqlite3"), 2).unwrap();
+        let (_dir, db, site) = website_db(2);
         db.with_conn(|c| {
-            let user = users::create(c, "a@example.com", None, None)?;
-            let new = crate::domain::website::NewWebsite {
-                domain: "a.example.com".into(),
-                name: None,
-                timezone: "UTC".into(),
-            };
-            let site = websites::create(c, &user, &new, &Actor::cli())?.website_id;
-
             upsert_imported(c, &site, &payment("ch_1"))?;
             let mut later = payment("ch_1");
             later.refunded_amount = 900;
