@@ -12,9 +12,15 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_payments", include_str!("../../migrations/0003_payments.sql")),
     ("0004_stripe_import", include_str!("../../migrations/0004_stripe_import.sql")),
     ("0005_revenue_rollups", include_str!("../../migrations/0005_revenue_rollups.sql")),
+    ("0006_rollups_by_bucket", include_str!("../../migrations/0006_rollups_by_bucket.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {
+    run_to(conn, MIGRATIONS.len())
+}
+
+/// Applies the pending migrations among the first `count`.
+fn run_to(conn: &mut Connection, count: usize) -> Result<()> {
     let applied: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let applied = usize::try_from(applied).map_err(Error::internal)?;
     if applied > MIGRATIONS.len() {
@@ -23,7 +29,7 @@ pub fn run(conn: &mut Connection) -> Result<()> {
             MIGRATIONS.len()
         )));
     }
-    for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(applied) {
+    for (index, (name, sql)) in MIGRATIONS.iter().enumerate().take(count).skip(applied) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i64::try_from(index + 1).map_err(Error::internal)?)?;
@@ -46,5 +52,67 @@ mod tests {
         assert_eq!(usize::try_from(v).unwrap(), MIGRATIONS.len());
         conn.pragma_update(None, "user_version", 99).unwrap();
         assert!(run(&mut conn).unwrap_err().to_string().contains("newer"));
+    }
+
+    #[test]
+    fn rollups_rekeyed_by_bucket_keep_the_payments_recorded_before() {
+        use crate::db::{payments, rollups, users, websites};
+        use crate::domain::Actor;
+        use crate::domain::payment::{NewPayment, Settlement};
+        let mut conn = Connection::open_in_memory().unwrap();
+        run_to(&mut conn, 5).unwrap();
+        let user = users::create(&conn, "a@example.com", None, None).unwrap();
+        let new =
+            crate::domain::website::NewWebsite { domain: "a.example.com".into(), name: None, timezone: "UTC".into() };
+        let site = websites::create(&mut conn, &user, &new, &Actor::cli()).unwrap().website_id;
+        for i in 0..40_i64 {
+            let payment = NewPayment {
+                transaction_id: format!("tx_{i}"),
+                amount: 1000 + i,
+                currency: if i % 3 == 0 { "EUR" } else { "USD" }.into(),
+                refunded_amount: i % 5,
+                disputed: false,
+                settled: (i % 3 == 0).then(|| Settlement { amount: 1100 + i, currency: "USD".into(), fee: 30 }),
+                renewal: i % 4 == 0,
+                free_trial: false,
+                visitor_id: (i % 2 == 0).then(|| format!("v{i}")),
+                session_id: None,
+                customer_id: None,
+                customer_email: None,
+                customer_name: None,
+                paid_at: format!("2026-05-{:02}T{:02}:{:02}:00.000Z", 1 + i % 3, i % 24, (i * 7) % 60),
+            };
+            payments::record(&conn, &site, "api", &payment).unwrap();
+        }
+        let before: Vec<(String, i64, i64, i64)> = {
+            let mut stmt = conn
+                .prepare("SELECT currency, bucket, gross, payments FROM revenue_rollups ORDER BY bucket, currency")
+                .unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        assert!(before.len() > 40, "{}", before.len());
+        run(&mut conn).unwrap();
+        let after: Vec<(String, i64, i64, i64)> = {
+            let mut stmt = conn
+                .prepare("SELECT currency, bucket, gross, payments FROM revenue_rollups ORDER BY bucket, currency")
+                .unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        assert_eq!(after, before);
+        assert!(rollups::rollup_mismatches(&conn).unwrap().is_empty());
+        // And the new triggers carry on from there.
+        conn.execute("UPDATE payments SET refunded_amount = amount WHERE transaction_id = 'tx_3'", []).unwrap();
+        conn.execute("DELETE FROM payments WHERE transaction_id = 'tx_8'", []).unwrap();
+        assert!(rollups::rollup_mismatches(&conn).unwrap().is_empty());
+        let partial: String = conn
+            .query_row("SELECT sql FROM sqlite_schema WHERE name = 'payments_by_visitor'", [], |r| r.get(0))
+            .unwrap();
+        assert!(partial.ends_with("WHERE visitor_id IS NOT NULL"), "{partial}");
     }
 }

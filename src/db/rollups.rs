@@ -1,7 +1,8 @@
-//! Revenue rollups (migration 0005): the sums per website, currency and UTC quarter hour that the revenue
+//! Revenue rollups (migrations 0005, 0006): the sums per website, UTC quarter hour and currency that the revenue
 //! summary reads. Triggers keep them with every payment write; here they are read, compared with a
 //! recount of the payments, and rebuilt.
 
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, params};
 
 use crate::db;
@@ -18,30 +19,32 @@ pub fn revenue_buckets(
     start: i64,
     end: i64,
 ) -> Result<(Vec<RevenueBucket>, i64)> {
+    // One pass over the range's rows of every currency (they sit together, keyed by bucket first): the
+    // shown currency's are the buckets, the '' rows count every payment.
     let mut stmt = conn.prepare_cached(
-        "SELECT bucket, gross, refunds, payments, renewal_net, renewal_payments, attributed_net, attributed_payments
-         FROM revenue_rollups WHERE website_id = ?1 AND currency = ?2 AND bucket >= ?3 AND bucket < ?4
+        "SELECT bucket, currency, gross, refunds, payments, renewal_net, renewal_payments, attributed_net,
+                attributed_payments
+         FROM revenue_rollups WHERE website_id = ?1 AND bucket >= ?2 AND bucket < ?3 AND currency IN (?4, '')
          ORDER BY bucket",
     )?;
-    let rows = stmt.query_map(params![website, currency, start, end], |r| {
-        Ok(RevenueBucket {
+    let mut rows = stmt.query(params![website, start, end, currency])?;
+    let (mut buckets, mut all) = (Vec::new(), 0i64);
+    while let Some(r) = rows.next()? {
+        if r.get_ref(1)? == ValueRef::Text(b"") {
+            all = all.saturating_add(r.get(4)?);
+            continue;
+        }
+        buckets.push(RevenueBucket {
             start: r.get(0)?,
-            gross: r.get(1)?,
-            refunds: r.get(2)?,
-            payments: r.get(3)?,
-            renewal_net: r.get(4)?,
-            renewal_payments: r.get(5)?,
-            attributed_net: r.get(6)?,
-            attributed_payments: r.get(7)?,
-        })
-    })?;
-    let buckets = rows.collect::<rusqlite::Result<_>>()?;
-    let all: i64 = conn
-        .prepare_cached(
-            "SELECT COALESCE(SUM(payments), 0) FROM revenue_rollups
-             WHERE website_id = ?1 AND currency = '' AND bucket >= ?2 AND bucket < ?3",
-        )?
-        .query_row(params![website, start, end], |r| r.get(0))?;
+            gross: r.get(2)?,
+            refunds: r.get(3)?,
+            payments: r.get(4)?,
+            renewal_net: r.get(5)?,
+            renewal_payments: r.get(6)?,
+            attributed_net: r.get(7)?,
+            attributed_payments: r.get(8)?,
+        });
+    }
     Ok((buckets, all))
 }
 
