@@ -36,13 +36,30 @@ pub type Pool = r2d2::Pool<SqliteConnectionManager>;
 /// of leaving it in free pages; `journal_size_limit` truncates the WAL back to this size after each
 /// checkpoint that resets it.
 fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.execute_batch(
-        "PRAGMA busy_timeout = 5000;
-         PRAGMA synchronous = NORMAL;
+        "PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
          PRAGMA secure_delete = ON;
          PRAGMA journal_size_limit = 67108864;",
     )
+}
+
+/// How long a statement waits for a lock another connection holds (the writer's, mostly) before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a truncating checkpoint waits for readers of older snapshots. It holds the write lock meanwhile,
+/// so every write waits as long: a checkpoint that cannot finish in this time gives up and is tried again
+/// later (what it could copy is copied either way), instead of stalling the writes behind a stream of readers.
+const CHECKPOINT_WAIT: Duration = Duration::from_millis(25);
+
+/// Checkpoints the whole WAL into the database and truncates it, waiting at most `CHECKPOINT_WAIT` for
+/// readers; answers whether it got to the end.
+fn checkpoint(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.busy_timeout(CHECKPOINT_WAIT)?;
+    let busy = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(busy? == 0)
 }
 
 /// Past this size the WAL is checkpointed from the background (`Db::keep_wal_small`): SQLite's own
@@ -125,19 +142,14 @@ impl Db {
         StorageSizes { db_bytes: size(&self.path), wal_bytes: size(Path::new(&wal)) }
     }
 
-    /// Checkpoints the WAL into the database and truncates it, once it is past `threshold` bytes. The
-    /// checkpoint waits (up to the busy timeout) for readers of older snapshots to finish and holds
-    /// new writers back meanwhile, so it completes even when readers never stop coming. Answers
-    /// whether it ran to the end.
+    /// Checkpoints the WAL into the database and truncates it, once it is past `threshold` bytes (the
+    /// writer does the same between its batches; this catches a WAL left large when writes stopped). The
+    /// wait for readers is bounded (`CHECKPOINT_WAIT`); answers whether it ran to the end.
     pub async fn keep_wal_small(&self, threshold: u64) -> Result<bool> {
         if self.sizes().wal_bytes <= threshold {
             return Ok(false);
         }
-        self.run(|c| {
-            let busy: i64 = c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
-            Ok(busy == 0)
-        })
-        .await
+        self.run(|c| Ok(checkpoint(c)?)).await
     }
 
     /// Runs `f` on a pooled connection on one of the database threads, off the async executor.

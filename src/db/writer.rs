@@ -238,12 +238,13 @@ fn write_batch(conn: &mut Connection, batch: &mut Vec<Box<dyn Job>>, max_work: D
 
 /// Past `WAL_CHECKPOINT_BYTES`, checkpoints the WAL and truncates it here, between batches: the writes that
 /// make it grow wait meanwhile (the queue is bounded), so however fast they come the WAL stays near that
-/// size. The checkpoint waits (up to the busy timeout) for readers of older snapshots.
+/// size. The wait for readers of older snapshots is bounded (`super::checkpoint`); a checkpoint they keep
+/// from finishing is tried again after the next batch.
 fn keep_wal_small(conn: &Connection, wal: &Path) {
     if std::fs::metadata(wal).map_or(0, |m| m.len()) <= super::WAL_CHECKPOINT_BYTES {
         return;
     }
-    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0)) {
+    if let Err(e) = super::checkpoint(conn) {
         tracing::warn!(error = %e, "the writer could not checkpoint the WAL");
     }
 }
