@@ -2,7 +2,9 @@
 # Issue 9's measured targets in one run on this machine, everything on 127.0.0.1:
 #   1. seeds a fresh database with 1,000,000 payments over the last year for one website (straight into the
 #      SQLite file revlink created; the schema's triggers fill the rollups; `revlink check` must pass);
-#   2. measures a bare Rocket route (examples/bare_rocket, its own process) with wrk -t2 -c32;
+#   2. measures the durable writes alone: the Payments API's insert through revlink's writer from 32 tasks, no
+#      HTTP (examples/writer_ceiling, 20 s, on the seeded file before revlink starts), then a bare Rocket
+#      route (examples/bare_rocket, its own process) with wrk -t2 -c32;
 #   3. mixed load on revlink for as long: wrk -t2 -c32 POSTing /api/v1/payments (df_ key, a fresh
 #      transaction_id per request, times spread over the year), one reader fetching the one-year revenue
 #      summary back to back and one fetching the payments list every 250 ms (dft_ token), a Stripe import
@@ -24,7 +26,7 @@ if ! command -v wrk >/dev/null; then
   echo "installing wrk (Debian package)" >&2
   apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
 fi
-cargo build --release --bin revlink --example bare_rocket --example stripe_fake -q
+cargo build --release --bin revlink --example bare_rocket --example stripe_fake --example writer_ceiling -q
 out=${CARGO_TARGET_DIR:-target}/release
 bin=$out/revlink
 clients="python3 bench/mixed_clients.py"
@@ -61,6 +63,10 @@ $clients seed "$db" "$site" "$payments"
 if ! $bin check >"$work/check.json"; then
   echo "FAILED: revlink check after seeding:" >&2; cat "$work/check.json" >&2; exit 1
 fi
+
+# What the disk and the writer allow before any HTTP: durable payment writes from 32 tasks, as the POSTs below.
+echo "durable writes alone for 20 s (no HTTP)..." >&2
+ceiling=$("$out/examples/writer_ceiling" "$db" "$site" 20 32)
 
 # wrk reports its totals as one JSON line (requests, non-2xx and socket errors, latency percentiles).
 cat >"$work/done.lua" <<'LUA'
@@ -151,7 +157,7 @@ if $bin check >"$work/check.json"; then check_after=ok; else check_after="FAILED
 # 5. The table.
 cat >"$work/run.json" <<JSON
 {"seconds": $secs, "cores": $(nproc), "loadavg": "$loadavg", "payments": $payments,
- "bare": $bare, "post": $post,
+ "bare": $bare, "post": $post, "ceiling": $ceiling,
  "revenue_log": "$work/revenue.log", "list_log": "$work/list.log", "samples": "$work/samples.jsonl",
  "verify": "$work/verify.json", "hwm_kib": $hwm, "rss_end_kib": $rss_end, "first_ack_ms": $first_ack_ms,
  "import": $(printf '%s' "$import" | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))'),

@@ -237,6 +237,7 @@ def report(run_file):
     bare = run["bare"]["requests"] / run["bare"]["seconds"]
     post = run["post"]["requests"] / run["post"]["seconds"]
     ratio = post / bare if bare else float("nan")
+    ceiling = run["ceiling"]["writes"] / run["ceiling"]["seconds"]
     p50, p99, list50 = pct(revenue, 50), pct(revenue, 99), pct(listing, 50)
 
     def verdict(ok):
@@ -244,6 +245,8 @@ def report(run_file):
 
     rows = [
         ("bare Rocket route (examples/bare_rocket), req/s", f"{bare:,.0f}", "ceiling", ""),
+        ("durable payment writes alone (writer, 32 tasks, no HTTP), /s", f"{ceiling:,.0f}", "", ""),
+        ("  ratio to bare", f"{ceiling / bare if bare else float('nan'):.2f}", "", ""),
         ("POST /api/v1/payments (df_ key), req/s", f"{post:,.0f}", "", ""),
         ("  ratio to bare", f"{ratio:.2f}", ">= 0.30", verdict(ratio >= 0.3)),
         (f"revenue summary, 1 year, {run['payments']:,} payments: p50 ms", f"{p50:.1f}", "<= 50", verdict(p50 <= 50)),
@@ -260,6 +263,8 @@ def report(run_file):
         print(f"{name:<{width}}  {value:>14}  {target:>8}  {result}")
     print()
     w = run["post"]
+    print(f"durable writes alone: {run['ceiling']['writes']:,} in {run['ceiling']['seconds']:.1f} s on the seeded file, "
+          "before revlink started (so the mixed phase starts with that many more payments).")
     print(f"phases of {run['seconds']} s on {run['cores']} cores (load average {run['loadavg']} before them), "
           f"wrk -t2 -c32. bare: {run['bare']['errors']} errors; "
           f"POST: {w['requests']:,} requests, {w['errors']} non-2xx or socket errors, "

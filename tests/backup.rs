@@ -3,10 +3,13 @@
 //! and `revlink check` on a healthy database, with a wrong or missing master key, a broken reference
 //! and a corrupted file. Everything on 127.0.0.1.
 
+#[path = "support/binary.rs"]
+mod binary;
+
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,21 +21,7 @@ use revlink::crypto::MasterKey;
 use revlink::db::stripe::{self, NewConnection};
 use revlink::domain::{Actor, ObjectId};
 
-fn revlink(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_revlink"))
-        .args(args)
-        .current_dir(dir)
-        .env("ROCKET_DATA_DIR", dir.join("data"))
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok_json(dir: &Path, args: &[&str]) -> Value {
-    let out = revlink(dir, args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
+use binary::{free_port, ok_json, revlink};
 
 /// A failing command: its stderr, and the JSON it printed (`check` prints its report all the same).
 fn fails(dir: &Path, args: &[&str]) -> (String, Option<Value>) {
@@ -103,10 +92,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 #[derive(Clone)]

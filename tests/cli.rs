@@ -1,6 +1,9 @@
 //! The admin commands, run as the real binary against a temp data directory, and the start-up
 //! refusal when the master key cannot open the stored secrets.
 
+#[path = "support/binary.rs"]
+mod binary;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -12,25 +15,9 @@ use revlink::db::stripe::{self, NewConnection};
 use revlink::domain::Actor;
 use revlink::domain::ObjectId;
 
+use binary::{ok_json, revlink};
+
 const RK: &str = "rk_live_51NxQp2Cg7Yq1s8dZt4K9mLbA0vWe3";
-
-fn revlink(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_revlink"))
-        .args(args)
-        .current_dir(dir)
-        .env("ROCKET_DATA_DIR", dir.join("data"))
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok_json(dir: &Path, args: &[&str]) -> Value {
-    let out = revlink(dir, args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 1, "one JSON object on stdout: {stdout}");
-    serde_json::from_str(&stdout).unwrap()
-}
 
 fn fails(dir: &Path, args: &[&str]) -> String {
     let out = revlink(dir, args);

@@ -1,6 +1,8 @@
 //! Crash safety with the real binary: revlink is killed (SIGKILL) twice in the middle of a backfill and
 //! started again on the same data each time; the import ends with exactly the account's payments.
 
+#[path = "support/binary.rs"]
+mod binary;
 #[path = "api/stripe_account.rs"]
 mod stripe_account;
 #[path = "support/stripe_fake.rs"]
@@ -12,20 +14,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use binary::{free_port, ok_json};
 use stripe_account::{Account, NewCharge, unix_days_ago};
 
 const CHARGES: i64 = 1500;
-
-fn admin(dir: &Path, args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_revlink"))
-        .args(args)
-        .env("ROCKET_DATA_DIR", dir.join("data"))
-        .env("ROCKET_LOG_LEVEL", "off")
-        .output()
-        .expect("revlink runs");
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("JSON")
-}
 
 struct Server(Child);
 
@@ -50,10 +42,6 @@ fn start(dir: &Path, port: u16, stripe: &str) -> Server {
             .spawn()
             .expect("revlink starts"),
     )
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 struct Api {
@@ -98,8 +86,8 @@ async fn killed_twice_mid_backfill_it_ends_with_exactly_the_accounts_payments() 
     account.mount(&fake.server).await;
 
     let dir = tempfile::tempdir().unwrap();
-    admin(dir.path(), &["user", "create", "--email", "owner@example.com"]);
-    let site = admin(
+    ok_json(dir.path(), &["user", "create", "--email", "owner@example.com"]);
+    let site = ok_json(
         dir.path(),
         &["website", "create", "--owner", "owner@example.com", "--domain", "shop.example.com"],
     )["websiteId"]
@@ -107,7 +95,7 @@ async fn killed_twice_mid_backfill_it_ends_with_exactly_the_accounts_payments() 
         .unwrap()
         .to_owned();
     let token =
-        admin(dir.path(), &["token", "create", "--email", "owner@example.com"])["key"].as_str().unwrap().to_owned();
+        ok_json(dir.path(), &["token", "create", "--email", "owner@example.com"])["key"].as_str().unwrap().to_owned();
     let port = free_port();
     let api = Api { http: reqwest::Client::new(), base: format!("http://127.0.0.1:{port}"), token };
 

@@ -2,6 +2,9 @@
 //! accepting, finishes what is in flight, checkpoints and exits within a few seconds; started again on
 //! the same data, it holds every payment it answered 200 for, once.
 
+#[path = "support/binary.rs"]
+mod binary;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -9,20 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-fn admin(dir: &Path, args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_revlink"))
-        .args(args)
-        .env("ROCKET_DATA_DIR", dir.join("data"))
-        .env("ROCKET_LOG_LEVEL", "off")
-        .output()
-        .expect("revlink runs");
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("JSON")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+use binary::{free_port, ok_json};
 
 fn serve(dir: &Path, port: u16) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_revlink"))
@@ -49,10 +39,10 @@ async fn wait_up(http: &reqwest::Client, base: &str) {
 async fn sigterm_under_load_loses_no_answered_payment() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    admin(d, &["user", "create", "--email", "me@example.com"]);
-    let site = admin(d, &["website", "create", "--owner", "me@example.com", "--domain", "shop.example.com"]);
+    ok_json(d, &["user", "create", "--email", "me@example.com"]);
+    let site = ok_json(d, &["website", "create", "--owner", "me@example.com", "--domain", "shop.example.com"]);
     let site = site["websiteId"].as_str().unwrap().to_owned();
-    let key = admin(d, &["apikey", "create", "--website", &site])["key"].as_str().unwrap().to_owned();
+    let key = ok_json(d, &["apikey", "create", "--website", &site])["key"].as_str().unwrap().to_owned();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();

@@ -84,7 +84,7 @@ mod tests {
             };
             payments::record(&conn, &site, "api", &payment).unwrap();
         }
-        let before: Vec<(String, i64, i64, i64)> = {
+        let stored = |conn: &Connection| -> Vec<(String, i64, i64, i64)> {
             let mut stmt = conn
                 .prepare("SELECT currency, bucket, gross, payments FROM revenue_rollups ORDER BY bucket, currency")
                 .unwrap();
@@ -93,18 +93,10 @@ mod tests {
                 .map(Result::unwrap)
                 .collect()
         };
+        let before = stored(&conn);
         assert!(before.len() > 40, "{}", before.len());
         run(&mut conn).unwrap();
-        let after: Vec<(String, i64, i64, i64)> = {
-            let mut stmt = conn
-                .prepare("SELECT currency, bucket, gross, payments FROM revenue_rollups ORDER BY bucket, currency")
-                .unwrap();
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect()
-        };
-        assert_eq!(after, before);
+        assert_eq!(stored(&conn), before);
         assert!(rollups::rollup_mismatches(&conn).unwrap().is_empty());
         // And the new triggers carry on from there.
         conn.execute("UPDATE payments SET refunded_amount = amount WHERE transaction_id = 'tx_3'", []).unwrap();
