@@ -5,10 +5,8 @@
 mod binary;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use secrecy::ExposeSecret;
-use serde_json::Value;
 
 use revlink::crypto::MasterKey;
 use revlink::db::stripe::{self, NewConnection};
