@@ -170,11 +170,12 @@ impl Db {
     /// Runs `f` on the writer's connection, inside a transaction shared with the other writes queued
     /// meanwhile, and answers once that transaction is committed and synced to disk: an answered write
     /// survives a crash or a power loss. A failing `f` is rolled back alone. `f` must not begin or end a
-    /// transaction of its own.
+    /// transaction of its own, and may run more than once (when another job of its batch fails): each run
+    /// must do the same.
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        F: Fn(&Connection) -> Result<T> + Send + 'static,
     {
         self.writer.write(f).await
     }

@@ -1,10 +1,16 @@
 //! Group commit: one thread owns the write connection, and the writes whose answer promises durability (the
 //! Payments API's, and the import's: its pages with their cursor and its bookkeeping) are sent to it as jobs.
 //! It takes whatever has queued (up to `MAX_BATCH` jobs and `MAX_BATCH_WORK` of work), runs the jobs in one
-//! `IMMEDIATE` transaction, each in its own savepoint (a job that fails is rolled back alone and gets its own
-//! error), commits with `synchronous = FULL` (one fsync for the batch), and only then answers each job. If the
-//! commit fails, every job of the batch gets the error: nothing of it was written. So an answered write
-//! survives a crash or a power loss, and writes that arrive together cost one commit between them.
+//! `IMMEDIATE` transaction, commits with `synchronous = FULL` (one fsync for the batch), and only then answers
+//! each job. If the commit fails, every job of the batch gets the error: nothing of it was written. So an
+//! answered write survives a crash or a power loss, and writes that arrive together cost one commit between
+//! them.
+//!
+//! A job that fails is rolled back alone and gets its own error. Jobs rarely fail (the input was checked before
+//! and conflicts are part of the SQL), so a batch first runs without savepoints, which would journal every page
+//! each job touches; when a job fails, that transaction is rolled back, the job answered with its error, and
+//! the rest of the batch run again with a savepoint per job. Jobs are `Fn` for that: running one again must do
+//! the same.
 //!
 //! Other writes (settings, tokens, keys, sessions, team, Stripe connections) stay on the pool (`Db::run`):
 //! they are rare, and the busy timeout lets them wait for the writer's lock. A job runs inside the batch's
@@ -41,7 +47,7 @@ pub struct Writer {
 /// What the writer has done: the metrics show how writes were grouped, and so do the tests.
 #[derive(Debug, Default)]
 struct Counts {
-    /// Transactions run.
+    /// Batches written (a batch run again after a failing job counts once).
     batches: AtomicU64,
     /// Jobs answered from them.
     jobs: AtomicU64,
@@ -71,9 +77,6 @@ impl Writer {
         // This connection's commits are the ones callers are told are written: FULL syncs the WAL at each
         // commit, so they survive a power loss too (NORMAL, the readers', survives a crash of revlink only).
         conn.pragma_update(None, "synchronous", "FULL")?;
-        // A job's savepoint journals the pages the job changes: in memory (freed at each release), not in a
-        // temporary file once past 64 KiB, which slowed the import's pages markedly.
-        conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.set_prepared_statement_cache_capacity(64);
         let (jobs, queue) = mpsc::channel(QUEUE);
         let counts = Arc::new(Counts::default());
@@ -102,10 +105,10 @@ impl Writer {
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        F: Fn(&Connection) -> Result<T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job = Box::new(Pending { work: Some(f), result: None, reply });
+        let job = Box::new(Pending { work: f, result: None, reply });
         self.jobs.send(job).await.map_err(|_| Error::internal("the database writer has stopped"))?;
         answer.await.map_err(|_| Error::internal("the database writer stopped before answering"))?
     }
@@ -113,7 +116,8 @@ impl Writer {
 
 /// One queued write, its result type erased.
 trait Job: Send {
-    /// Runs the work on the batch's transaction; answers whether it succeeded.
+    /// Runs the work on the batch's transaction (again, if the batch is run again); answers whether it
+    /// succeeded.
     fn run(&mut self, conn: &Connection) -> bool;
     /// The storage problem (full, read-only) the work failed with, if that was why.
     fn storage_failure(&self) -> Option<&'static str>;
@@ -139,15 +143,16 @@ impl From<rusqlite::Error> for Lost {
 }
 
 struct Pending<T, F> {
-    work: Option<F>,
+    work: F,
+    /// The last run's result (`None` before a run ends, so a run that panicked leaves none).
     result: Option<Result<T>>,
     reply: oneshot::Sender<Result<T>>,
 }
 
-impl<T: Send, F: FnOnce(&Connection) -> Result<T> + Send> Job for Pending<T, F> {
+impl<T: Send, F: Fn(&Connection) -> Result<T> + Send> Job for Pending<T, F> {
     fn run(&mut self, conn: &Connection) -> bool {
-        let Some(work) = self.work.take() else { return false };
-        let result = work(conn);
+        self.result = None;
+        let result = (self.work)(conn);
         let ok = result.is_ok();
         self.result = Some(result);
         ok
@@ -204,36 +209,89 @@ fn serve(
     }
 }
 
-/// Runs jobs of `batch` in one transaction, commits, and answers them. The jobs it did not run (out of
-/// time, or the transaction was lost before their turn) stay in `batch` for the next one.
+/// Writes jobs of `batch` in one transaction and answers them: first without savepoints; if a job fails, it
+/// is answered alone and the rest run again, each in its savepoint. The jobs not run (out of time, or the
+/// transaction was lost before their turn) stay in `batch` for the next one.
 fn write_batch(conn: &mut Connection, batch: &mut Vec<Box<dyn Job>>, max_work: Duration, counts: &Counts) {
     // Counted before any answer, so that whoever has an answer sees its batch counted.
     counts.batches.fetch_add(1, Ordering::Relaxed);
+    let (ran, written) = match run_batch(conn, batch, max_work, Isolation::Shared) {
+        Attempt::Ended { ran, written } => (ran, written),
+        Attempt::JobFailed(index, why) => {
+            // Nothing of that transaction was kept: the job's error is its answer, the others go again.
+            counts.jobs.fetch_add(1, Ordering::Relaxed);
+            batch.remove(index).answer(why.as_ref());
+            match run_batch(conn, batch, max_work, Isolation::Savepoints) {
+                Attempt::Ended { ran, written } => (ran, written),
+                Attempt::JobFailed(..) => unreachable!("with savepoints a failing job does not end the attempt"),
+            }
+        }
+    };
+    counts.jobs.fetch_add(u64::try_from(ran).unwrap_or(u64::MAX), Ordering::Relaxed);
+    answer(batch.drain(..ran), written.err().as_ref());
+}
+
+/// How the jobs of one transaction are kept apart.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Isolation {
+    /// None: a failing job ends the attempt (`Attempt::JobFailed`), and the transaction is rolled back.
+    Shared,
+    /// Each job in its savepoint, rolled back alone if it fails.
+    Savepoints,
+}
+
+enum Attempt {
+    /// The first `ran` jobs were run; `written` says whether their transaction was committed.
+    Ended { ran: usize, written: Result<(), Lost> },
+    /// The job at this index failed (`Isolation::Shared` only), with what to answer if it did not fail by
+    /// itself (it ended the transaction); the transaction was rolled back.
+    JobFailed(usize, Option<Lost>),
+}
+
+fn run_batch(conn: &mut Connection, batch: &mut [Box<dyn Job>], max_work: Duration, isolation: Isolation) -> Attempt {
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
-        Err(e) => return answer(batch.drain(..), Some(&Lost::from(e))),
+        Err(e) => return Attempt::Ended { ran: batch.len(), written: Err(Lost::from(e)) },
     };
     let started = Instant::now();
     let (mut ran, mut lost) = (0, None);
-    for job in batch.iter_mut() {
+    for (index, job) in batch.iter_mut().enumerate() {
         if ran > 0 && started.elapsed() > max_work {
             break;
         }
         ran += 1;
-        if let Err(e) = run_job(&tx, job.as_mut()) {
-            lost = Some(e);
-            break;
+        let outcome = match isolation {
+            Isolation::Shared => run_shared(&tx, job.as_mut()),
+            Isolation::Savepoints => run_isolated(&tx, job.as_mut()).map(|()| Ok(())),
+        };
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => return Attempt::JobFailed(index, why), // dropping `tx` rolls it back
+            Err(e) => {
+                lost = Some(e);
+                break;
+            }
         }
     }
     let written = match lost {
-        Some(why) => {
-            drop(tx); // rolls back whatever is left of it
-            Err(why)
-        }
+        Some(why) => Err(why), // dropping `tx` rolls back whatever is left of it
         None => tx.commit().map_err(Lost::from),
     };
-    counts.jobs.fetch_add(u64::try_from(ran).unwrap_or(u64::MAX), Ordering::Relaxed);
-    answer(batch.drain(..ran), written.err().as_ref());
+    Attempt::Ended { ran, written }
+}
+
+/// Runs one job on the shared transaction. `Ok(Err(_))`: the job failed (with what to answer it if its own
+/// result says it succeeded: it ended the transaction). An error means the transaction is gone for a reason
+/// that would fail any job (a full or read-only disk).
+fn run_shared(conn: &Connection, job: &mut dyn Job) -> Result<Result<(), Option<Lost>>, Lost> {
+    let ok = catch_unwind(AssertUnwindSafe(|| job.run(conn))).unwrap_or(false);
+    if !conn.is_autocommit() {
+        return Ok(if ok { Ok(()) } else { Err(None) });
+    }
+    match job.storage_failure() {
+        Some(message) => Err(Lost::Storage(message)),
+        None => Ok(Err(Some(Lost::Other("the transaction ended inside a job".into())))),
+    }
 }
 
 /// Past `WAL_CHECKPOINT_BYTES`, checkpoints the WAL and truncates it here, between batches: the writes that
@@ -251,7 +309,7 @@ fn keep_wal_small(conn: &Connection, wal: &Path) {
 
 /// Runs one job in its own savepoint: kept if it succeeded, rolled back if it failed or panicked. An
 /// error means the transaction itself is gone (SQLite rolled it back, or the job ended it).
-fn run_job(conn: &Connection, job: &mut dyn Job) -> Result<(), Lost> {
+fn run_isolated(conn: &Connection, job: &mut dyn Job) -> Result<(), Lost> {
     let step = |sql: &str| conn.prepare_cached(sql).and_then(|mut s| s.execute([])).map(drop).map_err(Lost::from);
     step("SAVEPOINT job")?;
     let ok = catch_unwind(AssertUnwindSafe(|| job.run(conn))).unwrap_or(false);

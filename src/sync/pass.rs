@@ -105,7 +105,7 @@ where
 async fn on_writer<T, F>(inner: &Inner, f: F) -> Result<T, Stop>
 where
     T: Send + 'static,
-    F: FnOnce(&rusqlite::Connection) -> crate::error::Result<T> + Send + 'static,
+    F: Fn(&rusqlite::Connection) -> crate::error::Result<T> + Send + 'static,
 {
     inner.db.write(f).await.map_err(db_failed)
 }
@@ -253,8 +253,8 @@ impl Sync<'_> {
                 Rows::Payments(on_db(self.inner, move |c| Ok(mapping::payments(c, &w, &charges))).await?)
             }
         };
+        let page = Page { stream: stream.name(), rows, oldest, next, started };
         let committed = on_writer(self.inner, move |c| {
-            let page = Page { stream: stream.name(), rows, oldest, next, started };
             import::commit_page(c, &w, &nonce, &page, |tx| {
                 if stream != Stream::Charges {
                     return Ok(());
