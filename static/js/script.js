@@ -221,7 +221,7 @@
     w.datafast = safe(api);
     w.datafast.revlink = 1;
     if (off) return log(off);
-    pageview();
+    safe(pageview)();
     ["pushState", "replaceState"].forEach(function (name) {
       var original = history[name];
       history[name] = function () {
