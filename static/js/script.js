@@ -114,14 +114,19 @@
     } else if (nav.sendBeacon(endpoint, new Blob([body], { type: "application/json" }))) renew(sid);
   }
 
-  // A custom goal. Parameters: at most 10, names ^[a-z0-9_-]{1,32}$ once lower-cased, values strings <= 255.
+  // At most 255 characters (code points: a cut never splits an emoji into an invalid half).
+  function cap(value) {
+    return Array.from(value == null ? "" : "" + value).slice(0, 255).join("");
+  }
+  // A custom goal: a name of a-z 0-9 _ - (up to 64, lower-cased), at most 10 parameters named
+  // ^[a-z0-9_-]{1,32}$ once lower-cased, values strings of at most 255 characters.
   function goal(name, params) {
-    var extra = { eventName: String(name || "").trim() }, keys = Object.keys(params), key, i;
-    if (!extra.eventName || keys.length > 10) return warn("bad goal " + name);
+    var extra = { eventName: ((name || "") + "").trim().toLowerCase() }, keys = Object.keys(params), key, i;
+    if (!/^[a-z0-9_-]{1,64}$/.test(extra.eventName) || keys.length > 10) return warn("bad goal " + name);
     for (i = 0; i < keys.length; i++) {
       key = keys[i].toLowerCase();
       if (!/^[a-z0-9_-]{1,32}$/.test(key)) return warn("bad goal param " + key);
-      extra[key] = String(params[keys[i]] == null ? "" : params[keys[i]]).slice(0, 255);
+      extra[key] = cap(params[keys[i]]);
     }
     send("custom", extra);
   }
@@ -130,9 +135,9 @@
   function api(name, data) {
     data = Object(data);
     if (off) log(off);
-    else if (name == "payment") data.email ? send(name, { email: "" + data.email }) : warn("payment needs email");
+    else if (name == "payment") data.email ? send(name, { email: "" + data.email }) : warn("payment: no email");
     else if (name == "identify") {
-      data.user_id ? send(name, { user_id: "" + data.user_id, name: "" + (data.name || "") }) : warn("identify needs user_id");
+      data.user_id ? send(name, { user_id: "" + data.user_id, name: "" + (data.name || "") }) : warn("identify: no user_id");
     } else goal(name, data);
   }
 
@@ -187,7 +192,7 @@
     // getAttribute: an SVG link's .href is an object.
     url = a && new URL(a.getAttribute("href"), loc.href);
     if (url && /^http/.test(url.protocol) && url.hostname != loc.hostname && allowed.indexOf(url.hostname) < 0) {
-      send("external_link", { url: url.href, text: a.textContent.trim().slice(0, 255) });
+      send("external_link", { url: url.href, text: cap(a.textContent.trim()) });
     }
   }
   function submitted(e) {

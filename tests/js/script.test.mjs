@@ -324,13 +324,28 @@ test("window.datafast: the queue replays after the first pageview; goals, paymen
   assert.deepEqual(p.bodies()[3].extraData, { email: "ann@example.com" });
 
   const eleven = Object.fromEntries([...Array(11).keys()].map((i) => ["k" + i, "v"]));
-  for (const bad of [["signup", eleven], ["signup", { "bad key": "v" }], ["signup", { ["k".repeat(33)]: "v" }], [""], ["payment", {}], ["identify", {}]]) {
-    p.sandbox.datafast(...bad);
-  }
+  const bad = [
+    ["signup", eleven],
+    ["signup", { "bad key": "v" }],
+    ["signup", { ["k".repeat(33)]: "v" }],
+    [""],
+    [],
+    ["Sign up"],
+    ["g".repeat(65)],
+    ["payment", {}],
+    ["identify", {}],
+  ];
+  for (const call of bad) p.sandbox.datafast(...call);
   assert.equal(p.sent.length, 4, "invalid calls send nothing");
-  assert.equal(p.warnings.length, 6);
-  p.sandbox.datafast("long", { note: "x".repeat(300) });
-  assert.equal(p.bodies()[4].extraData.note.length, 255);
+  assert.equal(p.warnings.length, bad.length, p.warnings.join("\n"));
+
+  p.sandbox.datafast("Long_Note", { note: "x".repeat(300), emoji: "x".repeat(254) + "\u{1F600}\u{1F600}", none: null });
+  const { extraData } = p.bodies()[4];
+  assert.equal(extraData.eventName, "long_note", "goal names are lower-cased");
+  assert.equal(extraData.note.length, 255);
+  assert.equal([...extraData.emoji].length, 255, "255 characters, the last a whole emoji");
+  assert.ok(extraData.emoji.endsWith("\u{1F600}"));
+  assert.equal(extraData.none, "");
 });
 
 test("declarative goals on clicks and form submits; external links", () => {
