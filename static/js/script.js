@@ -13,7 +13,7 @@
   "use strict";
   var w = window, d = document, loc = location, nav = navigator;
   var cookieless = variant == "cookieless", hashes = variant == "hash";
-    // Ad click ids copied from the query into adClickIds.
+  // Ad click ids copied from the query into adClickIds.
   var CLICKS = "gclid gclsrc wbraid gbraid fbclid msclkid ttclid twclid li_fat_id".split(" ");
   // Success-URL parameter -> payment field (Stripe's only when it names a Checkout Session, cs_...).
   var PAYMENTS = { session_id: "stripe_session_id", checkout_id: "polar_checkout_id", order_id: "lemonsqueezy_order_id" };
