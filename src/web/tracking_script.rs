@@ -57,7 +57,10 @@ impl TrackingScript {
     /// Whether one `If-None-Match` header names this version. That header is compared weakly
     /// (RFC 9110 §13.1.2), so a `W/` prefix added by a proxy that compressed the answer still matches.
     fn is_named_by(&self, if_none_match: &str) -> bool {
-        if_none_match.split(',').map(str::trim).any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == self.etag)
+        if_none_match
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == self.etag)
     }
 }
 
@@ -66,7 +69,12 @@ impl TrackingScript {
 /// expression is touched; the source keeps its comments on lines of their own and has no string
 /// spanning lines, and the line breaks stay where they were (automatic semicolons are unchanged).
 fn shipped(source: &str) -> String {
-    source.lines().map(str::trim_start).filter(|line| !line.is_empty() && !line.starts_with("//")).collect::<Vec<_>>().join("\n")
+    source
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| !line.is_empty() && !line.starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The answer for one file: the script, or 304 with no body when the browser's copy is this version.
@@ -126,7 +134,8 @@ mod tests {
 
     #[test]
     fn the_variants_differ_so_do_their_etags() {
-        let tags: Vec<&str> = VARIANTS.iter().map(|(n, _)| TrackingScript::named(n).expect("a variant").etag.as_str()).collect();
+        let tags: Vec<&str> =
+            VARIANTS.iter().map(|(n, _)| TrackingScript::named(n).expect("a variant").etag.as_str()).collect();
         assert!(tags[0] != tags[1] && tags[1] != tags[2] && tags[0] != tags[2]);
     }
 }
