@@ -1,4 +1,4 @@
-// What the tracking script does in a page, run by hand with node (no browser, no npm packages):
+// What the tracking script does in a page, run with node (no browser, no npm packages; .ci/run runs it):
 //
 //     node --test tests/js/
 //

@@ -1,5 +1,5 @@
 //! The tracking script's files at `/js/`: type, caching, ETag and 304, and the 3 KB gzipped budget.
-//! What the script does in a browser is tested by hand with node: `node --test tests/js/`.
+//! What the script does in a page is tested with node (`node --test tests/js/`, run by .ci/run).
 
 use std::io::Write;
 
