@@ -92,10 +92,11 @@
     CLICKS.forEach(function (k) {
       if (params.get(k)) ads[k] = params.get(k);
     });
+    // The page's URL; a fragment only from the hash variant, where it is part of the page.
     body = JSON.stringify({
       websiteId: websiteId,
       domain: domain,
-      href: loc.href,
+      href: hashes ? loc.href : loc.href.split("#")[0],
       referrer: d.referrer || null,
       viewport: { width: w.innerWidth, height: w.innerHeight },
       visitorId: visitor,

@@ -289,6 +289,10 @@ test("history: a pageview 100 ms after the path changes; query-only changes and 
   assert.equal(reload.sent.length, 0);
 });
 
+test("the default variant sends no fragment: #anchors are not pages", () => {
+  assert.equal(page({ url: "https://example.com/docs#install" }).sent[0].body.href, "https://example.com/docs");
+});
+
 test("the hash variant counts hash changes as pages", async () => {
   const p = page({ variant: "hash", url: "https://example.com/app#/home" });
   p.hashTo("#/settings");
