@@ -9,6 +9,8 @@ use rocket::{Responder, get};
 use rocket_dyn_templates::Template;
 use rust_embed::RustEmbed;
 
+use super::tracking_script::{ScriptReply, TrackingScript};
+
 #[derive(RustEmbed)]
 #[folder = "templates/"]
 struct Templates;
@@ -53,8 +55,19 @@ pub struct Asset {
 #[get("/static/<path..>")]
 pub fn static_file(path: PathBuf) -> Option<Asset> {
     let name = path.to_str()?;
+    // The tracking script's source is not a script on its own: its variants are served at `/js/`.
+    if name.starts_with("js/") {
+        return None;
+    }
     let file = Static::get(name)?;
     let content_type =
         path.extension().and_then(|e| e.to_str()).and_then(ContentType::from_extension).unwrap_or(ContentType::Binary);
     Some(Asset { body: file.data, content_type, cache: Header::new("Cache-Control", "public, max-age=3600") })
+}
+
+/// `/js/script.js`, `/js/script.cookieless.js`, `/js/script.hash.js`: the tracking script merchants put
+/// on their sites, with its ETag (304 when the browser's copy is current) and a day's caching.
+#[get("/js/<file>")]
+pub fn tracking_script(file: &str) -> Option<ScriptReply> {
+    TrackingScript::named(file).map(ScriptReply)
 }

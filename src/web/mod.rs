@@ -9,6 +9,7 @@ pub mod revenue;
 pub mod session;
 pub mod settings;
 pub mod team;
+pub mod tracking_script;
 
 use rocket::form::FromForm;
 use rocket::http::Status;
@@ -160,7 +161,7 @@ pub fn back(to: String, outcome: Result<String, Error>) -> Flash<Redirect> {
 }
 
 pub fn routes() -> Vec<Route> {
-    let mut all = routes![assets::static_file, session::home];
+    let mut all = routes![assets::static_file, assets::tracking_script, session::home];
     all.extend(session::routes());
     all.extend(settings::routes());
     all.extend(integrations::routes());

@@ -85,7 +85,8 @@ pub async fn create_website(
 
 #[get("/websites/<website_id>")]
 pub async fn general(website_id: WebsiteId, page: SitePage<'_, SettingsRead>, app: &State<App>) -> PageResult {
-    page.render(app, &website_id, "general.html", json!({})).await
+    let script_src = format!("{}/js/script.js", app.base_url);
+    page.render(app, &website_id, "general.html", json!({"script_src": script_src})).await
 }
 
 #[derive(FromForm)]

@@ -1,5 +1,5 @@
 //! The settings pages (HTML): one binary, a fresh app per test (see `helpers`), one file per page or flow.
-//! Status, redirects, flash messages, CSRF, roles and escaping.
+//! Status, redirects, flash messages, CSRF, roles and escaping; the tracking script's files.
 
 #[path = "../support/browser.rs"]
 mod browser;
@@ -13,4 +13,5 @@ mod setup_login;
 #[path = "../support/stripe_fake.rs"]
 mod stripe_fake;
 mod team;
+mod tracking_script;
 mod websites;

@@ -1,4 +1,5 @@
-//! The website pages: user text escaped, what a viewer sees and may do, and deleting a website.
+//! The website pages: user text escaped, the install snippet, what a viewer sees and may do, and deleting a
+//! website.
 
 use rocket::http::Status;
 
@@ -30,6 +31,19 @@ async fn user_text_is_escaped() {
     assert!(page.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"), "escaped");
     assert!(!page.contains("<script>alert(1)</script>"));
     assert!(page.contains("value=\"EUR\""));
+}
+
+#[rocket::async_test]
+async fn the_general_page_shows_the_tracking_script_snippet_on_this_server() {
+    let app = TestApp::new().await;
+    let me = app.user_with_password("me@example.com");
+    let site = app.website(&me, "shop.example.com");
+    app.login("me@example.com").await;
+    let page = text(app.client.get(format!("/websites/{site}")).dispatch().await).await;
+    // The values are escaped by Tera (a `/` becomes `&#x2F;`); the quotes are the template's own.
+    let src = format!("{}/js/script.js", app.state().base_url).replace('/', "&#x2F;");
+    assert!(page.contains("&lt;script defer data-website-id=\"dfid_"), "{page}");
+    assert!(page.contains(&format!("data-domain=\"shop.example.com\" src=\"{src}\"&gt;&lt;/script&gt;")), "{page}");
 }
 
 #[rocket::async_test]
