@@ -373,3 +373,18 @@ async fn the_route_is_listed_with_its_methods() {
     let reply = app.send(Method::Get, "/api/events", None, None).await;
     assert_error(&reply, 405, "This path does not answer GET; it answers OPTIONS, POST");
 }
+
+#[rocket::async_test]
+async fn a_trusted_proxy_names_the_client_in_x_datafast_real_ip_first() {
+    let app = TestApp::with(|f| f.merge(("trusted_proxies", ["127.0.0.1"]))).await;
+    let site = site(&app, "example.com");
+    let mut event = pageview(&site, "https://example.com/");
+    event.as_object_mut().unwrap().remove("visitorId");
+    let proxied = [("X-DataFast-Real-IP", "198.51.100.20"), ("X-Real-IP", "198.51.100.21")];
+    send_raw(&app, event.to_string(), CHROME, "127.0.0.1", &proxied).await;
+    send_raw(&app, event.to_string(), CHROME, "198.51.100.20", &[]).await;
+    // From an address that is no proxy, the header is not believed: another visitor.
+    send_raw(&app, event.to_string(), CHROME, "198.51.100.22", &[("X-DataFast-Real-IP", "198.51.100.20")]).await;
+    assert_eq!(count(&app, "events"), 3);
+    assert_eq!(count(&app, "visitors"), 2, "the proxied event and the direct one are one visitor");
+}
