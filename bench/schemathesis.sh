@@ -46,6 +46,7 @@ trap cleanup EXIT
 export ROCKET_DATA_DIR="$work/data" ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" \
   ROCKET_STRIPE_API_BASE="http://127.0.0.1:$stripe_port" ROCKET_STRIPE_TIMEOUT_SECS=2 ROCKET_STRIPE_MAX_RETRIES=0 \
   ROCKET_RATE_LIMIT_PER_MINUTE=10000000 ROCKET_AUTH_FAILURE_LIMIT_PER_MINUTE=10000000 \
+  ROCKET_EVENT_LIMIT_PER_MINUTE=10000000 \
   ROCKET_AUTO_IMPORT=false ROCKET_LOG_LEVEL=critical RUST_LOG=error
 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
@@ -71,8 +72,16 @@ curl -fsS "http://127.0.0.1:$port/api/v1/health" >/dev/null || { echo "revlink d
 # - disconnecting or syncing a website without Stripe is 404 "Stripe is not connected" (not a missing website);
 # - the contract's 400s that depend on what is stored: the 21st access token or a websiteIds entry that is not
 #   one of the caller's websites, the 11th key of a website ("Key limit reached"), inviting oneself, the owner
-#   removing themself.
+#   removing themself;
+# - an event names its website by tracking id and must come from one of its hosts (what is stored): a
+#   schema-valid event for an unknown tracking id is a 404, from another host a 403, and an href that is
+#   no http(s) URL a 400; a body over 8 KiB (a field past its maxLength can make one) is refused whole, 413.
 common='[[operations]]
+include-operation-id = "ingest_event"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "403", "404", "413"]
+checks.negative_data_rejection.expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
+
+[[operations]]
 include-operation-id = "connect_stripe"
 checks.not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", "502", "503", "504"]
 

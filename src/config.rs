@@ -38,6 +38,13 @@ pub struct AppConfig {
     /// Failed authentications per minute per client address.
     #[serde(default = "defaults::auth_failure_limit_per_minute")]
     pub auth_failure_limit_per_minute: u32,
+    /// Tracking events (`POST /api/events`) accepted per minute from one client address.
+    #[serde(default = "defaults::event_limit_per_minute")]
+    pub event_limit_per_minute: u32,
+    /// The request header in which a trusted proxy names the visitor's country (`CF-IPCountry`), believed
+    /// only from `trusted_proxies`. No default: countries are unknown.
+    #[serde(default)]
+    pub country_header: Option<String>,
     #[serde(default = "defaults::db_pool_size")]
     pub db_pool_size: u32,
     /// Where people reach revlink (`https://revlink.example.com`); used in printed and invitation
@@ -124,6 +131,9 @@ mod defaults {
     pub fn auth_failure_limit_per_minute() -> u32 {
         30
     }
+    pub fn event_limit_per_minute() -> u32 {
+        600
+    }
     pub fn db_pool_size() -> u32 {
         8
     }
@@ -190,7 +200,10 @@ pub fn figment() -> Figment {
 impl AppConfig {
     pub fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
         let config: Self = figment.extract().map_err(Box::new)?;
-        if config.rate_limit_per_minute == 0 || config.auth_failure_limit_per_minute == 0 {
+        if config.rate_limit_per_minute == 0
+            || config.auth_failure_limit_per_minute == 0
+            || config.event_limit_per_minute == 0
+        {
             return Err(ConfigError::Invalid("rate limits must be at least 1 per minute".into()));
         }
         if config.metrics_token.as_ref().is_some_and(|t| t.expose_secret().trim().chars().count() < MIN_METRICS_TOKEN) {
@@ -343,6 +356,8 @@ mod tests {
             "master_key_file",
             "rate_limit_per_minute",
             "auth_failure_limit_per_minute",
+            "event_limit_per_minute",
+            "country_header",
             "db_pool_size",
             "public_url",
             "session_hours",

@@ -160,8 +160,11 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
         None => figment,
     };
     let base_url = runtime.config.base_url(&figment);
-    let limits =
-        Arc::new(RateLimits::new(runtime.config.rate_limit_per_minute, runtime.config.auth_failure_limit_per_minute));
+    let limits = Arc::new(RateLimits::new(
+        runtime.config.rate_limit_per_minute,
+        runtime.config.auth_failure_limit_per_minute,
+        runtime.config.event_limit_per_minute,
+    ));
     let trusted_proxies = TrustedProxies::parse(&runtime.config.trusted_proxies).map_err(ConfigError::Invalid)?;
     let figment = figment.merge(("template_dir", web::assets::template_dir(&runtime.config.data_dir)));
     let app = runtime.into_app(base_url)?;
@@ -242,6 +245,7 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
         }))
         .mount("/api/v1/admin", api::admin_routes())
         .mount("/api/v1", api::v1_routes())
+        .mount("/api", api::events::routes())
         .mount("/", web::routes())
         .mount("/", api::metrics::routes())
         .register("/api", api::catchers())

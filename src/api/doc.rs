@@ -86,6 +86,11 @@ error_responses! {
     BadGateway => "Stripe failed or answered something unreadable; try again";
     ServiceUnavailable => "Storage is full or read-only (nothing was saved), or Stripe asked to slow down", [RETRY_AFTER];
     GatewayTimeout => "Stripe did not answer in time; try again";
+    EventMalformed => "The event is malformed (not JSON, a field missing or of the wrong type); the message says which";
+    ForeignHost => "The page (href) is not on the website's domain, one of its subdomains or allowed hostnames; for a preflight, the Origin is none of any website's";
+    UnknownWebsite => "No website has this tracking id (websiteId)";
+    EventTooLarge => "The event body is larger than 8 KiB";
+    TooManyEvents => "Too many events from this client address (event_limit_per_minute)", [RETRY_AFTER];
 }
 
 /// A reference to a response component.
@@ -115,6 +120,9 @@ response_sets! {
     WebsiteScoped { 400 => BadRequest, 404 => NotFound }
     /// A route that reads a JSON body: a body that does not parse or validate, one too large, one not JSON.
     JsonBody { 400 => BadRequest, 413 => PayloadTooLarge, 415 => UnsupportedMediaType }
+    /// `POST /api/events`: the tracking script's endpoint, open to anyone, checked against the website.
+    EventErrors { 400 => EventMalformed, 403 => ForeignHost, 404 => UnknownWebsite, 413 => EventTooLarge,
+        415 => UnsupportedMediaType, 429 => TooManyEvents, 500 => InternalError, 503 => ServiceUnavailable }
     /// A route that asks Stripe (besides 503 in `Authenticated`, which also covers Stripe's rate limit).
     StripeCall { 502 => BadGateway, 503 => ServiceUnavailable, 504 => GatewayTimeout }
 }

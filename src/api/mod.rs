@@ -1,11 +1,13 @@
 //! The JSON API under `/api/v1`: the success envelope, the error catchers, and each resource's routes;
-//! also `/metrics` (`metrics`), which answers refusals with the same error envelope.
+//! also the tracking script's `/api/events` (`events`), and `/metrics` (`metrics`), which answers refusals
+//! with the same error envelope.
 
 pub mod access_tokens;
 pub mod apikeys;
 pub mod body;
 pub mod doc;
 mod envelope;
+pub mod events;
 pub mod integrations;
 pub mod metrics;
 pub mod openapi;

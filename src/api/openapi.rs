@@ -8,10 +8,11 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::doc::{
-    BadGateway, BadRequest, Conflict, ErrorEnvelope, Forbidden, GatewayTimeout, InternalError, NotFound,
-    PayloadTooLarge, ServiceUnavailable, TooManyRequests, Unauthorized, UnsupportedMediaType,
+    BadGateway, BadRequest, Conflict, ErrorEnvelope, EventMalformed, EventTooLarge, Forbidden, ForeignHost,
+    GatewayTimeout, InternalError, NotFound, PayloadTooLarge, ServiceUnavailable, TooManyEvents, TooManyRequests,
+    Unauthorized, UnknownWebsite, UnsupportedMediaType,
 };
-use crate::api::{self, access_tokens, apikeys, integrations, payments, revenue, team, websites};
+use crate::api::{self, access_tokens, apikeys, events, integrations, payments, revenue, team, websites};
 
 struct BearerAuth;
 
@@ -34,7 +35,7 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "revlink", description = "DataFast-compatible Account API with Stripe revenue import"),
+    info(title = "revlink", description = "DataFast-compatible Account API with Stripe revenue import, and the tracking script's event endpoint"),
     paths(
         api::health,
         openapi_json,
@@ -62,6 +63,8 @@ impl Modify for BearerAuth {
         payments::delete_payments,
         revenue::list_payments,
         revenue::get_revenue,
+        events::ingest_event,
+        events::event_preflight,
     ),
     components(
         schemas(ErrorEnvelope),
@@ -77,7 +80,12 @@ impl Modify for BearerAuth {
             InternalError,
             BadGateway,
             ServiceUnavailable,
-            GatewayTimeout
+            GatewayTimeout,
+            EventMalformed,
+            ForeignHost,
+            UnknownWebsite,
+            EventTooLarge,
+            TooManyEvents
         )
     ),
     modifiers(&BearerAuth)

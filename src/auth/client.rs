@@ -1,6 +1,7 @@
 //! The client's address, for the per-address limits: the TCP peer, unless the peer is one of the
-//! configured `trusted_proxies`, whose `X-Real-IP` (else `X-Forwarded-For`) then names the client.
-//! Without trusted proxies no header is believed: a client cannot pick a new address per request.
+//! configured `trusted_proxies`, whose `X-DataFast-Real-IP` or `X-Real-IP` (else `X-Forwarded-For`) then
+//! names the client. Without trusted proxies no header is believed: a client cannot pick a new address per
+//! request. The same goes for any other header a proxy adds (`trusted_header`: the visitor's country).
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -23,7 +24,7 @@ impl TrustedProxies {
         entries.iter().map(parse).collect::<Result<_, _>>().map(Self)
     }
 
-    fn trusts(&self, peer: IpAddr) -> bool {
+    pub fn trusts(&self, peer: IpAddr) -> bool {
         self.0.iter().any(|net| net.contains(&peer))
     }
 
@@ -46,14 +47,27 @@ pub struct ClientAddress(pub IpAddr);
 
 impl ClientAddress {
     pub fn of(req: &Request<'_>) -> IpAddr {
-        let peer = req.remote().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |s| s.ip());
+        let peer = peer(req);
         match req.rocket().state::<TrustedProxies>() {
             Some(trusted) => {
-                trusted.client(peer, req.headers().get_one("X-Real-IP"), req.headers().get_one("X-Forwarded-For"))
+                let headers = req.headers();
+                let real_ip = headers.get_one("X-DataFast-Real-IP").or_else(|| headers.get_one("X-Real-IP"));
+                trusted.client(peer, real_ip, headers.get_one("X-Forwarded-For"))
             }
             None => peer,
         }
     }
+}
+
+/// The TCP peer (unspecified when the connection has none, as in tests).
+fn peer(req: &Request<'_>) -> IpAddr {
+    req.remote().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |s| s.ip())
+}
+
+/// The header `name`, when the peer is a trusted proxy (which sets it); from anyone else it is not believed.
+pub fn trusted_header<'r>(req: &'r Request<'_>, name: &str) -> Option<&'r str> {
+    let trusted = req.rocket().state::<TrustedProxies>()?;
+    if trusted.trusts(peer(req)) { req.headers().get_one(name) } else { None }
 }
 
 #[rocket::async_trait]

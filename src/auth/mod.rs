@@ -1,10 +1,12 @@
 //! Authentication and authorization at the HTTP edge: the request guards (`guards`), CSRF for browser
-//! writes (`csrf`), request rate limits (`ratelimit`), the credential cache (`cache`) that the
-//! guards read and the services' revocations clear, and who may scrape `/metrics` (`scraper`).
+//! writes (`csrf`), request rate limits (`ratelimit`), who sent a tracking event (`events`), the credential
+//! cache (`cache`) that the guards read and the services' revocations clear, and who may scrape `/metrics`
+//! (`scraper`).
 
 pub mod cache;
 pub mod client;
 pub mod csrf;
+pub mod events;
 pub mod guards;
 pub mod ratelimit;
 pub mod scraper;

@@ -1,5 +1,5 @@
-//! Request rate limits (contract §5): per credential, and per client address for failed
-//! authentication. The `X-RateLimit-*` headers are added to every answer by `RateLimitHeaders`.
+//! Request rate limits (contract §5): per credential, per client address for failed
+//! authentication, and per client address for tracking events. The `X-RateLimit-*` headers are added to every answer by `RateLimitHeaders`.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -20,6 +20,7 @@ pub struct RateLimits {
     auth_failures: Keyed<IpAddr>,
     login_by_address: Keyed<IpAddr>,
     login_by_account: Keyed<String>,
+    events_by_address: Keyed<IpAddr>,
     clock: DefaultClock,
 }
 
@@ -46,12 +47,13 @@ fn quota(per_minute: u32) -> Quota {
 }
 
 impl RateLimits {
-    pub fn new(per_credential_per_minute: u32, auth_failures_per_minute: u32) -> Self {
+    pub fn new(per_credential_per_minute: u32, auth_failures_per_minute: u32, events_per_minute: u32) -> Self {
         Self {
             per_credential: RateLimiter::keyed(quota(per_credential_per_minute)).with_middleware(),
             auth_failures: RateLimiter::keyed(quota(auth_failures_per_minute)).with_middleware(),
             login_by_address: RateLimiter::keyed(quota(LOGINS_PER_ADDRESS_PER_MINUTE)).with_middleware(),
             login_by_account: RateLimiter::keyed(quota(LOGINS_PER_ACCOUNT_PER_MINUTE)).with_middleware(),
+            events_by_address: RateLimiter::keyed(quota(events_per_minute)).with_middleware(),
             clock: DefaultClock::default(),
         }
     }
@@ -65,6 +67,12 @@ impl RateLimits {
     /// Counts one failed authentication from `ip`.
     pub fn check_auth_failure(&self, ip: IpAddr) -> Result<Window, Exceeded> {
         let outcome = self.auth_failures.check_key(&ip);
+        self.judge(outcome)
+    }
+
+    /// Counts one tracking event from `ip`.
+    pub fn check_event(&self, ip: IpAddr) -> Result<Window, Exceeded> {
+        let outcome = self.events_by_address.check_key(&ip);
         self.judge(outcome)
     }
 
@@ -104,8 +112,10 @@ impl RateLimits {
         self.auth_failures.retain_recent();
         self.login_by_address.retain_recent();
         self.login_by_account.retain_recent();
+        self.events_by_address.retain_recent();
         self.per_credential.shrink_to_fit();
         self.auth_failures.shrink_to_fit();
+        self.events_by_address.shrink_to_fit();
     }
 }
 
@@ -145,7 +155,7 @@ mod tests {
 
     #[test]
     fn counts_down_then_refuses_with_a_wait() {
-        let limits = RateLimits::new(3, 1);
+        let limits = RateLimits::new(3, 1, 1);
         let w1 = limits.check_credential("t").unwrap();
         assert_eq!((w1.limit, w1.remaining), (3, 2));
         limits.check_credential("t").unwrap();
@@ -154,5 +164,9 @@ mod tests {
         assert_eq!(refused.window.remaining, 0);
         assert!((1..=20).contains(&refused.retry_after), "{}", refused.retry_after);
         assert!(limits.check_credential("other").is_ok(), "limits are per credential");
+        let (a, b) = ("203.0.113.1".parse().unwrap(), "203.0.113.2".parse().unwrap());
+        assert!(limits.check_event(a).is_ok());
+        assert!(limits.check_event(a).is_err(), "one event a minute");
+        assert!(limits.check_event(b).is_ok(), "events are limited per address");
     }
 }

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_stripe_import", include_str!("../../migrations/0004_stripe_import.sql")),
     ("0005_revenue_rollups", include_str!("../../migrations/0005_revenue_rollups.sql")),
     ("0006_rollups_by_bucket", include_str!("../../migrations/0006_rollups_by_bucket.sql")),
+    ("0007_visitors", include_str!("../../migrations/0007_visitors.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

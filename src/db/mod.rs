@@ -14,6 +14,7 @@ pub mod sessions;
 pub mod stripe;
 pub mod team;
 pub mod users;
+pub mod visitors;
 pub mod websites;
 mod writer;
 

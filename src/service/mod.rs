@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod backup;
 pub mod check;
+pub mod events;
 pub mod metrics;
 pub mod payments;
 pub mod revenue;
@@ -41,6 +42,8 @@ pub struct App {
     /// The one-time code of the first-run setup link, while no user exists.
     pub setup: accounts::SetupGate,
     auth_cache: AuthCache,
+    /// Today's cookieless key (memory only).
+    cookieless: events::DailySalt,
 }
 
 impl App {
@@ -63,6 +66,7 @@ impl App {
             metrics,
             setup: accounts::SetupGate::default(),
             auth_cache: AuthCache::default(),
+            cookieless: events::DailySalt::default(),
         }
     }
 

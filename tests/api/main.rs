@@ -6,6 +6,7 @@ mod authorization;
 #[path = "../support/browser.rs"]
 mod browser;
 mod connect_stripe;
+mod events;
 #[path = "../support/helpers.rs"]
 mod helpers;
 mod import;

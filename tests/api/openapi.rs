@@ -67,12 +67,23 @@ async fn every_authenticated_operation_documents_its_errors_with_the_envelope() 
     let app = TestApp::new().await;
     let doc = app.send(Method::Get, "/api/v1/openapi.json", None, None).await.body;
     let open = ["GET /api/v1/health", "GET /api/v1/openapi.json"];
+    // The tracking script's endpoint takes no credential, but refuses what does not fit its website.
+    let tracking = ["POST /api/events", "OPTIONS /api/events"];
     for (method, path, operation) in operations(&doc) {
         let name = format!("{method} {path}");
         let responses = operation["responses"].as_object().unwrap();
         if open.contains(&name.as_str()) {
             // No credential, nothing to refuse: the only failure would be Rocket's own.
             assert!(operation.get("security").is_none(), "{name} is open");
+            continue;
+        }
+        if tracking.contains(&name.as_str()) {
+            assert!(operation.get("security").is_none(), "{name} takes no credential");
+            let errors: Vec<&String> = responses.keys().filter(|s| s.starts_with('4') || s.starts_with('5')).collect();
+            assert!(errors.len() >= 3, "{name}: {errors:?}");
+            for status in errors {
+                assert!(is_envelope(&doc, &responses[status]), "{name} {status} is not the envelope");
+            }
             continue;
         }
         assert_eq!(operation["security"], json!([{"bearer": []}]), "{name}");
@@ -92,6 +103,10 @@ async fn every_authenticated_operation_documents_its_errors_with_the_envelope() 
         if path.contains("{website_id}") || path == "/api/v1/payments" {
             assert!(responses.contains_key("400") && responses.contains_key("404"), "{name} is website-scoped");
         }
+    }
+    let events = &doc["paths"]["/api/events"]["post"]["responses"];
+    for status in ["200", "400", "403", "404", "413", "415", "429", "500", "503"] {
+        assert!(events.get(status).is_some(), "POST /api/events lacks {status}");
     }
     let connect = &doc["paths"]["/api/v1/admin/websites/{website_id}/integrations/stripe"]["post"]["responses"];
     for status in ["502", "503", "504"] {
@@ -175,6 +190,8 @@ async fn request_bodies_are_required_exactly_when_the_handler_needs_one() {
         ("post", "/api/v1/admin/websites/{website_id}/integrations/stripe/sync", None),
         ("post", "/api/v1/payments", Some(true)),
         ("delete", "/api/v1/payments", None),
+        ("post", "/api/events", Some(true)),
+        ("options", "/api/events", None),
     ];
     for (method, path, want) in expected {
         let body = &doc["paths"][path][method]["requestBody"];

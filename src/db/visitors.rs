@@ -1,0 +1,217 @@
+//! Visitors, their sessions and their events (migration 0007), and the website fields the tracking
+//! endpoint checks an event against. `record` runs inside the writer's transaction (`Db::write`).
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::db::optional;
+use crate::domain::ObjectId;
+use crate::domain::event::EventKind;
+use crate::domain::user_agent::Device;
+use crate::domain::visit::{NewVisit, SESSION_IDLE_MS};
+use crate::error::Result;
+
+/// What an event is checked against: its website and the hosts that count as it.
+#[derive(Debug, Clone)]
+pub struct TrackedSite {
+    pub website_id: ObjectId,
+    pub domain: String,
+    pub allowed_hostnames: String,
+}
+
+/// The website with this tracking id (`dfid_…`), if any.
+pub fn site_by_tracking_id(conn: &Connection, tracking_id: &str) -> Result<Option<TrackedSite>> {
+    optional(
+        conn.prepare_cached("SELECT id, domain, allowed_hostnames FROM websites WHERE tracking_id = ?1")?
+            .query_row([tracking_id], |r| {
+                Ok(TrackedSite { website_id: r.get(0)?, domain: r.get(1)?, allowed_hostnames: r.get(2)? })
+            }),
+    )
+}
+
+/// Every website's domain and allowed hostnames (a CORS preflight names no website; the table is small).
+pub fn all_site_hosts(conn: &Connection) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT domain, allowed_hostnames FROM websites")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Stores one event: creates its visitor (with the acquisition) or updates when it was last seen, starts or
+/// continues its session, and adds the event. Answers the session it was counted in.
+pub fn record(conn: &Connection, visit: &NewVisit) -> Result<String> {
+    let session_id = match &visit.session_id {
+        Some(named) => named.clone(),
+        None => recent_session(conn, visit)?.unwrap_or_else(|| visit.fresh_session_id.clone()),
+    };
+    upsert_visitor(conn, visit, &session_id)?;
+    upsert_session(conn, visit, &session_id)?;
+    insert_event(conn, visit, &session_id)?;
+    Ok(session_id)
+}
+
+/// The visitor's latest session, if its last event is less than `SESSION_IDLE_MS` before this one.
+fn recent_session(conn: &Connection, visit: &NewVisit) -> Result<Option<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.session_id FROM visitors v
+         JOIN visitor_sessions s ON s.website_id = v.website_id AND s.session_id = v.last_session_id
+         WHERE v.website_id = ?1 AND v.visitor_id = ?2 AND s.last_seen > ?3",
+    )?;
+    let since = visit.at - SESSION_IDLE_MS;
+    Ok(stmt.query_row(params![visit.website_id, visit.visitor_id, since], |r| r.get(0)).optional()?)
+}
+
+fn upsert_visitor(conn: &Connection, visit: &NewVisit, session_id: &str) -> Result<()> {
+    let a = &visit.acquisition;
+    let c = &a.campaign;
+    conn.prepare_cached(
+        "INSERT INTO visitors (website_id, visitor_id, first_seen, last_seen, last_session_id, referrer_host,
+             referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, ref, source, via, ad_click_ids,
+             landing_path, hostname, country, region, city, device, browser, os, viewport_width, viewport_height)
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
+                 ?22, ?23, ?24, ?25)
+         ON CONFLICT (website_id, visitor_id) DO UPDATE SET
+             last_seen = max(last_seen, excluded.last_seen), last_session_id = excluded.last_session_id",
+    )?
+    .execute(params![
+        visit.website_id,
+        visit.visitor_id,
+        visit.at,
+        session_id,
+        a.referrer.host,
+        a.referrer.name,
+        c.utm_source,
+        c.utm_medium,
+        c.utm_campaign,
+        c.utm_term,
+        c.utm_content,
+        c.ref_,
+        c.source,
+        c.via,
+        a.ad_click_ids,
+        a.landing_path,
+        a.hostname,
+        a.country,
+        a.region,
+        a.city,
+        a.agent.device.map(Device::as_str),
+        a.agent.browser,
+        a.agent.os,
+        a.viewport.map(|v| v.width),
+        a.viewport.map(|v| v.height),
+    ])?;
+    Ok(())
+}
+
+fn upsert_session(conn: &Connection, visit: &NewVisit, session_id: &str) -> Result<()> {
+    let pageview = i64::from(visit.kind == EventKind::Pageview);
+    conn.prepare_cached(
+        "INSERT INTO visitor_sessions (website_id, session_id, visitor_id, started_at, last_seen, pageviews, entry_path)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)
+         ON CONFLICT (website_id, session_id) DO UPDATE SET
+             last_seen = max(last_seen, excluded.last_seen), pageviews = pageviews + excluded.pageviews",
+    )?
+    .execute(params![visit.website_id, session_id, visit.visitor_id, visit.at, pageview, visit.path])?;
+    Ok(())
+}
+
+fn insert_event(conn: &Connection, visit: &NewVisit, session_id: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO events (website_id, visitor_id, session_id, type, name, path, hostname, at, params)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        visit.website_id,
+        visit.visitor_id,
+        session_id,
+        visit.kind.as_str(),
+        visit.name,
+        visit.path,
+        visit.hostname,
+        visit.at,
+        visit.params,
+    ])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{migrate, users, websites};
+    use crate::domain::Actor;
+    use crate::domain::event::EventInput;
+    use crate::domain::site_hosts::SiteHosts;
+    use crate::domain::user_agent::Agent;
+    use crate::domain::visit::Acquisition;
+
+    fn database() -> (Connection, ObjectId) {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        migrate::run(&mut conn).unwrap();
+        let user = users::create(&conn, "a@example.com", None, None).unwrap();
+        let new =
+            crate::domain::website::NewWebsite { domain: "example.com".into(), name: None, timezone: "UTC".into() };
+        let site = websites::create(&mut conn, &user, &new, &Actor::cli()).unwrap().website_id;
+        (conn, site)
+    }
+
+    fn visit(site: &ObjectId, href: &str, session: Option<&str>, at: i64) -> NewVisit {
+        let body = format!(r#"{{"websiteId":"dfid_x","href":"{href}","type":"pageview"}}"#);
+        let event = EventInput::parse(body.as_bytes()).unwrap();
+        let acquisition = Acquisition::derive(&event, &SiteHosts::new("example.com", ""), Agent::default(), None);
+        NewVisit {
+            website_id: site.clone(),
+            visitor_id: "v1".into(),
+            session_id: session.map(str::to_owned),
+            fresh_session_id: format!("s-fresh-{at}"),
+            at,
+            kind: EventKind::Pageview,
+            name: None,
+            path: acquisition.landing_path.clone(),
+            hostname: acquisition.hostname.clone(),
+            params: None,
+            acquisition,
+        }
+    }
+
+    fn count(conn: &Connection, sql: &str) -> i64 {
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn first_touch_stays_and_last_seen_moves() {
+        let (conn, site) = database();
+        record(&conn, &visit(&site, "https://example.com/a?utm_source=first", Some("s1"), 1_000)).unwrap();
+        record(&conn, &visit(&site, "https://example.com/b?utm_source=second", Some("s1"), 2_000)).unwrap();
+        let row: (String, String, i64, i64) = conn
+            .query_row("SELECT utm_source, landing_path, first_seen, last_seen FROM visitors", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap();
+        assert_eq!(row, ("first".into(), "/a".into(), 1_000, 2_000));
+        assert_eq!(count(&conn, "SELECT pageviews FROM visitor_sessions WHERE session_id = 's1'"), 2);
+        assert_eq!(count(&conn, "SELECT COUNT(*) FROM events"), 2);
+    }
+
+    #[test]
+    fn an_unnamed_session_continues_while_recent_then_rolls() {
+        let (conn, site) = database();
+        let first = record(&conn, &visit(&site, "https://example.com/", None, 0)).unwrap();
+        assert_eq!(first, "s-fresh-0");
+        let soon = SESSION_IDLE_MS - 1;
+        assert_eq!(record(&conn, &visit(&site, "https://example.com/2", None, soon)).unwrap(), first);
+        let later = soon + SESSION_IDLE_MS;
+        let rolled = record(&conn, &visit(&site, "https://example.com/3", None, later)).unwrap();
+        assert_eq!(rolled, format!("s-fresh-{later}"));
+        assert_eq!(count(&conn, "SELECT COUNT(*) FROM visitor_sessions"), 2);
+        assert_eq!(count(&conn, "SELECT SUM(pageviews) FROM visitor_sessions"), 3);
+    }
+
+    #[test]
+    fn deleting_the_website_deletes_its_visitors_sessions_and_events() {
+        let (mut conn, site) = database();
+        record(&conn, &visit(&site, "https://example.com/", Some("s1"), 0)).unwrap();
+        websites::delete(&mut conn, &site, &Actor::cli()).unwrap();
+        for table in ["visitors", "visitor_sessions", "events"] {
+            assert_eq!(count(&conn, &format!("SELECT COUNT(*) FROM {table}")), 0, "{table}");
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Tracking events (contract §2-§4): `ingest` checks an event against its website, derives what it says
+//! about its visitor and stores it through the writer (durable once answered); `allowed_origin` answers a
+//! CORS preflight. The client's address is used for the cookieless hash only: never stored or logged.
+
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+use time::OffsetDateTime;
+use url::Url;
+
+use crate::db::visitors;
+use crate::domain::ObjectId;
+use crate::domain::cookieless::CookielessKey;
+use crate::domain::event::EventInput;
+use crate::domain::site_hosts::SiteHosts;
+use crate::domain::user_agent;
+use crate::domain::visit::{self, Acquisition, NewVisit};
+use crate::error::Error;
+use crate::service::App;
+
+/// Who sent an event, as the HTTP edge saw it.
+pub struct Sender {
+    pub address: IpAddr,
+    pub user_agent: String,
+    /// What the configured country header said (a trusted proxy's), unchecked.
+    pub country: Option<String>,
+    /// The request's `Origin`, if any.
+    pub origin: Option<String>,
+}
+
+/// What became of an event.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ingested {
+    /// Stored; the origin to allow in the answer's CORS headers, when the request came from one of the
+    /// website's hosts.
+    Stored { allow_origin: Option<String> },
+    /// A bot's: answered as a success, not stored.
+    Bot,
+}
+
+/// Checks and stores one event.
+pub async fn ingest(app: &App, sender: Sender, event: EventInput) -> Result<Ingested, Error> {
+    if user_agent::is_bot(&sender.user_agent) {
+        return Ok(Ingested::Bot);
+    }
+    let tracking_id = event.tracking_id.clone();
+    let site = app.db.run(move |c| visitors::site_by_tracking_id(c, &tracking_id)).await?.ok_or_else(|| {
+        Error::NotFound(format!(
+            "No website has the tracking id {:?}; copy data-website-id from the website's settings",
+            event.tracking_id
+        ))
+    })?;
+    let hosts = SiteHosts::new(&site.domain, &site.allowed_hostnames);
+    let hostname = visit::hostname(&event.href);
+    if !hosts.admits(&hostname) {
+        return Err(Error::Forbidden(format!(
+            "{hostname} is not {}, one of its subdomains or one of the website's allowed hostnames",
+            site.domain
+        )));
+    }
+    let visit = new_visit(app, &sender, &event, &hosts, site.website_id)?;
+    app.db.write(move |c| visitors::record(c, &visit)).await?;
+    let allow_origin = sender.origin.filter(|origin| origin_host(origin).is_some_and(|h| hosts.admits(&h)));
+    Ok(Ingested::Stored { allow_origin })
+}
+
+/// What is stored of `event`: its visitor (the body's, else the cookieless hash), and its acquisition.
+fn new_visit(
+    app: &App,
+    sender: &Sender,
+    event: &EventInput,
+    hosts: &SiteHosts,
+    website_id: ObjectId,
+) -> Result<NewVisit, Error> {
+    let visitor_id = match &event.visitor_id {
+        Some(id) => id.clone(),
+        None => app.cookieless.visitor_id(sender.address, &sender.user_agent, &website_id)?,
+    };
+    let country = sender.country.as_deref().and_then(visit::country_code);
+    let acquisition = Acquisition::derive(event, hosts, user_agent::describe(&sender.user_agent), country);
+    let now = OffsetDateTime::now_utc();
+    Ok(NewVisit {
+        website_id,
+        visitor_id,
+        session_id: event.session_id.clone(),
+        fresh_session_id: format!("s{}", uuid_like(rand::random::<[u8; 16]>())),
+        at: i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX),
+        kind: event.kind,
+        name: event.name.clone(),
+        path: visit::page_path(&event.href),
+        hostname: acquisition.hostname.clone(),
+        params: visit::params_json(&event.params),
+        acquisition,
+    })
+}
+
+/// A random UUID's shape from 16 random bytes (version 4, RFC 4122 variant), as the script makes them.
+fn uuid_like(mut bytes: [u8; 16]) -> String {
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex = hex::encode(bytes);
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
+/// The host of an `Origin` header (`https://blog.example.com`), if it is an http(s) origin.
+fn origin_host(origin: &str) -> Option<String> {
+    let url = Url::parse(origin.trim()).ok()?;
+    matches!(url.scheme(), "http" | "https").then(|| visit::hostname(&url)).filter(|h| !h.is_empty())
+}
+
+/// The origin to allow for a CORS preflight: `origin` itself when its host is a website's domain, one of its
+/// subdomains or allowed hostnames; `None` otherwise. (A preflight names no website.)
+pub async fn allowed_origin(app: &App, origin: &str) -> Result<Option<String>, Error> {
+    let Some(host) = origin_host(origin) else { return Ok(None) };
+    let sites = app.db.run(|c| visitors::all_site_hosts(c)).await?;
+    let admitted = sites.iter().any(|(domain, allowed)| SiteHosts::new(domain, allowed).admits(&host));
+    Ok(admitted.then(|| origin.trim().to_owned()))
+}
+
+/// The cookieless key of the current UTC day, made at the day's first cookieless event and replaced (the old
+/// one dropped) at the next day's: kept in memory only, so a restart also starts a new one.
+#[derive(Default)]
+pub struct DailySalt(Mutex<Option<(i64, CookielessKey)>>);
+
+impl DailySalt {
+    /// The visitor id of this address and user agent on this website today.
+    pub fn visitor_id(&self, address: IpAddr, user_agent: &str, website: &ObjectId) -> Result<String, Error> {
+        let today = OffsetDateTime::now_utc().unix_timestamp().div_euclid(86_400);
+        let key = {
+            let mut slot = self.0.lock().map_err(|_| Error::internal("the cookieless key's lock is poisoned"))?;
+            let current = slot.as_ref().filter(|(day, _)| *day == today).map(|(_, key)| key.clone());
+            match current {
+                Some(key) => key,
+                None => {
+                    let key = CookielessKey::new(&rand::random::<[u8; 64]>())
+                        .ok_or_else(|| Error::internal("HMAC refused a 64-byte key"))?;
+                    *slot = Some((today, key.clone()));
+                    key
+                }
+            }
+        };
+        Ok(key.visitor_id(address, user_agent, website))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_read_for_their_host() {
+        assert_eq!(origin_host("https://Blog.Example.com").as_deref(), Some("blog.example.com"));
+        assert_eq!(origin_host("http://localhost:3000").as_deref(), Some("localhost"));
+        assert_eq!(origin_host("null"), None);
+        assert_eq!(origin_host("file://"), None);
+    }
+
+    #[test]
+    fn fresh_session_ids_look_like_the_scripts() {
+        let id = uuid_like([0xff; 16]);
+        assert_eq!(id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+    }
+
+    #[test]
+    fn the_salt_gives_one_id_per_address_agent_and_website() {
+        let salt = DailySalt::default();
+        let site = ObjectId::parse("665f0b3c4d2e1a0012345678").unwrap();
+        let ip: IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(salt.visitor_id(ip, "UA", &site).unwrap(), salt.visitor_id(ip, "UA", &site).unwrap());
+        let other = DailySalt::default();
+        assert_ne!(salt.visitor_id(ip, "UA", &site).unwrap(), other.visitor_id(ip, "UA", &site).unwrap());
+    }
+}
