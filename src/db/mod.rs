@@ -137,10 +137,7 @@ impl Db {
 
     /// The sizes of the database file and its WAL (0 for a file that is not there).
     pub fn sizes(&self) -> StorageSizes {
-        let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
-        let mut wal = self.path.as_os_str().to_owned();
-        wal.push("-wal");
-        StorageSizes { db_bytes: size(&self.path), wal_bytes: size(Path::new(&wal)) }
+        StorageSizes { db_bytes: file_len(&self.path), wal_bytes: file_len(&wal_path(&self.path)) }
     }
 
     /// Checkpoints the WAL into the database and truncates it, once it is past `threshold` bytes (the
@@ -189,6 +186,18 @@ impl Db {
 
 pub use crate::domain::timestamp::{format_time, now};
 
+/// SQLite's write-ahead log beside the database: its name with `-wal` appended.
+fn wal_path(database: &Path) -> std::path::PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push("-wal");
+    name.into()
+}
+
+/// A file's size; 0 when it does not exist (the WAL after a truncating checkpoint of a closed database).
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
 /// Creates the database file readable by its owner only (it holds sealed secrets and the audit log);
 /// SQLite gives its `-wal` and `-shm` files the same permissions. An existing file is left as it is.
 fn create_private(path: &Path) -> Result<()> {
@@ -223,6 +232,11 @@ pub fn is_unique_violation(err: &rusqlite::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_wal_is_the_database_path_with_wal_appended() {
+        assert_eq!(wal_path(Path::new("data/revlink.sqlite3")), Path::new("data/revlink.sqlite3-wal"));
+    }
 
     #[test]
     fn the_database_and_its_wal_are_readable_by_their_owner_only() {

@@ -81,9 +81,7 @@ impl Writer {
         let (jobs, queue) = mpsc::channel(QUEUE);
         let counts = Arc::new(Counts::default());
         let counted = Arc::clone(&counts);
-        let mut wal = path.as_os_str().to_owned();
-        wal.push("-wal");
-        let wal = std::path::PathBuf::from(wal);
+        let wal = super::wal_path(path);
         std::thread::Builder::new()
             .name("revlink-writer".into())
             .spawn(move || serve(conn, queue, max_work, &counted, &wal))
@@ -299,7 +297,7 @@ fn run_shared(conn: &Connection, job: &mut dyn Job) -> Result<Result<(), Option<
 /// size. The wait for readers of older snapshots is bounded (`super::checkpoint`); a checkpoint they keep
 /// from finishing is tried again after the next batch.
 fn keep_wal_small(conn: &Connection, wal: &Path) {
-    if std::fs::metadata(wal).map_or(0, |m| m.len()) <= super::WAL_CHECKPOINT_BYTES {
+    if super::file_len(wal) <= super::WAL_CHECKPOINT_BYTES {
         return;
     }
     if let Err(e) = super::checkpoint(conn) {

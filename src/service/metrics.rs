@@ -2,8 +2,6 @@
 //! now: the database and WAL file sizes, each connected website's time since its last complete
 //! import, and the process's resident memory.
 
-use std::path::{Path, PathBuf};
-
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -14,8 +12,8 @@ use crate::metrics::Scrape;
 
 /// The Prometheus text of one scrape.
 pub async fn scrape(app: &App) -> Result<String> {
-    let database = app.config.database_path();
     let writer = app.db.writer_stats();
+    let files = app.db.clone();
     // The file reads block like the query does, so they share its thread.
     let scrape = app
         .db
@@ -28,9 +26,10 @@ pub async fn scrape(app: &App) -> Result<String> {
                     Some((website.to_string(), (now - at).as_seconds_f64().max(0.0)))
                 })
                 .collect();
+            let sizes = files.sizes();
             Ok(Scrape {
-                database_bytes: file_len(&database),
-                wal_bytes: file_len(&wal_path(&database)),
+                database_bytes: sizes.db_bytes,
+                wal_bytes: sizes.wal_bytes,
                 since_last_import,
                 resident_memory_bytes: resident_memory(),
                 writer_queued: writer.queued,
@@ -40,18 +39,6 @@ pub async fn scrape(app: &App) -> Result<String> {
         })
         .await?;
     Ok(app.metrics.render(&scrape))
-}
-
-/// SQLite's write-ahead log beside the database: its name with `-wal` appended.
-fn wal_path(database: &Path) -> PathBuf {
-    let mut name = database.as_os_str().to_owned();
-    name.push("-wal");
-    PathBuf::from(name)
-}
-
-/// A file's size; 0 when it does not exist (the WAL between checkpoints of a closed database).
-fn file_len(path: &Path) -> u64 {
-    std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
 /// `VmRSS` from `/proc/self/status` (Linux); `None` elsewhere.
@@ -65,11 +52,6 @@ fn resident_memory() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_wal_is_the_database_path_with_wal_appended() {
-        assert_eq!(wal_path(Path::new("data/revlink.sqlite3")), PathBuf::from("data/revlink.sqlite3-wal"));
-    }
 
     #[test]
     fn resident_memory_is_read_on_linux() {
