@@ -3,6 +3,7 @@
 //! with the same error envelope.
 
 pub mod access_tokens;
+pub mod analytics;
 pub mod apikeys;
 pub mod body;
 pub mod doc;
@@ -98,5 +99,6 @@ pub fn admin_routes() -> Vec<Route> {
 pub fn v1_routes() -> Vec<Route> {
     let mut all = routes![health, openapi::openapi_json];
     all.extend(payments::routes());
+    all.extend(analytics::routes());
     all
 }

@@ -12,7 +12,7 @@ use crate::api::doc::{
     GatewayTimeout, InternalError, NotFound, PayloadTooLarge, ServiceUnavailable, TooManyEvents, TooManyRequests,
     Unauthorized, UnknownWebsite, UnsupportedMediaType,
 };
-use crate::api::{self, access_tokens, apikeys, events, integrations, payments, revenue, team, websites};
+use crate::api::{self, access_tokens, analytics, apikeys, events, integrations, payments, revenue, team, websites};
 
 struct BearerAuth;
 
@@ -63,6 +63,24 @@ impl Modify for BearerAuth {
         payments::delete_payments,
         revenue::list_payments,
         revenue::get_revenue,
+        analytics::overview,
+        analytics::timeseries,
+        analytics::realtime,
+        analytics::metadata,
+        analytics::referrers,
+        analytics::campaigns,
+        analytics::pages,
+        analytics::countries,
+        analytics::regions,
+        analytics::cities,
+        analytics::devices,
+        analytics::browsers,
+        analytics::operating_systems,
+        analytics::hostnames,
+        analytics::goals,
+        analytics::visitor,
+        analytics::create_goal,
+        analytics::identify,
         events::ingest_event,
         events::event_preflight,
     ),

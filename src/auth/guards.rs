@@ -139,6 +139,8 @@ macro_rules! needs {
 
 needs! {
     AnalyticsRead => ANALYTICS_READ;
+    GoalsWrite => GOALS_WRITE;
+    IdentifyWrite => IDENTIFY_WRITE;
     PaymentsRead => PAYMENTS_READ;
     PaymentsWrite => PAYMENTS_WRITE;
     WebsitesRead => WEBSITES_READ;

@@ -12,6 +12,7 @@ pub mod ratelimit;
 pub mod scraper;
 
 pub use guards::{
-    AccountAccess, AnalyticsRead, ApiKeysRead, ApiKeysWrite, Need, PaymentsRead, PaymentsWrite, QueryWebsiteAccess,
-    SettingsRead, SettingsWrite, TeamManage, TeamRead, WebsiteAccess, WebsitesDelete, WebsitesRead, WebsitesWrite,
+    AccountAccess, AnalyticsRead, ApiKeysRead, ApiKeysWrite, GoalsWrite, IdentifyWrite, Need, PaymentsRead,
+    PaymentsWrite, QueryWebsiteAccess, SettingsRead, SettingsWrite, TeamManage, TeamRead, WebsiteAccess,
+    WebsitesDelete, WebsitesRead, WebsitesWrite,
 };

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_revenue_rollups", include_str!("../../migrations/0005_revenue_rollups.sql")),
     ("0006_rollups_by_bucket", include_str!("../../migrations/0006_rollups_by_bucket.sql")),
     ("0007_visitors", include_str!("../../migrations/0007_visitors.sql")),
+    ("0008_visit_reports", include_str!("../../migrations/0008_visit_reports.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

@@ -2,6 +2,7 @@
 //! off the async executor, and `Db::write`, which hands a write to the group-committing writer
 //! (`writer.rs`). One file per table family beside these.
 
+pub mod analytics;
 pub mod audit;
 pub mod backup;
 pub mod check;

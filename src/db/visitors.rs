@@ -7,7 +7,7 @@ use crate::db::optional;
 use crate::domain::ObjectId;
 use crate::domain::event::EventKind;
 use crate::domain::user_agent::Device;
-use crate::domain::visit::{NewVisit, SESSION_IDLE_MS};
+use crate::domain::visit::{Identity, NewVisit, SESSION_IDLE_MS};
 use crate::error::Result;
 
 /// What an event is checked against: its website and the hosts that count as it.
@@ -45,7 +45,47 @@ pub fn record(conn: &Connection, visit: &NewVisit) -> Result<String> {
     upsert_visitor(conn, visit, &session_id)?;
     upsert_session(conn, visit, &session_id)?;
     insert_event(conn, visit, &session_id)?;
+    if let Some(identity) = &visit.identity {
+        identify(conn, &visit.website_id, &visit.visitor_id, identity, visit.at)?;
+    }
     Ok(session_id)
+}
+
+/// Records who the visitor said they are; a value not given keeps the one known.
+pub fn identify(conn: &Connection, website: &ObjectId, visitor: &str, identity: &Identity, at: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO identities (website_id, visitor_id, user_id, email, name, first_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+         ON CONFLICT (website_id, visitor_id) DO UPDATE SET
+             user_id = coalesce(excluded.user_id, user_id), email = coalesce(excluded.email, email),
+             name = coalesce(excluded.name, name), updated_at = excluded.updated_at",
+    )?
+    .execute(params![website, visitor, identity.user_id, identity.email, identity.name, at])?;
+    Ok(())
+}
+
+/// Adds a goal completed by a known visitor, in their latest session, on the page their latest session
+/// entered at (a server-side goal has no page of its own). Answers the event's id; `None` for a visitor
+/// revlink never saw.
+pub fn add_goal(
+    conn: &Connection,
+    website: &ObjectId,
+    visitor: &str,
+    name: &str,
+    params: Option<&str>,
+    at: i64,
+) -> Result<Option<i64>> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO events (website_id, visitor_id, session_id, type, name, path, hostname, at, params)
+             SELECT v.website_id, v.visitor_id, v.last_session_id, 'custom', ?3,
+                    coalesce((SELECT entry_path FROM visitor_sessions
+                              WHERE website_id = v.website_id AND session_id = v.last_session_id), v.landing_path),
+                    v.hostname, ?4, ?5
+             FROM visitors v WHERE v.website_id = ?1 AND v.visitor_id = ?2",
+        )?
+        .execute(params![website, visitor, name, at, params])?;
+    Ok((inserted > 0).then(|| conn.last_insert_rowid()))
 }
 
 /// The visitor's latest session, if its last event is less than `SESSION_IDLE_MS` before this one.
@@ -101,15 +141,30 @@ fn upsert_visitor(conn: &Connection, visit: &NewVisit, session_id: &str) -> Resu
     Ok(())
 }
 
+/// Counts the event in its session, or starts the session: with the start of the visitor's previous session and a
+/// copy of the visitor's acquisition (migration 0008), so reports read one range of sessions and join nothing.
 fn upsert_session(conn: &Connection, visit: &NewVisit, session_id: &str) -> Result<()> {
     let pageview = i64::from(visit.kind == EventKind::Pageview);
+    let continued = conn
+        .prepare_cached(
+            "UPDATE visitor_sessions SET last_seen = max(last_seen, ?3), pageviews = pageviews + ?4
+             WHERE website_id = ?1 AND session_id = ?2",
+        )?
+        .execute(params![visit.website_id, session_id, visit.at, pageview])?;
+    if continued > 0 {
+        return Ok(());
+    }
     conn.prepare_cached(
-        "INSERT INTO visitor_sessions (website_id, session_id, visitor_id, started_at, last_seen, pageviews, entry_path)
-         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)
-         ON CONFLICT (website_id, session_id) DO UPDATE SET
-             last_seen = max(last_seen, excluded.last_seen), pageviews = pageviews + excluded.pageviews",
+        "INSERT INTO visitor_sessions (website_id, started_at, session_id, visitor_id, prev_started_at, last_seen,
+             pageviews, entry_path, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, ref, source,
+             via, landing_path, hostname, country, region, city, device, browser, os)
+         SELECT v.website_id, ?3, ?2, v.visitor_id,
+                (SELECT max(started_at) FROM visitor_sessions WHERE website_id = ?1 AND visitor_id = ?4), ?3, ?5, ?6,
+                v.referrer, v.utm_source, v.utm_medium, v.utm_campaign, v.utm_term, v.utm_content, v.ref, v.source,
+                v.via, v.landing_path, v.hostname, v.country, v.region, v.city, v.device, v.browser, v.os
+         FROM visitors v WHERE v.website_id = ?1 AND v.visitor_id = ?4",
     )?
-    .execute(params![visit.website_id, session_id, visit.visitor_id, visit.at, pageview, visit.path])?;
+    .execute(params![visit.website_id, session_id, visit.at, visit.visitor_id, pageview, visit.path])?;
     Ok(())
 }
 
@@ -168,6 +223,7 @@ mod tests {
             path: acquisition.landing_path.clone(),
             hostname: acquisition.hostname.clone(),
             params: None,
+            identity: None,
             acquisition,
         }
     }

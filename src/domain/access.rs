@@ -37,6 +37,8 @@ pub enum Permission {
 
 impl Permission {
     pub const ANALYTICS_READ: Self = Self::named("analytics:read");
+    pub const GOALS_WRITE: Self = Self::named("goals:write");
+    pub const IDENTIFY_WRITE: Self = Self::named("identify:write");
     pub const PAYMENTS_READ: Self = Self::named("payments:read");
     pub const PAYMENTS_WRITE: Self = Self::named("payments:write");
     pub const WEBSITES_READ: Self = Self::named("websites:read");

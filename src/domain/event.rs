@@ -47,7 +47,7 @@ impl EventKind {
         match self {
             Self::Pageview | Self::Custom => &[],
             Self::Payment => &["email", "stripe_session_id", "polar_checkout_id", "lemonsqueezy_order_id"],
-            Self::Identify => &["user_id", "name"],
+            Self::Identify => &["user_id", "name", "email"],
             Self::ExternalLink => &["url", "text"],
         }
     }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod account;
 pub mod actor;
+pub mod analytics;
 pub mod cookieless;
 pub mod credentials;
 pub mod environment;

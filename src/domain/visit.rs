@@ -170,6 +170,38 @@ pub struct NewVisit {
     pub params: Option<String>,
     /// Stored if this is the visitor's first event, ignored otherwise.
     pub acquisition: Acquisition,
+    /// What an identify or payment event says about who the visitor is.
+    pub identity: Option<Identity>,
+}
+
+/// Who a visitor said they are (`datafast("identify", {user_id, name})`, `datafast("payment", {email})`,
+/// `POST /api/v1/identify`): a payment without a visitor id whose customer email is known is attributed to
+/// the visitor who gave it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    pub user_id: Option<String>,
+    /// Lower-cased; only a well-formed address is kept.
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+impl Identity {
+    /// From an event's kind and parameters: an identify event's `user_id`, `name` (and `email`), a payment
+    /// event's `email`; `None` when it says nothing about who the visitor is.
+    pub fn from_event(kind: EventKind, params: &[(String, String)]) -> Option<Self> {
+        if !matches!(kind, EventKind::Identify | EventKind::Payment) {
+            return None;
+        }
+        let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let identity = Self { user_id: get("user_id"), email: get("email").and_then(|e| email(&e)), name: get("name") };
+        (identity != Self::default()).then_some(identity)
+    }
+}
+
+/// An email address as identities keep it: trimmed, lower-cased, well-formed; `None` otherwise.
+pub fn email(raw: &str) -> Option<String> {
+    let lower = raw.trim().to_lowercase();
+    email_address::EmailAddress::is_valid(&lower).then_some(lower)
 }
 
 /// Parameters as a JSON object of strings; `None` when there are none.

@@ -14,7 +14,7 @@ use crate::domain::cookieless::CookielessKey;
 use crate::domain::event::EventInput;
 use crate::domain::site_hosts::SiteHosts;
 use crate::domain::user_agent;
-use crate::domain::visit::{self, Acquisition, NewVisit};
+use crate::domain::visit::{self, Acquisition, Identity, NewVisit};
 use crate::error::Error;
 use crate::service::App;
 
@@ -90,6 +90,7 @@ fn new_visit(
         path: visit::page_path(&event.href),
         hostname: acquisition.hostname.clone(),
         params: visit::params_json(&event.params),
+        identity: Identity::from_event(event.kind, &event.params),
         acquisition,
     })
 }

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod analytics;
 pub mod api_keys;
 pub mod backup;
 pub mod check;

@@ -1,6 +1,7 @@
 //! The API integration tests: one binary, a fresh app per test (see `helpers`), one file per resource.
 
 mod access_tokens;
+mod analytics;
 mod api_keys;
 mod authorization;
 #[path = "../support/browser.rs"]

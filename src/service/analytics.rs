@@ -1,0 +1,469 @@
+//! The Website analytics API's use cases (contract §5), for the API and the Dashboard alike: the overview, the
+//! series, the breakdowns by acquisition, goals, realtime visitors, one visitor, and the server-side goal and
+//! identify writes. Revenue here follows the revenue summary's rule, so the two agree for the same range.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+
+use crate::db::analytics::{self as reports, Group, Scope};
+use crate::db::{visitors, websites};
+use crate::domain::analytics::{
+    self, Dimension, Interval, Overview, PaymentTotals, Period, ReportQuery, SeriesRow, UNKNOWN_VISITOR, VisitTotals,
+};
+use crate::domain::visit::{self, Identity};
+use crate::domain::website::WebsiteView;
+use crate::domain::{Role, WebsiteId};
+use crate::error::Error;
+use crate::service::App;
+
+/// A breakdown route: which acquisition values its rows are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Breakdown {
+    Referrers,
+    Campaigns,
+    Pages,
+    Countries,
+    Regions,
+    Cities,
+    Devices,
+    Browsers,
+    OperatingSystems,
+    Hostnames,
+}
+
+impl Breakdown {
+    /// The dimensions grouped, and the row field each is shown as.
+    fn group(self) -> Vec<(Dimension, &'static str)> {
+        match self {
+            Self::Referrers => vec![(Dimension::Referrer, "referrer")],
+            Self::Campaigns => Dimension::CAMPAIGN.iter().map(|d| (*d, d.name())).collect(),
+            Self::Pages => vec![(Dimension::Hostname, "hostname"), (Dimension::EntryPage, "path")],
+            Self::Countries => vec![(Dimension::Country, "country")],
+            Self::Regions => vec![(Dimension::Region, "region")],
+            Self::Cities => vec![(Dimension::City, "city")],
+            Self::Devices => vec![(Dimension::Device, "device")],
+            Self::Browsers => vec![(Dimension::Browser, "browser")],
+            Self::OperatingSystems => vec![(Dimension::Os, "operating_system")],
+            Self::Hostnames => vec![(Dimension::Hostname, "hostname")],
+        }
+    }
+
+    /// The row's label fields: the grouped values, nested under `campaign` for campaigns.
+    fn label(self, key: &[Option<String>], unknown: bool) -> Map<String, Value> {
+        let names = self.group();
+        let mut label = Map::new();
+        for (i, (_, field)) in names.iter().enumerate() {
+            let value = if unknown {
+                // The payments of visitors revlink never saw: one row, named in its first field.
+                if i == names.len() - 1 || self == Self::Campaigns && i == 0 {
+                    json!(UNKNOWN_VISITOR)
+                } else {
+                    Value::Null
+                }
+            } else {
+                key.get(i).cloned().flatten().map_or(Value::Null, Value::String)
+            };
+            label.insert((*field).to_owned(), value);
+        }
+        if self == Self::Campaigns {
+            let mut outer = Map::new();
+            outer.insert("campaign".into(), Value::Object(label));
+            return outer;
+        }
+        label
+    }
+
+    /// The fields a row has, for `fields=`.
+    fn fields(self) -> Vec<&'static str> {
+        let mut fields: Vec<&str> =
+            if self == Self::Campaigns { vec!["campaign"] } else { self.group().iter().map(|(_, f)| *f).collect() };
+        fields.extend(["visitors", "revenue", "payments"]);
+        fields
+    }
+}
+
+/// A page of rows and where it sits in the whole list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Pagination {
+    pub limit: u32,
+    pub offset: u32,
+    pub total: usize,
+}
+
+/// Rows of a list route, one page of them.
+#[derive(Debug)]
+pub struct Listed {
+    pub rows: Vec<Value>,
+    pub pagination: Pagination,
+}
+
+/// `GET analytics/timeseries`'s answer.
+#[derive(Debug)]
+pub struct Series {
+    pub rows: Vec<Value>,
+    pub fields: Vec<String>,
+    pub interval: Interval,
+    pub timezone: String,
+    pub currency: String,
+    pub totals: Value,
+}
+
+/// A website as the reports see it, and the query checked against its time zone.
+struct Asked {
+    site: WebsiteView,
+    query: ReportQuery,
+}
+
+async fn asked(app: &App, website: &WebsiteId, role: Role, pairs: &[(String, String)]) -> Result<Asked, Error> {
+    let id = website.id().clone();
+    let site = app.db.run(move |c| websites::get(c, &id, role)).await?;
+    let query = ReportQuery::parse(pairs, &site.timezone).map_err(Error::BadRequest)?;
+    Ok(Asked { site, query })
+}
+
+/// Sessions and payments over `buckets`, grouped by `group`, read in one pooled connection.
+async fn read(
+    app: &App,
+    asked: &Asked,
+    period: Period,
+    buckets: Vec<(i64, i64)>,
+    group: Vec<Dimension>,
+) -> Result<(Vec<Group<VisitTotals>>, Vec<Group<PaymentTotals>>), Error> {
+    let (website, currency, filters) =
+        (asked.site.id.clone(), asked.site.currency.clone(), asked.query.filters.clone());
+    app.db
+        .run(move |c| {
+            let scope = Scope { website: &website, currency: &currency, filters: &filters, period };
+            Ok((reports::visits(c, &scope, &buckets, &group)?, reports::payments(c, &scope, &buckets, &group)?))
+        })
+        .await
+}
+
+/// Keeps the listed fields of each row (all when `fields` is not given); an unknown field is a 400.
+fn select(rows: Vec<Value>, fields: Option<&[String]>, known: &[&str], always: &[&str]) -> Result<Vec<Value>, Error> {
+    let Some(fields) = fields else { return Ok(rows) };
+    if let Some(unknown) = fields.iter().find(|f| !known.contains(&f.as_str())) {
+        return Err(Error::BadRequest(format!("Unknown field {unknown}: fields may list {}", known.join(", "))));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| match row {
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .filter(|(k, _)| always.contains(&k.as_str()) || fields.iter().any(|f| f == k))
+                    .collect(),
+            ),
+            other => other,
+        })
+        .collect())
+}
+
+fn sum_visits(groups: &[Group<VisitTotals>], bucket: usize) -> VisitTotals {
+    groups.iter().filter(|g| g.bucket == bucket).fold(VisitTotals::default(), |a, g| VisitTotals {
+        visitors: a.visitors + g.totals.visitors,
+        sessions: a.sessions + g.totals.sessions,
+        bounces: a.bounces + g.totals.bounces,
+        duration_ms: a.duration_ms.saturating_add(g.totals.duration_ms),
+    })
+}
+
+fn sum_payments(groups: &[Group<PaymentTotals>], bucket: usize) -> PaymentTotals {
+    groups.iter().filter(|g| g.bucket == bucket).fold(PaymentTotals::default(), |a, g| add_payments(a, g.totals))
+}
+
+fn add_payments(a: PaymentTotals, b: PaymentTotals) -> PaymentTotals {
+    PaymentTotals {
+        payments: a.payments + b.payments,
+        new: a.new.saturating_add(b.new),
+        renewal: a.renewal.saturating_add(b.renewal),
+        refunds: a.refunds.saturating_add(b.refunds),
+        paying_visitors: a.paying_visitors + b.paying_visitors,
+    }
+}
+
+/// The overview of a website over the query's range (all time without one).
+pub async fn overview(
+    app: &App,
+    website: &WebsiteId,
+    role: Role,
+    pairs: &[(String, String)],
+) -> Result<Overview, Error> {
+    let asked = asked(app, website, role, pairs).await?;
+    overview_of(app, &asked).await
+}
+
+async fn overview_of(app: &App, asked: &Asked) -> Result<Overview, Error> {
+    let period = asked.query.period_or_all();
+    let (visits, payments) = read(app, asked, period, vec![(period.start_ms, period.end_ms)], Vec::new()).await?;
+    Ok(Overview::new(sum_visits(&visits, 0), sum_payments(&payments, 0), &asked.site.currency))
+}
+
+const SERIES_FIELDS: [&str; 6] = ["visitors", "sessions", "revenue", "payments", "revenueBreakdown", "conversion_rate"];
+
+/// Visitors, sessions and revenue per hour, day, week or month of the range (all time: from the first visit or
+/// payment), with the range's totals.
+pub async fn timeseries(
+    app: &App,
+    website: &WebsiteId,
+    role: Role,
+    pairs: &[(String, String)],
+) -> Result<Series, Error> {
+    let asked = asked(app, website, role, pairs).await?;
+    let period = match asked.query.period {
+        Some(p) => p,
+        None => {
+            let id = asked.site.id.clone();
+            let first = app.db.run(move |c| reports::first_activity(c, &id)).await?;
+            let now = chrono::Utc::now().timestamp_millis();
+            Period { start_ms: first.unwrap_or(now).min(now), end_ms: now + 1 }
+        }
+    };
+    let tz = asked.query.tz;
+    let buckets = analytics::buckets(period, tz, asked.query.interval).map_err(Error::BadRequest)?;
+    let mut ranges: Vec<(i64, i64)> = buckets.iter().map(|b| (b.start_ms, b.end_ms)).collect();
+    // The whole range as one more bucket: its totals count each visitor once.
+    ranges.push((period.start_ms, period.end_ms));
+    let (visits, payments) = read(app, &asked, period, ranges, Vec::new()).await?;
+    let currency = &asked.site.currency;
+    let rows = buckets
+        .iter()
+        .enumerate()
+        .map(|(i, b)| to_value(SeriesRow::new(b, sum_visits(&visits, i), sum_payments(&payments, i), currency)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let whole = buckets.len();
+    let totals = to_value(Overview::new(sum_visits(&visits, whole), sum_payments(&payments, whole), currency))?;
+    let fields = asked.query.fields.clone();
+    let rows = select(rows, fields.as_deref(), &SERIES_FIELDS, &["name", "timestamp"])?;
+    Ok(Series {
+        rows,
+        fields: fields.unwrap_or_else(|| SERIES_FIELDS.iter().map(|f| (*f).to_owned()).collect()),
+        interval: asked.query.interval,
+        timezone: tz.name().to_owned(),
+        currency: analytics::symbol(currency),
+        totals,
+    })
+}
+
+fn to_value<T: Serialize>(value: T) -> Result<Value, Error> {
+    serde_json::to_value(value).map_err(|e| Error::internal(format!("a report row did not serialize: {e}")))
+}
+
+/// One breakdown row before it is shaped: its key, and what its visitors and payments came to.
+#[derive(Debug, Clone, Default)]
+pub struct BreakdownRow {
+    pub key: Vec<Option<String>>,
+    pub unknown_visitor: bool,
+    pub visits: VisitTotals,
+    pub paid: PaymentTotals,
+}
+
+/// The rows of a breakdown over the range, sorted by visitors then revenue (most first), all of them.
+async fn breakdown_rows(app: &App, asked: &Asked, breakdown: Breakdown) -> Result<Vec<BreakdownRow>, Error> {
+    let period = asked.query.period_or_all();
+    let group: Vec<Dimension> = breakdown.group().iter().map(|(d, _)| *d).collect();
+    let (visits, payments) = read(app, asked, period, vec![(period.start_ms, period.end_ms)], group).await?;
+    let mut rows: HashMap<(Vec<Option<String>>, bool), BreakdownRow> = HashMap::new();
+    for g in visits {
+        let row =
+            rows.entry((g.key.clone(), false)).or_insert_with(|| BreakdownRow { key: g.key, ..Default::default() });
+        row.visits = g.totals;
+    }
+    for g in payments {
+        let row = rows.entry((g.key.clone(), g.unknown_visitor)).or_insert_with(|| BreakdownRow {
+            key: g.key,
+            unknown_visitor: g.unknown_visitor,
+            ..Default::default()
+        });
+        row.paid = add_payments(row.paid, g.totals);
+    }
+    let mut rows: Vec<BreakdownRow> = rows.into_values().collect();
+    rows.sort_by(|a, b| {
+        (b.visits.visitors, b.paid.revenue())
+            .cmp(&(a.visits.visitors, a.paid.revenue()))
+            .then_with(|| a.unknown_visitor.cmp(&b.unknown_visitor))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    Ok(rows)
+}
+
+/// A breakdown as the API lists it: one page of rows with the label fields, visitors, revenue, payments.
+pub async fn breakdown(
+    app: &App,
+    website: &WebsiteId,
+    role: Role,
+    pairs: &[(String, String)],
+    breakdown: Breakdown,
+) -> Result<Listed, Error> {
+    let asked = asked(app, website, role, pairs).await?;
+    let all = breakdown_rows(app, &asked, breakdown).await?;
+    let currency = asked.site.currency.clone();
+    let rows = page(
+        &asked.query,
+        all.len(),
+        all.into_iter().map(|row| {
+            let mut value = breakdown.label(&row.key, row.unknown_visitor);
+            value.insert("visitors".into(), json!(row.visits.visitors));
+            value.insert("revenue".into(), json!(analytics::major(row.paid.revenue(), &currency)));
+            value.insert("payments".into(), json!(row.paid.payments));
+            Value::Object(value)
+        }),
+    );
+    let known = breakdown.fields();
+    Ok(Listed { rows: select(rows.rows, asked.query.fields.as_deref(), &known, &[])?, pagination: rows.pagination })
+}
+
+/// The breakdowns the Dashboard shows (unpaged, at most `max` rows each), with the overview, for one range.
+pub async fn breakdown_for_page(
+    app: &App,
+    website: &WebsiteId,
+    role: Role,
+    pairs: &[(String, String)],
+    breakdown: Breakdown,
+    max: usize,
+) -> Result<Vec<BreakdownRow>, Error> {
+    let asked = asked(app, website, role, pairs).await?;
+    let mut rows = breakdown_rows(app, &asked, breakdown).await?;
+    rows.truncate(max);
+    Ok(rows)
+}
+
+fn page(query: &ReportQuery, total: usize, rows: impl Iterator<Item = Value>) -> Listed {
+    let rows = rows.skip(query.offset as usize).take(query.limit as usize).collect();
+    Listed { rows, pagination: Pagination { limit: query.limit, offset: query.offset, total } }
+}
+
+/// Goals completed in the range: `{goal, completions, visitors}`, most completed first.
+pub async fn goals(app: &App, website: &WebsiteId, role: Role, pairs: &[(String, String)]) -> Result<Listed, Error> {
+    let asked = asked(app, website, role, pairs).await?;
+    let (id, currency, filters, period) =
+        (asked.site.id.clone(), asked.site.currency.clone(), asked.query.filters.clone(), asked.query.period_or_all());
+    let goals = app
+        .db
+        .run(move |c| reports::goals(c, &Scope { website: &id, currency: &currency, filters: &filters, period }))
+        .await?;
+    let total = goals.len();
+    let rows = goals
+        .into_iter()
+        .map(|(goal, completions, visitors)| json!({"goal": goal, "completions": completions, "visitors": visitors}));
+    let listed = page(&asked.query, total, rows);
+    Ok(Listed {
+        rows: select(listed.rows, asked.query.fields.as_deref(), &["goal", "completions", "visitors"], &[])?,
+        pagination: listed.pagination,
+    })
+}
+
+/// Visitors with an event in the last 5 minutes.
+pub async fn realtime(app: &App, website: &WebsiteId) -> Result<u64, Error> {
+    let id = website.id().clone();
+    let since = chrono::Utc::now().timestamp_millis() - 5 * 60 * 1000;
+    app.db.run(move |c| reports::active_visitors(c, &id, since)).await
+}
+
+/// Whether the website has received its first event (the Install section's state).
+pub async fn has_events(app: &App, website: &WebsiteId) -> Result<bool, Error> {
+    let id = website.id().clone();
+    app.db.run(move |c| reports::has_events(c, &id)).await
+}
+
+/// `GET analytics/metadata`'s row.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Metadata {
+    pub domain: String,
+    pub timezone: String,
+    pub name: Option<String>,
+    pub currency: String,
+}
+
+pub async fn metadata(app: &App, website: &WebsiteId, role: Role) -> Result<Metadata, Error> {
+    let id = website.id().clone();
+    let site = app.db.run(move |c| websites::get(c, &id, role)).await?;
+    Ok(Metadata { domain: site.domain, timezone: site.timezone, name: site.name, currency: site.currency })
+}
+
+/// How many pages, goals and payments a visitor's profile lists, at most.
+const PROFILE_ITEMS: u32 = 100;
+
+/// One visitor: who they are (acquisition, identity) and what they did; 404 for a visitor revlink never saw.
+pub async fn visitor(app: &App, website: &WebsiteId, visitor_id: &str) -> Result<Value, Error> {
+    let (id, visitor) = (website.id().clone(), visitor_id.to_owned());
+    let found = app.db.run(move |c| reports::visitor(c, &id, &visitor, PROFILE_ITEMS)).await?;
+    let r = found.ok_or_else(|| Error::NotFound(format!("No visitor {visitor_id} on this website")))?;
+    let get = |name: &str| r.acquisition.iter().find(|(f, _)| *f == name).and_then(|(_, v)| v.clone());
+    let params: Map<String, Value> = Dimension::CAMPAIGN
+        .iter()
+        .filter_map(|d| get(d.name()).map(|v| (d.name().to_owned(), Value::String(v))))
+        .collect();
+    let time = |ms: i64| analytics::stamp(ms);
+    Ok(json!({
+        "visitorId": visitor_id,
+        "identity": {
+            "country": get("country"), "region": get("region"), "city": get("city"), "params": params,
+            "browser": get("browser"), "os": get("os"), "device": get("device"),
+            "viewport": r.viewport.map(|(w, h)| json!({"width": w, "height": h})),
+            "referrer": get("referrer"), "landingPage": get("landing_path"), "hostname": get("hostname"),
+            "userId": r.user_id, "email": r.email, "name": r.name,
+        },
+        "activity": {
+            "firstSeen": time(r.first_seen), "lastSeen": time(r.last_seen), "visits": r.visits, "pageviews": r.pageviews,
+            "pages": r.pages.iter().map(|(path, at)| json!({"path": path, "timestamp": time(*at)})).collect::<Vec<_>>(),
+            "goals": r.goals.iter().map(|(name, at, params)| json!({
+                "name": name, "timestamp": time(*at),
+                "metadata": params.as_deref().and_then(|p| serde_json::from_str::<Value>(p).ok()),
+            })).collect::<Vec<_>>(),
+            "payments": r.payments.iter().map(|(id, amount, currency, paid_at, renewal, refunded)| json!({
+                "id": id, "amount": analytics::major(*amount, currency), "currency": currency.to_uppercase(),
+                "timestamp": paid_at, "renewal": renewal, "refunded": analytics::major(*refunded, currency),
+            })).collect::<Vec<_>>(),
+        },
+    }))
+}
+
+/// The longest goal name, and the most metadata entries a goal keeps (as the tracking endpoint).
+const MAX_GOAL_NAME: usize = 64;
+const MAX_METADATA: usize = 10;
+const MAX_VALUE: usize = 255;
+
+/// Records a goal for a visitor revlink has seen; answers the event's id.
+pub async fn add_goal(
+    app: &App,
+    website: &WebsiteId,
+    visitor_id: &str,
+    name: &str,
+    metadata: &[(String, String)],
+) -> Result<String, Error> {
+    let name = name.trim().to_lowercase();
+    let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    if name.is_empty() || name.chars().count() > MAX_GOAL_NAME || !name.chars().all(valid) {
+        return Err(Error::BadRequest(format!(
+            "name must be 1 to {MAX_GOAL_NAME} letters, digits, '_' or '-' (such as newsletter_signup)"
+        )));
+    }
+    if metadata.len() > MAX_METADATA {
+        return Err(Error::BadRequest(format!("metadata may hold at most {MAX_METADATA} entries")));
+    }
+    if let Some((key, _)) =
+        metadata.iter().find(|(k, v)| k.chars().count() > MAX_GOAL_NAME || v.chars().count() > MAX_VALUE)
+    {
+        return Err(Error::BadRequest(format!(
+            "metadata entry {key:?} is too long: keys at most {MAX_GOAL_NAME} characters, values at most {MAX_VALUE}"
+        )));
+    }
+    let params = visit::params_json(metadata);
+    let (id, visitor, at) = (website.id().clone(), visitor_id.to_owned(), chrono::Utc::now().timestamp_millis());
+    let added = app.db.write(move |c| visitors::add_goal(c, &id, &visitor, &name, params.as_deref(), at)).await?;
+    added.map(|id| id.to_string()).ok_or_else(|| {
+        Error::NotFound(format!("No visitor {visitor_id} on this website: a goal needs a visitor with a pageview"))
+    })
+}
+
+/// Links a visitor to the merchant's user id (and email, name): later payments of that email are attributed
+/// to the visitor. A visitor not seen yet is linked too: their payments join them when their first event
+/// arrives. Answers the profile's id (the visitor id).
+pub async fn identify(app: &App, website: &WebsiteId, visitor_id: &str, identity: Identity) -> Result<String, Error> {
+    let (id, visitor, at) = (website.id().clone(), visitor_id.to_owned(), chrono::Utc::now().timestamp_millis());
+    app.db.write(move |c| visitors::identify(c, &id, &visitor, &identity, at)).await?;
+    Ok(visitor_id.to_owned())
+}
