@@ -51,7 +51,47 @@ function autoRefresh(element) {
   }, seconds * 1000);
 }
 
+// The Dashboard's install card asks every 5 s whether the first event arrived, and turns green when it has;
+// the "visitors now" figure is refreshed every 15 s. Without JavaScript, a reload shows the same.
+function watchLive(card) {
+  const state = document.getElementById("install-state");
+  const now = document.getElementById("visitors-now");
+  let arrived = false;
+  const poll = async () => {
+    try {
+      const res = await fetch(card.dataset.live, { credentials: "same-origin", headers: { "Accept": "application/json" } });
+      if (!res.ok) return;
+      const live = await res.json();
+      if (now) now.textContent = String(live.visitorsNow);
+      if (live.hasEvents && !arrived && state) {
+        arrived = true;
+        state.className = "arrived";
+        state.innerHTML = '<span class="dot" aria-hidden="true"></span> The first event arrived: revlink is receiving ' +
+          'visits. <a href="">Reload</a> to see them.';
+      }
+    } catch (err) {
+      // Offline for a moment: the next poll tries again.
+    }
+  };
+  setInterval(poll, 5000);
+}
+
+function refreshVisitorsNow(element) {
+  const url = element.dataset.live;
+  setInterval(async () => {
+    try {
+      const res = await fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } });
+      if (res.ok) element.textContent = String((await res.json()).visitorsNow);
+    } catch (err) {
+      // Try again at the next tick.
+    }
+  }, 15000);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const install = document.querySelector("[data-live].install");
+  if (install) watchLive(install);
+  else document.querySelectorAll("#visitors-now[data-live]").forEach(refreshVisitorsNow);
   document.querySelectorAll("form[data-api-form]").forEach(enhanceApiForm);
   const refreshing = document.querySelector("[data-auto-refresh]");
   if (refreshing) autoRefresh(refreshing);

@@ -11,9 +11,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::body::JsonBody;
 use crate::api::doc::{Authenticated, JsonBody as BodyErrors, WebsiteQuery, WebsiteScoped};
-use crate::api::query::QueryPairs;
 use crate::api::{ApiResult, Success, one};
-use crate::auth::{AnalyticsRead, GoalsWrite, IdentifyWrite, QueryWebsiteAccess};
+use crate::auth::{AnalyticsRead, GoalsWrite, IdentifyWrite, QueryPairs, QueryWebsiteAccess};
 use crate::domain::analytics::{Interval, Overview, SeriesRow};
 use crate::domain::visit::{self, Identity};
 use crate::error::Error;

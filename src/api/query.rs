@@ -3,7 +3,6 @@
 //! `Option<Result<T, Errors>>` and pass it through `param`.
 
 use rocket::form::{Errors, error::ErrorKind};
-use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::error::Error;
 
@@ -18,18 +17,5 @@ pub fn param<T>(name: &str, value: Option<Result<T, Errors<'_>>>, hint: &str) ->
             Err(Error::BadRequest(format!("Query parameter {name} was sent more than once; send it once")))
         }
         Some(Err(_)) => Err(Error::BadRequest(format!("{name} must be {hint}"))),
-    }
-}
-
-/// Every query parameter of the request, decoded, in order: for routes whose parameters are open-ended (the
-/// analytics reports' `filter_<dimension>`), checked by the service, which refuses unknown and repeated ones.
-pub struct QueryPairs(pub Vec<(String, String)>);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for QueryPairs {
-    type Error = std::convert::Infallible;
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        Outcome::Success(Self(req.query_fields().map(|f| (f.name.to_string(), f.value.to_owned())).collect()))
     }
 }

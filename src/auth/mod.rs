@@ -8,6 +8,7 @@ pub mod client;
 pub mod csrf;
 pub mod events;
 pub mod guards;
+pub mod query;
 pub mod ratelimit;
 pub mod scraper;
 
@@ -16,3 +17,4 @@ pub use guards::{
     PaymentsWrite, QueryWebsiteAccess, SettingsRead, SettingsWrite, TeamManage, TeamRead, WebsiteAccess,
     WebsitesDelete, WebsitesRead, WebsitesWrite,
 };
+pub use query::QueryPairs;

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod assets;
+pub mod dashboard;
 pub mod integrations;
 pub mod revenue;
 pub mod session;
@@ -167,6 +168,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(integrations::routes());
     all.extend(team::routes());
     all.extend(revenue::routes());
+    all.extend(dashboard::routes());
     all.extend(account::routes());
     all
 }

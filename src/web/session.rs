@@ -29,11 +29,16 @@ pub fn routes() -> Vec<Route> {
     routes![login_page, login, logout, setup_page, setup, invite_page, accept_invite]
 }
 
-/// `/`: the websites for a logged-in browser, else the login page (or setup on a fresh install).
+/// `/`: for a logged-in browser, the Dashboard of their one website, or the list of their websites; else the
+/// login page (or setup on a fresh install).
 #[get("/")]
 pub async fn home(caller: Option<&Caller>, app: &State<App>) -> Redirect {
-    if matches!(caller, Some(Caller::Session(_))) {
-        return Redirect::to("/websites");
+    if let Some(Caller::Session(session)) = caller {
+        let sites = crate::service::websites::of_user(app, session.user_id.clone()).await.unwrap_or_default();
+        return match sites.as_slice() {
+            [only] => Redirect::to(format!("/websites/{}/dashboard", only.id)),
+            _ => Redirect::to("/websites"),
+        };
     }
     let fresh = accounts::user_count(app).await.is_ok_and(|n| n == 0);
     Redirect::to(if fresh { "/setup" } else { "/login" })
@@ -56,7 +61,7 @@ async fn start_session(app: &App, jar: &CookieJar<'_>, user: ObjectId) -> Result
 fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/websites".to_owned(),
+        _ => "/".to_owned(),
     }
 }
 

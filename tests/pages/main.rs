@@ -4,6 +4,7 @@
 #[path = "../support/browser.rs"]
 mod browser;
 mod csrf;
+mod dashboard;
 #[path = "../support/helpers.rs"]
 mod helpers;
 mod integrations;
