@@ -150,7 +150,7 @@ pub async fn ingest_event(
 ) -> Result<WithCors<Json<EventAccepted>>, Error> {
     let event = EventInput::parse(&body.0).map_err(Error::BadRequest)?;
     let allow_origin = match events::ingest(app, sender.0, event).await? {
-        Ingested::Stored { allow_origin } => allow_origin,
+        Ingested::Stored { allow_origin } | Ingested::Excluded { allow_origin } => allow_origin,
         Ingested::Bot => None,
     };
     Ok(WithCors { inner: Json(EventAccepted { status: "success" }), allow_origin })

@@ -14,6 +14,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_revenue_rollups", include_str!("../../migrations/0005_revenue_rollups.sql")),
     ("0006_rollups_by_bucket", include_str!("../../migrations/0006_rollups_by_bucket.sql")),
     ("0007_visitors", include_str!("../../migrations/0007_visitors.sql")),
+    // Positional: 0008 (being written beside this one) goes before it when both are merged.
+    ("0009_tracking_settings", include_str!("../../migrations/0009_tracking_settings.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {
