@@ -255,17 +255,7 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
                 }
             })
         }))
-        .attach(AdHoc::on_liftoff("event retention", |rocket| {
-            Box::pin(async move {
-                if let Some(app) = rocket.state::<App>() {
-                    let shutdown = rocket.shutdown();
-                    let days = app.config.events_retention_days;
-                    tokio::spawn(service::tracking::schedule_retention(app.db.clone(), days, async move {
-                        shutdown.await;
-                    }));
-                }
-            })
-        }))
+        .attach(event_retention())
         .mount("/api/v1/admin", api::admin_routes())
         .mount("/api/v1", api::v1_routes())
         .mount("/api", api::events::routes())
@@ -273,6 +263,21 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
         .mount("/", api::metrics::routes())
         .register("/api", api::catchers())
         .register("/", web::catchers()))
+}
+
+/// The hourly deletion of raw events older than `events_retention_days` (none when it is 0).
+fn event_retention() -> AdHoc {
+    AdHoc::on_liftoff("event retention", |rocket| {
+        Box::pin(async move {
+            if let Some(app) = rocket.state::<App>() {
+                let shutdown = rocket.shutdown();
+                let days = app.config.events_retention_days;
+                tokio::spawn(service::tracking::schedule_retention(app.db.clone(), days, async move {
+                    shutdown.await;
+                }));
+            }
+        })
+    })
 }
 
 /// While no user exists, prints (once, at start) the link with a fresh one-time setup code.

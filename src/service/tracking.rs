@@ -110,3 +110,71 @@ pub async fn schedule_retention(db: Db, days: u32, shutdown: impl Future<Output 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{users, websites};
+    use crate::domain::ObjectId;
+    use crate::domain::website::NewWebsite;
+
+    fn site(db: &Db, domain: &str) -> ObjectId {
+        db.with_conn(|c| {
+            let owner = users::create(c, &format!("o@{domain}"), None, None)?;
+            let new = NewWebsite { domain: domain.into(), name: None, timezone: "UTC".into() };
+            Ok(websites::create(c, &owner, &new, &Actor::cli())?.website_id)
+        })
+        .unwrap()
+    }
+
+    fn add_events(db: &Db, site: &ObjectId, count: i64, at: i64) {
+        db.with_conn(|c| {
+            for i in 0..count {
+                c.execute(
+                    "INSERT INTO events (website_id, visitor_id, session_id, type, path, hostname, at)
+                     VALUES (?1, 'v', 's', 'pageview', '/', 'example.com', ?2)",
+                    rusqlite::params![site, at + i],
+                )?;
+            }
+            c.execute(
+                "INSERT OR IGNORE INTO visitors (website_id, visitor_id, first_seen, last_seen, last_session_id,
+                     referrer, landing_path, hostname) VALUES (?1, 'v', 0, 0, 's', 'Direct/None', '/', 'example.com')",
+                [site],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    fn remaining(db: &Db, table: &str) -> i64 {
+        db.with_conn(|c| Ok(c.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn retention_deletes_older_events_in_batches_and_keeps_visitors() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("r.sqlite3"), 2).unwrap();
+        let (first, second) = (site(&db, "a.example.com"), site(&db, "b.example.com"));
+        let now = 400 * DAY_MS;
+        let old = now - 31 * DAY_MS;
+        add_events(&db, &first, i64::from(RETENTION_BATCH) * 2 + 7, old);
+        add_events(&db, &first, 3, now - 29 * DAY_MS);
+        add_events(&db, &second, 5, old);
+
+        assert_eq!(delete_old_events(&db, 30, now).await.unwrap(), usize::try_from(RETENTION_BATCH).unwrap() * 2 + 12);
+        assert_eq!(remaining(&db, "events"), 3, "the last 30 days stay");
+        assert_eq!(remaining(&db, "visitors"), 2, "visitors stay: the reports read them");
+        assert_eq!(delete_old_events(&db, 30, now).await.unwrap(), 0, "a second pass finds nothing");
+    }
+
+    #[test]
+    fn empty_lists_compile_to_no_exclusions_and_others_once() {
+        let cache = RulesCache::default();
+        assert!(cache.exclusions("", "").is_none());
+        let first = cache.exclusions("203.0.113.0/24", "/admin/*").unwrap();
+        assert!(first.excludes_address("203.0.113.5".parse().unwrap()) && first.excludes_path("/admin/x"));
+        assert!(Arc::ptr_eq(&first, &cache.exclusions("203.0.113.0/24", "/admin/*").unwrap()), "compiled once");
+        let hand_edited = cache.exclusions("nonsense", "").unwrap();
+        assert!(!hand_edited.excludes_address("203.0.113.5".parse().unwrap()), "an unparsable list excludes nothing");
+    }
+}
