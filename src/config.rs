@@ -45,6 +45,15 @@ pub struct AppConfig {
     /// only from `trusted_proxies`. No default: countries are unknown.
     #[serde(default)]
     pub country_header: Option<String>,
+    /// A MaxMind-format database (`GeoLite2-City.mmdb`, or a Country edition) that gives each event's
+    /// country, region and city from the client address; it takes precedence over `country_header`. Read
+    /// once at start-up; a missing or malformed file stops the start. No default: no lookup.
+    #[serde(default)]
+    pub geoip_database: Option<PathBuf>,
+    /// Raw tracking events (the `events` table) older than this many days are deleted by the server;
+    /// visitors and sessions, which the reports read, stay. 0 (the default) keeps every event.
+    #[serde(default)]
+    pub events_retention_days: u32,
     #[serde(default = "defaults::db_pool_size")]
     pub db_pool_size: u32,
     /// Where people reach revlink (`https://revlink.example.com`); used in printed and invitation
@@ -358,6 +367,8 @@ mod tests {
             "auth_failure_limit_per_minute",
             "event_limit_per_minute",
             "country_header",
+            "geoip_database",
+            "events_retention_days",
             "db_pool_size",
             "public_url",
             "session_hours",

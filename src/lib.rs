@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod geoip;
 pub mod metrics;
 pub mod providers;
 pub mod service;
@@ -29,6 +30,7 @@ use crate::auth::ratelimit::{RateLimitHeaders, RateLimits};
 use crate::config::{AppConfig, ConfigError};
 use crate::crypto::StripeKeyBox;
 use crate::db::Db;
+use crate::geoip::GeoIp;
 use crate::metrics::Metrics;
 use crate::providers::stripe::StripeClient;
 use crate::service::App;
@@ -44,6 +46,8 @@ pub enum StartupError {
     MasterKey(String),
     #[error("cannot build the HTTP client for Stripe: {0}")]
     HttpClient(#[from] reqwest::Error),
+    #[error(transparent)]
+    GeoIp(#[from] geoip::GeoIpError),
 }
 
 /// The configuration and the migrated database, the master key not yet loaded: what `revlink backup`
@@ -105,7 +109,15 @@ impl Runtime {
             config.import.clone(),
             Arc::clone(&metrics),
         );
-        Ok(App::new(self.db, config, base_url, self.stripe_keys, stripe, importer, metrics))
+        let geoip = match &config.geoip_database {
+            Some(path) => {
+                let geoip = GeoIp::open(path)?;
+                tracing::info!(path = %path.display(), database_type = geoip.database_type(), "opened the GeoIP database");
+                Some(Arc::new(geoip))
+            }
+            None => None,
+        };
+        Ok(App::new(self.db, config, base_url, self.stripe_keys, stripe, importer, metrics).with_geoip(geoip))
     }
 }
 
@@ -243,6 +255,7 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
                 }
             })
         }))
+        .attach(event_retention())
         .mount("/api/v1/admin", api::admin_routes())
         .mount("/api/v1", api::v1_routes())
         .mount("/api", api::events::routes())
@@ -250,6 +263,21 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
         .mount("/", api::metrics::routes())
         .register("/api", api::catchers())
         .register("/", web::catchers()))
+}
+
+/// The hourly deletion of raw events older than `events_retention_days` (none when it is 0).
+fn event_retention() -> AdHoc {
+    AdHoc::on_liftoff("event retention", |rocket| {
+        Box::pin(async move {
+            if let Some(app) = rocket.state::<App>() {
+                let shutdown = rocket.shutdown();
+                let days = app.config.events_retention_days;
+                tokio::spawn(service::tracking::schedule_retention(app.db.clone(), days, async move {
+                    shutdown.await;
+                }));
+            }
+        })
+    })
 }
 
 /// While no user exists, prints (once, at start) the link with a fresh one-time setup code.

@@ -1,7 +1,7 @@
 //! `POST /api/events`, the tracking script's endpoint (contract §2), and its CORS preflight. Open to anyone:
 //! the website is named by its tracking id and checked against the page's host. A success is HTTP 200
-//! `{"status":"success"}` (the script treats anything else as a failure), also for a bot's event, which is not
-//! stored.
+//! `{"status":"success"}` (the script treats anything else as a failure), also for a bot's event and for one the
+//! website's settings exclude (an excluded IP range or path), which are not stored.
 
 use std::collections::BTreeMap;
 
@@ -136,10 +136,11 @@ pub enum EventTypeDoc {
     ExternalLink,
 }
 
-/// Records one event of the tracking script (a bot's is answered the same, and not stored).
+/// Records one event of the tracking script (a bot's, or one from an excluded IP range or on an excluded path of
+/// the website, is answered the same and not stored).
 #[utoipa::path(context_path = "/api", tag = "events",
     request_body = EventDoc,
-    responses((status = 200, description = "accepted (or a bot's, dropped)", body = EventAccepted,
+    responses((status = 200, description = "accepted (or a bot's, or excluded by the website's settings: dropped)", body = EventAccepted,
         headers(("Access-Control-Allow-Origin" = String, description = "the request's Origin, when it is one of the website's hosts"))),
         EventErrors))]
 #[post("/events", data = "<body>")]
@@ -150,7 +151,7 @@ pub async fn ingest_event(
 ) -> Result<WithCors<Json<EventAccepted>>, Error> {
     let event = EventInput::parse(&body.0).map_err(Error::BadRequest)?;
     let allow_origin = match events::ingest(app, sender.0, event).await? {
-        Ingested::Stored { allow_origin } => allow_origin,
+        Ingested::Stored { allow_origin } | Ingested::Excluded { allow_origin } => allow_origin,
         Ingested::Bot => None,
     };
     Ok(WithCors { inner: Json(EventAccepted { status: "success" }), allow_origin })

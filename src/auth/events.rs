@@ -1,5 +1,5 @@
 //! Who sent a tracking event (`POST /api/events`): counted against the per-address event limit, then its
-//! address (for the cookieless hash; never stored), user agent, the country a trusted proxy named, and the
+//! address (for the excluded ranges, the cookieless hash and the GeoIP lookup; never stored), user agent, the country a trusted proxy named, and the
 //! page's origin (for CORS).
 
 use std::sync::Arc;

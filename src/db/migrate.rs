@@ -15,6 +15,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0006_rollups_by_bucket", include_str!("../../migrations/0006_rollups_by_bucket.sql")),
     ("0007_visitors", include_str!("../../migrations/0007_visitors.sql")),
     ("0008_visit_reports", include_str!("../../migrations/0008_visit_reports.sql")),
+    ("0009_tracking_settings", include_str!("../../migrations/0009_tracking_settings.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

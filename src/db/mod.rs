@@ -14,6 +14,7 @@ pub mod rollups;
 pub mod sessions;
 pub mod stripe;
 pub mod team;
+pub mod tracking;
 pub mod users;
 pub mod visitors;
 pub mod websites;

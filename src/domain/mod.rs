@@ -19,6 +19,7 @@ pub mod site_hosts;
 pub mod stripe_key;
 pub mod team;
 pub mod timestamp;
+pub mod tracking;
 pub mod traffic_source;
 pub mod user_agent;
 pub mod visit;

@@ -1,6 +1,8 @@
 //! Tracking events (contract §2-§4): `ingest` checks an event against its website, derives what it says
 //! about its visitor and stores it through the writer (durable once answered); `allowed_origin` answers a
-//! CORS preflight. The client's address is used for the cookieless hash only: never stored or logged.
+//! CORS preflight. The website's tracking settings apply here: excluded IP ranges and paths (answered, not
+//! stored) and cookieless mode (a body's visitor id ignored). The client's address is used for the
+//! exclusions, the cookieless hash and the GeoIP lookup only: never stored or logged.
 
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -8,14 +10,16 @@ use std::sync::Mutex;
 use time::OffsetDateTime;
 use url::Url;
 
-use crate::db::visitors;
+use crate::db::{tracking, visitors};
 use crate::domain::ObjectId;
 use crate::domain::cookieless::CookielessKey;
 use crate::domain::event::EventInput;
 use crate::domain::site_hosts::SiteHosts;
+use crate::domain::tracking::TrackingMode;
 use crate::domain::user_agent;
 use crate::domain::visit::{self, Acquisition, Identity, NewVisit};
 use crate::error::Error;
+use crate::geoip::Location;
 use crate::service::App;
 
 /// Who sent an event, as the HTTP edge saw it.
@@ -36,6 +40,9 @@ pub enum Ingested {
     Stored { allow_origin: Option<String> },
     /// A bot's: answered as a success, not stored.
     Bot,
+    /// From an excluded IP range or on an excluded path (the website's settings): answered as a success, not
+    /// stored; the origin as for `Stored`.
+    Excluded { allow_origin: Option<String> },
 }
 
 /// Checks and stores one event.
@@ -44,7 +51,15 @@ pub async fn ingest(app: &App, sender: Sender, event: EventInput) -> Result<Inge
         return Ok(Ingested::Bot);
     }
     let tracking_id = event.tracking_id.clone();
-    let site = app.db.run(move |c| visitors::site_by_tracking_id(c, &tracking_id)).await?.ok_or_else(|| {
+    let found = app
+        .db
+        .run(move |c| {
+            let Some(site) = visitors::site_by_tracking_id(c, &tracking_id)? else { return Ok(None) };
+            let settings = tracking::get(c, &site.website_id)?;
+            Ok(Some((site, settings)))
+        })
+        .await?;
+    let (site, settings) = found.ok_or_else(|| {
         Error::NotFound(format!(
             "No website has the tracking id {:?}; copy data-website-id from the website's settings",
             event.tracking_id
@@ -58,26 +73,35 @@ pub async fn ingest(app: &App, sender: Sender, event: EventInput) -> Result<Inge
             site.domain
         )));
     }
-    let visit = new_visit(app, &sender, &event, &hosts, site.website_id)?;
+    let allow_origin = sender.origin.clone().filter(|origin| origin_host(origin).is_some_and(|h| hosts.admits(&h)));
+    let exclusions = app.tracking_rules.exclusions(&settings.excluded_ips, &settings.excluded_paths);
+    if exclusions
+        .is_some_and(|ex| ex.excludes_address(sender.address) || ex.excludes_path(&visit::page_path(&event.href)))
+    {
+        return Ok(Ingested::Excluded { allow_origin });
+    }
+    let visit = new_visit(app, &sender, &event, &hosts, site.website_id, settings.mode)?;
     app.db.write(move |c| visitors::record(c, &visit)).await?;
-    let allow_origin = sender.origin.filter(|origin| origin_host(origin).is_some_and(|h| hosts.admits(&h)));
     Ok(Ingested::Stored { allow_origin })
 }
 
-/// What is stored of `event`: its visitor (the body's, else the cookieless hash), and its acquisition.
+/// What is stored of `event`: its visitor (the body's in cookie mode, else the cookieless hash), and its
+/// acquisition.
 fn new_visit(
     app: &App,
     sender: &Sender,
     event: &EventInput,
     hosts: &SiteHosts,
     website_id: ObjectId,
+    mode: TrackingMode,
 ) -> Result<NewVisit, Error> {
     let visitor_id = match &event.visitor_id {
-        Some(id) => id.clone(),
-        None => app.cookieless.visitor_id(sender.address, &sender.user_agent, &website_id)?,
+        Some(id) if mode == TrackingMode::Cookie => id.clone(),
+        _ => app.cookieless.visitor_id(sender.address, &sender.user_agent, &website_id)?,
     };
-    let country = sender.country.as_deref().and_then(visit::country_code);
-    let acquisition = Acquisition::derive(event, hosts, user_agent::describe(&sender.user_agent), country);
+    let location = locate(app, sender);
+    let mut acquisition = Acquisition::derive(event, hosts, user_agent::describe(&sender.user_agent), location.country);
+    (acquisition.region, acquisition.city) = (location.region, location.city);
     let now = OffsetDateTime::now_utc();
     Ok(NewVisit {
         website_id,
@@ -93,6 +117,17 @@ fn new_visit(
         identity: Identity::from_event(event.kind, &event.params),
         acquisition,
     })
+}
+
+/// Where the sender is: from the GeoIP database when one is configured, else (or when it does not know the
+/// country) the country a trusted proxy named; else unknown.
+fn locate(app: &App, sender: &Sender) -> Location {
+    let mut location = app.geoip.as_ref().map(|db| db.locate(sender.address)).unwrap_or_default();
+    location.country = location.country.as_deref().and_then(visit::country_code);
+    if location.country.is_none() {
+        location.country = sender.country.as_deref().and_then(visit::country_code);
+    }
+    location
 }
 
 /// A random UUID's shape from 16 random bytes (version 4, RFC 4122 variant), as the script makes them.

@@ -17,6 +17,7 @@ pub mod revenue;
 pub mod stripe;
 pub mod team;
 pub mod tokens;
+pub mod tracking;
 pub mod websites;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use crate::auth::cache::AuthCache;
 use crate::config::AppConfig;
 use crate::crypto::StripeKeyBox;
 use crate::db::Db;
+use crate::geoip::GeoIp;
 use crate::metrics::Metrics;
 use crate::providers::stripe::StripeClient;
 use crate::sync::Importer;
@@ -45,6 +47,10 @@ pub struct App {
     auth_cache: AuthCache,
     /// Today's cookieless key (memory only).
     cookieless: events::DailySalt,
+    /// The location database (`geoip_database`), when one is configured.
+    pub geoip: Option<Arc<GeoIp>>,
+    /// Each website's compiled exclusions (IP ranges, paths).
+    tracking_rules: tracking::RulesCache,
 }
 
 impl App {
@@ -68,7 +74,15 @@ impl App {
             setup: accounts::SetupGate::default(),
             auth_cache: AuthCache::default(),
             cookieless: events::DailySalt::default(),
+            geoip: None,
+            tracking_rules: tracking::RulesCache::default(),
         }
+    }
+
+    /// This app with the location database every event is looked up in.
+    #[must_use]
+    pub fn with_geoip(self, geoip: Option<Arc<GeoIp>>) -> Self {
+        Self { geoip, ..self }
     }
 
     /// Whether the credential with this secret is served from the cache now (for tests that show a

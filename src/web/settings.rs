@@ -1,4 +1,4 @@
-//! The website pages: list and create, General (with deletion) and API keys.
+//! The website pages: list and create, General (with the tracking settings, and deletion) and API keys.
 
 use rocket::form::FromForm;
 use rocket::request::FlashMessage;
@@ -12,9 +12,10 @@ use crate::auth::{ApiKeysRead, ApiKeysWrite, Need, SettingsRead, SettingsWrite, 
 use crate::domain::WebsiteId;
 use crate::domain::credentials::WebsiteKeyView;
 use crate::domain::ids::parse_path_id;
+use crate::domain::tracking::TrackingSettings;
 use crate::domain::website::{NewWebsite, WebsiteChanges, parse_currency, parse_domain, parse_name, parse_timezone};
 use crate::error::Error;
-use crate::service::{App, api_keys, websites};
+use crate::service::{App, api_keys, tracking, websites};
 use crate::web::ButtonForm;
 use crate::web::{Browser, PageResult, SitePage, back, merged, page, render};
 
@@ -24,6 +25,7 @@ pub fn routes() -> Vec<Route> {
         create_website,
         general,
         update_general,
+        update_tracking,
         confirm_delete,
         delete_website,
         keys,
@@ -85,8 +87,32 @@ pub async fn create_website(
 
 #[get("/websites/<website_id>")]
 pub async fn general(website_id: WebsiteId, page: SitePage<'_, SettingsRead>, app: &State<App>) -> PageResult {
-    let script_src = format!("{}/js/script.js", app.base_url);
-    page.render(app, &website_id, "general.html", json!({"script_src": script_src})).await
+    general_page(&website_id, &page, app, None).await
+}
+
+/// The General page; after a refused tracking form, with its message and the values as they were typed.
+async fn general_page<N: Need>(
+    website_id: &WebsiteId,
+    page: &SitePage<'_, N>,
+    app: &App,
+    refused: Option<(String, &TrackingForm)>,
+) -> PageResult {
+    let stored = tracking::settings(app, website_id).await?;
+    let script_src = format!("{}/js/{}", app.base_url, stored.mode.script_file());
+    let (tracking_error, form) = match refused {
+        Some((message, typed)) => (
+            Some(message),
+            json!({"mode": typed.mode, "allowed_hostnames": typed.allowed_hostnames,
+            "excluded_ips": typed.excluded_ips, "excluded_paths": typed.excluded_paths}),
+        ),
+        None => (
+            None,
+            json!({"mode": stored.mode, "allowed_hostnames": stored.allowed_hostnames.replace(',', "\n"),
+            "excluded_ips": stored.excluded_ips, "excluded_paths": stored.excluded_paths}),
+        ),
+    };
+    let extra = json!({"script_src": script_src, "tracking": form, "tracking_error": tracking_error});
+    page.render(app, website_id, "general.html", extra).await
 }
 
 #[derive(FromForm)]
@@ -117,6 +143,45 @@ pub async fn update_general(
         Ok("Settings saved".to_owned())
     };
     back(format!("/websites/{website_id}"), outcome.await)
+}
+
+#[derive(FromForm)]
+pub struct TrackingForm {
+    #[field(default = String::from("cookie"))]
+    mode: String,
+    #[field(default = String::new())]
+    allowed_hostnames: String,
+    #[field(default = String::new())]
+    excluded_ips: String,
+    #[field(default = String::new())]
+    excluded_paths: String,
+}
+
+/// The tracking settings of the General page; a refused value answers the page again with what to fix and
+/// the values as typed.
+#[post("/websites/<website_id>/tracking", data = "<form>")]
+pub async fn update_tracking(
+    website_id: WebsiteId,
+    page: SitePage<'_, SettingsWrite>,
+    form: CsrfForm<TrackingForm>,
+    app: &State<App>,
+) -> PageResult<Either<Flash<Redirect>, Template>> {
+    let form = form.0;
+    let parsed = TrackingSettings::parse(&form.mode, &form.allowed_hostnames, &form.excluded_ips, &form.excluded_paths);
+    let outcome = match parsed {
+        Ok(settings) => tracking::update(app, &website_id, settings, page.actor()).await,
+        Err(message) => Err(Error::BadRequest(message)),
+    };
+    match outcome {
+        Ok(()) => Ok(Either::Left(Flash::success(
+            Redirect::to(format!("/websites/{website_id}#tracking")),
+            "Tracking settings saved",
+        ))),
+        Err(Error::BadRequest(message)) => {
+            Ok(Either::Right(general_page(&website_id, &page, app, Some((message, &form))).await?))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[get("/websites/<website_id>/delete")]

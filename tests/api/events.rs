@@ -6,7 +6,8 @@ use rocket::http::{ContentType, Header, Method, Status};
 use rusqlite::types::FromSql;
 use serde_json::{Value, json};
 
-use revlink::domain::ObjectId;
+use revlink::domain::tracking::TrackingSettings;
+use revlink::domain::{Actor, ObjectId};
 
 use crate::helpers::{TestApp, assert_error};
 
@@ -57,7 +58,7 @@ impl Answer {
 
 /// Sends `body` as the script would, from `address` with `user_agent`, plus `headers`.
 async fn send_raw(app: &TestApp, body: String, user_agent: &str, address: &str, headers: &[(&str, &str)]) -> Answer {
-    let remote: SocketAddr = format!("{address}:40000").parse().unwrap();
+    let remote = SocketAddr::new(address.parse().unwrap(), 40000);
     let mut req = app
         .client
         .post("/api/events")
@@ -387,4 +388,138 @@ async fn a_trusted_proxy_names_the_client_in_x_datafast_real_ip_first() {
     send_raw(&app, event.to_string(), CHROME, "198.51.100.22", &[("X-DataFast-Real-IP", "198.51.100.20")]).await;
     assert_eq!(count(&app, "events"), 3);
     assert_eq!(count(&app, "visitors"), 2, "the proxied event and the direct one are one visitor");
+}
+
+/// Sets the website's tracking settings as the General page would.
+fn configure(app: &TestApp, site: &Site, mode: &str, excluded_ips: &str, excluded_paths: &str) {
+    let settings = TrackingSettings::parse(mode, "", excluded_ips, excluded_paths).unwrap();
+    let id = site.id.clone();
+    app.state().db.with_conn(move |c| revlink::db::tracking::update(c, &id, &settings, &Actor::cli())).unwrap();
+}
+
+#[rocket::async_test]
+async fn events_from_excluded_ip_ranges_are_answered_success_and_not_stored() {
+    let app = TestApp::new().await;
+    let site = site(&app, "example.com");
+    configure(&app, &site, "cookie", "203.0.113.0/24\n2001:db8::/32", "");
+    let event = pageview(&site, "https://example.com/").to_string();
+    let origin = [("Origin", "https://example.com")];
+    for address in [ADDRESS, "2001:db8::7", "::ffff:203.0.113.8"] {
+        let answer = send_raw(&app, event.clone(), CHROME, address, &origin).await;
+        assert_eq!((answer.status, &answer.body), (Status::Ok, &json!({"status": "success"})), "{address}");
+        assert_eq!(
+            answer.header("Access-Control-Allow-Origin"),
+            Some("https://example.com"),
+            "the script sees success"
+        );
+    }
+    assert_eq!(count(&app, "events") + count(&app, "visitors") + count(&app, "visitor_sessions"), 0);
+    assert_eq!(send_raw(&app, event, CHROME, "198.51.100.1", &[]).await.status, Status::Ok);
+    assert_eq!(count(&app, "events"), 1, "other addresses are tracked");
+}
+
+#[rocket::async_test]
+async fn a_trusted_proxys_client_address_is_the_one_checked_against_the_ranges() {
+    let app = TestApp::with(|f| f.merge(("trusted_proxies", ["127.0.0.1"]))).await;
+    let site = site(&app, "example.com");
+    configure(&app, &site, "cookie", "198.51.100.0/24", "");
+    let event = pageview(&site, "https://example.com/").to_string();
+    send_raw(&app, event.clone(), CHROME, "127.0.0.1", &[("X-Real-IP", "198.51.100.4")]).await;
+    assert_eq!(count(&app, "events"), 0);
+    send_raw(&app, event, CHROME, "127.0.0.1", &[("X-Real-IP", ADDRESS)]).await;
+    assert_eq!(count(&app, "events"), 1, "the proxy's own address is not the client's");
+}
+
+#[rocket::async_test]
+async fn events_on_excluded_paths_are_answered_success_and_not_stored() {
+    let app = TestApp::new().await;
+    let site = site(&app, "example.com");
+    configure(&app, &site, "cookie", "", "/admin/*\n/preview");
+    for href in
+        ["https://example.com/admin/users/5?x=1", "https://blog.example.com/preview", "https://example.com/admin/"]
+    {
+        let answer = send(&app, &pageview(&site, href)).await;
+        assert_eq!((answer.status, &answer.body), (Status::Ok, &json!({"status": "success"})), "{href}");
+    }
+    assert_eq!(count(&app, "events"), 0);
+    for href in ["https://example.com/admin", "https://example.com/pricing", "https://example.com/previews"] {
+        send(&app, &pageview(&site, href)).await;
+    }
+    let paths: String = one(&app, "SELECT group_concat(path, ' ') FROM (SELECT path FROM events ORDER BY id)");
+    assert_eq!(paths, "/admin /pricing /previews");
+}
+
+#[rocket::async_test]
+async fn cookieless_mode_ignores_the_visitor_id_a_body_carries() {
+    let app = TestApp::new().await;
+    let site = site(&app, "example.com");
+    configure(&app, &site, "cookieless", "", "");
+    send(&app, &pageview(&site, "https://example.com/a")).await;
+    let mut other_cookie = pageview(&site, "https://example.com/b");
+    other_cookie["visitorId"] = json!("another-cookie-value");
+    send(&app, &other_cookie).await;
+    send_raw(&app, pageview(&site, "https://example.com/c").to_string(), CHROME, "198.51.100.9", &[]).await;
+    assert_eq!(count(&app, "events"), 3);
+    let visitors: Vec<String> = app
+        .state()
+        .db
+        .with_conn(|c| {
+            let mut stmt = c.prepare("SELECT visitor_id FROM visitors ORDER BY first_seen, visitor_id")?;
+            Ok(stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?)
+        })
+        .unwrap();
+    assert_eq!(visitors.len(), 2, "one per address and agent, whatever the bodies said: {visitors:?}");
+    assert!(!visitors.iter().any(|v| v == VISITOR || v == "another-cookie-value"), "{visitors:?}");
+
+    // Back in cookie mode, the body's id names the visitor again.
+    configure(&app, &site, "cookie", "", "");
+    send(&app, &pageview(&site, "https://example.com/d")).await;
+    assert_eq!(one::<i64>(&app, &format!("SELECT COUNT(*) FROM visitors WHERE visitor_id = '{VISITOR}'")), 1);
+}
+
+#[rocket::async_test]
+async fn the_geoip_database_gives_country_region_and_city_before_the_country_header() {
+    let geo = tempfile::tempdir().unwrap();
+    let path = geo.path().join("GeoLite2-City-test.mmdb");
+    crate::geoip::write_city_database(&path);
+    let app = TestApp::with(|f| {
+        f.merge(("geoip_database", &path))
+            .merge(("trusted_proxies", ["127.0.0.1"]))
+            .merge(("country_header", "CF-IPCountry"))
+    })
+    .await;
+    let site = site(&app, "example.com");
+    let from = |visitor: &str, address: &str| {
+        let mut event = pageview(&site, "https://example.com/");
+        event["visitorId"] = json!(visitor);
+        (event.to_string(), [("X-Real-IP", address.to_owned()), ("CF-IPCountry", "CA".to_owned())])
+    };
+    for (visitor, address) in [("in-berlin", ADDRESS), ("in-france", "2001:db8::1"), ("unknown", "198.51.100.2")] {
+        let (event, headers) = from(visitor, address);
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        assert_eq!(send_raw(&app, event, CHROME, "127.0.0.1", &headers).await.status, Status::Ok);
+    }
+    let places: String = one(
+        &app,
+        "SELECT group_concat(visitor_id || '=' || concat_ws('/', country, region, city), ' ')
+           FROM (SELECT * FROM visitors ORDER BY visitor_id)",
+    );
+    assert_eq!(
+        places, "in-berlin=DE/Berlin/Berlin in-france=FR unknown=CA",
+        "the header only where the database is silent"
+    );
+}
+
+#[rocket::async_test]
+async fn a_missing_or_malformed_geoip_database_stops_the_start_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let stripe = crate::stripe_fake::StripeFake::start().await;
+    let missing = dir.path().join("nowhere/GeoLite2-City.mmdb");
+    let garbage = dir.path().join("garbage.mmdb");
+    std::fs::write(&garbage, b"not a MaxMind database at all").unwrap();
+    for path in [missing, garbage] {
+        let figment = crate::helpers::test_figment(&dir, &stripe.url()).merge(("geoip_database", &path));
+        let err = revlink::build(figment).expect_err("refused").to_string();
+        assert!(err.contains(&path.display().to_string()) && err.contains("geoip_database"), "{err}");
+    }
 }

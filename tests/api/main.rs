@@ -8,6 +8,8 @@ mod authorization;
 mod browser;
 mod connect_stripe;
 mod events;
+#[path = "../support/geoip.rs"]
+mod geoip;
 #[path = "../support/helpers.rs"]
 mod helpers;
 mod import;

@@ -15,4 +15,5 @@ mod setup_login;
 mod stripe_fake;
 mod team;
 mod tracking_script;
+mod tracking_settings;
 mod websites;
