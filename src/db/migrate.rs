@@ -110,4 +110,72 @@ mod tests {
             .unwrap();
         assert!(partial.ends_with("WHERE visitor_id IS NOT NULL"), "{partial}");
     }
+
+    #[test]
+    fn sessions_rekeyed_by_start_learn_their_previous_session_and_acquisition() {
+        use crate::db::{users, websites};
+        use crate::domain::Actor;
+        let mut conn = Connection::open_in_memory().unwrap();
+        run_to(&mut conn, 7).unwrap();
+        let user = users::create(&conn, "a@example.com", None, None).unwrap();
+        let new =
+            crate::domain::website::NewWebsite { domain: "a.example.com".into(), name: None, timezone: "UTC".into() };
+        let site = websites::create(&mut conn, &user, &new, &Actor::cli()).unwrap().website_id;
+        conn.execute(
+            "INSERT INTO visitors (website_id, visitor_id, first_seen, last_seen, last_session_id, referrer, utm_source,
+                                   landing_path, hostname, country, device)
+             VALUES (?1, 'v1', 100, 900, 's3', 'Google', 'news', '/a', 'a.example.com', 'DE', 'mobile'),
+                    (?1, 'v2', 200, 200, 't1', 'Direct/None', NULL, '/', 'a.example.com', NULL, NULL)",
+            [&site],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO visitor_sessions (website_id, session_id, visitor_id, started_at, last_seen, pageviews, entry_path)
+             VALUES (?1, 's2', 'v1', 500, 600, 2, '/b'), (?1, 's1', 'v1', 100, 150, 1, '/a'),
+                    (?1, 's3', 'v1', 800, 900, 3, '/c'), (?1, 't1', 'v2', 200, 200, 1, '/')",
+            [&site],
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT session_id, prev_started_at, pageviews, entry_path, referrer, utm_source, country, device
+                 FROM visitor_sessions ORDER BY started_at",
+            )
+            .unwrap();
+        type Row = (String, Option<i64>, i64, String, String, Option<String>, Option<String>, Option<String>);
+        let rows: Vec<Row> = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let mobile = || (Some("news".to_owned()), Some("DE".to_owned()), Some("mobile".to_owned()));
+        let s = |id: &str,
+                 prev: Option<i64>,
+                 pv: i64,
+                 path: &str,
+                 referrer: &str,
+                 (u, c, d): (Option<String>, Option<String>, Option<String>)| {
+            (id.to_owned(), prev, pv, path.to_owned(), referrer.to_owned(), u, c, d)
+        };
+        assert_eq!(
+            rows,
+            vec![
+                s("s1", None, 1, "/a", "Google", mobile()),
+                s("t1", None, 1, "/", "Direct/None", (None, None, None)),
+                s("s2", Some(100), 2, "/b", "Google", mobile()),
+                s("s3", Some(500), 3, "/c", "Google", mobile()),
+            ]
+        );
+        let by_id: String = conn
+            .query_row(
+                "SELECT started_at FROM visitor_sessions WHERE website_id = ?1 AND session_id = 's2'",
+                [&site],
+                |r| r.get::<_, i64>(0).map(|v| v.to_string()),
+            )
+            .unwrap();
+        assert_eq!(by_id, "500", "found by its id through the unique index");
+    }
 }
