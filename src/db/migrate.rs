@@ -113,6 +113,7 @@ mod tests {
 
     #[test]
     fn sessions_rekeyed_by_start_learn_their_previous_session_and_acquisition() {
+        type Row = (String, Option<i64>, i64, String, String, Option<String>, Option<String>, Option<String>);
         use crate::db::{users, websites};
         use crate::domain::Actor;
         let mut conn = Connection::open_in_memory().unwrap();
@@ -143,7 +144,6 @@ mod tests {
                  FROM visitor_sessions ORDER BY started_at",
             )
             .unwrap();
-        type Row = (String, Option<i64>, i64, String, String, Option<String>, Option<String>, Option<String>);
         let rows: Vec<Row> = stmt
             .query_map([], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
