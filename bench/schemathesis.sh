@@ -112,6 +112,7 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403",
 [[operations]]
 include-operation-id = "remove_member"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404"]
+checks.ensure_resource_availability.enabled = false
 
 [[operations]]
 include-operation-id = "disconnect_stripe"
@@ -121,6 +122,17 @@ checks.ensure_resource_availability.enabled = false
 include-operation-id = "sync_stripe"
 checks.ensure_resource_availability.enabled = false
 '
+# The Website analytics API: rules across parameters (startAt and endAt both or neither, start before end,
+# a series of at most 2000 buckets), the values a filter or `fields` may hold, a goal for a visitor never seen
+# (404), an email that is no address.
+for op in overview timeseries referrers campaigns pages countries regions cities devices browsers \
+          operating_systems hostnames goals create_goal identify visitor; do
+  common+="
+[[operations]]
+include-operation-id = \"$op\"
+checks.positive_data_acceptance.expected-statuses = [\"2xx\", \"400\", \"401\", \"403\", \"404\"]
+"
+done
 # A dft_ token must name its website on the Payments API (a df_ key names its own), which the document
 # cannot make conditional on the credential: the token passes send the real one.
 printf '%s\n[parameters]\n"query.websiteId" = "%s"\n' "$common" "$site" >"$work/token.toml"

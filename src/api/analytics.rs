@@ -13,7 +13,7 @@ use crate::api::body::JsonBody;
 use crate::api::doc::{Authenticated, JsonBody as BodyErrors, WebsiteQuery, WebsiteScoped};
 use crate::api::{ApiResult, Success, one};
 use crate::auth::{AnalyticsRead, GoalsWrite, IdentifyWrite, QueryPairs, QueryWebsiteAccess};
-use crate::domain::analytics::{Interval, Overview, SeriesRow};
+use crate::domain::analytics::{Interval, Overview};
 use crate::domain::visit::{self, Identity};
 use crate::error::Error;
 use crate::service::analytics::{Breakdown, Listed, Metadata, Pagination};
@@ -68,6 +68,7 @@ pub struct ReportParams {
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
     /// Rows to skip.
+    #[param(minimum = 0, maximum = 1_000_000)]
     offset: Option<u32>,
     /// `[is:|is_not:]v1,v2`: the visitor's country (ISO 3166-1 alpha-2). Every `filter_` names a visitor's
     /// first-touch value, except `filter_page` (a page viewed in the range) and `filter_goal` (a goal completed in
@@ -102,7 +103,8 @@ impl From<Listed> for ListEnvelope {
 pub struct SeriesEnvelope {
     #[schema(example = "success")]
     status: &'static str,
-    #[schema(value_type = Vec<SeriesRow>)]
+    /// One row per bucket: `name` and `timestamp`, and the fields asked for (all of a `SeriesRow` by default).
+    #[schema(value_type = Vec<Object>)]
     data: Vec<Value>,
     fields: Vec<String>,
     interval: Interval,
@@ -126,7 +128,8 @@ pub async fn overview(
     one(service::analytics::overview(app, &access.website_id, access.access.role, &query.0).await?)
 }
 
-/// One row per `interval` (hour, day, week, month; default day) of the range in its time zone.
+/// One row per `interval` (hour, day, week, month; default day) of the range in its time zone; each row is a
+/// `SeriesRow` (or its `name`, `timestamp` and the `fields` asked for).
 #[utoipa::path(context_path = "/api/v1", tag = "analytics", security(("bearer" = [])),
     params(ReportParams, ("interval" = Option<String>, Query, description = "hour, day (default), week or month")),
     responses((status = 200, description = "the series and its totals", body = SeriesEnvelope), Authenticated,

@@ -85,7 +85,7 @@ impl Modify for BearerAuth {
         events::event_preflight,
     ),
     components(
-        schemas(ErrorEnvelope),
+        schemas(ErrorEnvelope, crate::domain::analytics::SeriesRow),
         responses(
             BadRequest,
             Unauthorized,

@@ -14,6 +14,8 @@ pub const MAX_BUCKETS: usize = 2_000;
 /// `limit` when none is given, and the largest accepted.
 pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 1_000;
+/// The largest `offset` accepted.
+pub const MAX_OFFSET: u32 = 1_000_000;
 
 /// What a report can be filtered (and some broken down) by: the contract's `filter_<dim>` names.
 ///
@@ -314,7 +316,7 @@ impl ReportQuery {
                         Some(value.split(',').map(str::trim).filter(|f| !f.is_empty()).map(str::to_owned).collect());
                 }
                 "limit" => limit = Some(number(value, "limit", 1, MAX_LIMIT)?),
-                "offset" => offset = Some(number(value, "offset", 0, u32::MAX)?),
+                "offset" => offset = Some(number(value, "offset", 0, MAX_OFFSET)?),
                 "interval" => interval = Some(Interval::parse(value)?),
                 other => {
                     let dimension = other.strip_prefix("filter_").and_then(Dimension::parse).ok_or_else(|| {
@@ -364,13 +366,11 @@ impl ReportQuery {
 }
 
 fn number(raw: &str, name: &str, min: u32, max: u32) -> Result<u32, String> {
-    raw.trim().parse::<u32>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| {
-        if max == u32::MAX {
-            format!("{name} must be a whole number from {min}")
-        } else {
-            format!("{name} must be a whole number from {min} to {max}")
-        }
-    })
+    raw.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| format!("{name} must be a whole number from {min} to {max}"))
 }
 
 /// `YYYY-MM-DD` (local midnight in `tz`; for the end, the next midnight: the whole day is in) or an RFC 3339
