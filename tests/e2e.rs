@@ -241,3 +241,272 @@ async fn from_setup_link_to_connected_stripe_in_a_browser() {
 
     browser.close().await.unwrap();
 }
+
+const DESKTOP_UA: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+
+/// A Chromium driven by `driver_port`, with `*.example.test` resolved to 127.0.0.1. `as_a_person`: a normal
+/// user agent and no `navigator.webdriver` (else the tracking script rightly takes it for a robot).
+async fn chromium(driver_port: u16, profile: &std::path::Path, as_a_person: bool) -> Client {
+    let mut args = vec![
+        "--headless".to_owned(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--window-size=1280,1000".into(),
+        "--host-resolver-rules=MAP *.example.test 127.0.0.1".into(),
+        "--no-proxy-server".into(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    if as_a_person {
+        args.push(format!("--user-agent={DESKTOP_UA}"));
+        args.push("--disable-blink-features=AutomationControlled".into());
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), json!({"binary": "/usr/bin/chromium", "args": args}));
+    for _ in 0..50 {
+        if let Ok(b) = ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+        {
+            return b;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("chromedriver answers");
+}
+
+/// Runs one admin command against the data directory and reads its JSON answer.
+fn admin(data: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_revlink"))
+        .args(args)
+        .env("ROCKET_DATA_DIR", data)
+        .env("ROCKET_LOG_LEVEL", "critical")
+        .output()
+        .expect("revlink runs");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}
+
+async fn api(url: &str, bearer: &str) -> serde_json::Value {
+    reqwest::Client::new().get(url).bearer_auth(bearer).send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium and chromedriver; .ci/run installs them and runs this with --ignored"]
+#[allow(clippy::too_many_lines)] // one visitor's walk from a newsletter to revenue, told in order
+async fn a_newsletter_visitor_who_pays_shows_as_newsletter_revenue_on_the_dashboard() {
+    // The merchant: an account, a website for shop.example.test, a token; revlink running.
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("data");
+    std::fs::write(data.path().join("pw"), "correct horse battery\n").unwrap();
+    admin(
+        &dir,
+        &[
+            "user",
+            "create",
+            "--email",
+            "owner@example.com",
+            "--password-file",
+            data.path().join("pw").to_str().unwrap(),
+        ],
+    );
+    let site = admin(&dir, &["website", "create", "--owner", "owner@example.com", "--domain", "shop.example.test"]);
+    let site = site["websiteId"].as_str().unwrap().to_owned();
+    let token = admin(&dir, &["token", "create", "--email", "owner@example.com"])["key"].as_str().unwrap().to_owned();
+    let fake = stripe_fake::StripeFake::start().await;
+    let port = free_port();
+    let server = Command::new(env!("CARGO_BIN_EXE_revlink"))
+        .current_dir(data.path())
+        .env("ROCKET_DATA_DIR", &dir)
+        .env("ROCKET_PORT", port.to_string())
+        .env("ROCKET_STRIPE_API_BASE", fake.url())
+        .env("ROCKET_ENVIRONMENT", "production")
+        .env("ROCKET_LOG_LEVEL", "critical")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("revlink starts");
+    let _server = Killed(server);
+    let base = format!("http://127.0.0.1:{port}");
+    let mut website = serde_json::Value::Null;
+    for _ in 0..100 {
+        if let Ok(res) =
+            reqwest::Client::new().get(format!("{base}/api/v1/admin/websites/{site}")).bearer_auth(&token).send().await
+        {
+            website = res.json().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let tracking_id = website["data"][0]["trackingId"].as_str().expect("the website's tracking id").to_owned();
+
+    // The merchant's site, on another origin: a newsletter links to a landing page carrying the script.
+    let pages = wiremock::MockServer::start().await;
+    let pages_port = pages.address().port();
+    let html = |body: String| ResponseTemplate::new(200).set_body_raw(body, "text/html; charset=utf-8");
+    let landing = format!("http://shop.example.test:{pages_port}/landing?utm_source=newsletter&utm_campaign=winter");
+    Mock::given(path("/newsletter"))
+        .respond_with(html(format!(
+            "<!doctype html><title>Newsletter</title><a id=go href=\"{landing}\">Our winter sale</a>"
+        )))
+        .mount(&pages)
+        .await;
+    Mock::given(path("/landing"))
+        .respond_with(html(format!(
+            "<!doctype html><title>Shop</title>
+             <script defer data-website-id=\"{tracking_id}\" data-domain=\"shop.example.test\" src=\"{base}/js/script.js\"></script>
+             <button id=pricing onclick=\"history.pushState({{}}, '', '/pricing')\">Pricing</button>
+             <button id=signup data-fast-goal=\"signup\">Sign up</button>"
+        )))
+        .mount(&pages)
+        .await;
+
+    let driver_port = free_port();
+    let driver = Command::new("chromedriver")
+        .arg(format!("--port={driver_port}"))
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("chromedriver");
+    let _driver = Killed(driver);
+    let profile = tempfile::tempdir().unwrap();
+    let browser = chromium(driver_port, profile.path(), true).await;
+
+    // A person reads the newsletter, follows its link, looks at the pricing, signs up.
+    browser.goto(&format!("http://news.example.test:{pages_port}/newsletter")).await.unwrap();
+    browser.find(Locator::Id("go")).await.unwrap().click().await.unwrap();
+    browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("signup")).await.unwrap();
+    let mut visitor = String::new();
+    for _ in 0..50 {
+        let cookie = browser
+            .execute("return (document.cookie.match(/datafast_visitor_id=([^;]+)/) || [])[1] || ''", vec![])
+            .await
+            .unwrap();
+        visitor = cookie.as_str().unwrap_or_default().to_owned();
+        if !visitor.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!visitor.is_empty(), "the script set its visitor cookie");
+    browser.find(Locator::Id("pricing")).await.unwrap().click().await.unwrap();
+    browser.find(Locator::Id("signup")).await.unwrap().click().await.unwrap();
+    let key = admin(&dir, &["apikey", "create", "--website", &site])["key"].as_str().unwrap().to_owned();
+    let mut seen = serde_json::Value::Null;
+    for _ in 0..100 {
+        seen = api(&format!("{base}/api/v1/visitors/{visitor}"), &key).await;
+        if seen["data"][0]["activity"]["pageviews"] == 2 && seen["data"][0]["activity"]["goals"][0]["name"] == "signup"
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let profile_of = &seen["data"][0];
+    assert_eq!(profile_of["activity"]["pageviews"], 2, "the landing page and the pushState to /pricing: {seen}");
+    assert_eq!(profile_of["identity"]["params"]["utm_source"], "newsletter");
+    assert_eq!(profile_of["identity"]["referrer"], "news.example.test", "the newsletter's host is the referrer");
+
+    // They pay through Stripe Checkout: the session's metadata carries the cookie's visitor id.
+    let charge = json!({
+        "id": "ch_3PwinterSaleCharge0001", "object": "charge", "amount": 4900, "amount_captured": 4900, "amount_refunded": 0,
+        "balance_transaction": null, "captured": true, "created": chrono::Utc::now().timestamp() - 60, "currency": "usd",
+        "customer": "cus_WinterBuyer", "disputed": false, "livemode": true, "metadata": {}, "paid": true,
+        "payment_intent": "pi_3PwinterSaleIntent01", "refunded": false, "status": "succeeded"
+    });
+    let session = json!({
+        "id": "cs_live_winter", "object": "checkout.session", "created": chrono::Utc::now().timestamp() - 90,
+        "payment_intent": "pi_3PwinterSaleIntent01", "status": "complete", "mode": "payment",
+        "metadata": {"datafast_visitor_id": visitor}
+    });
+    fake.answer(
+        "/v1/charges",
+        ResponseTemplate::new(200).set_body_json(stripe_fake::list("/v1/charges", vec![charge])),
+    )
+    .await;
+    fake.answer(
+        "/v1/checkout/sessions",
+        ResponseTemplate::new(200).set_body_json(stripe_fake::list("/v1/checkout/sessions", vec![session])),
+    )
+    .await;
+    fake.healthy(true, &[(4_900, "usd")]).await;
+    let connected = reqwest::Client::new()
+        .post(format!("{base}/api/v1/admin/websites/{site}/integrations/stripe"))
+        .bearer_auth(&token)
+        .json(&json!({"stripeRak": GOOD_KEY}))
+        .send()
+        .await
+        .unwrap();
+    assert!(connected.status().is_success(), "{:?}", connected.text().await);
+    let mut revenue = serde_json::Value::Null;
+    for _ in 0..150 {
+        revenue = api(&format!("{base}/api/v1/analytics/campaigns"), &key).await;
+        if revenue["data"].as_array().is_some_and(|rows| rows.iter().any(|r| r["revenue"] == 49.0)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let winter =
+        revenue["data"].as_array().unwrap().iter().find(|r| r["campaign"]["utm_campaign"] == "winter").cloned();
+    assert_eq!(winter.map(|r| r["revenue"].clone()), Some(json!(49.0)), "imported and attributed: {revenue}");
+
+    // The merchant signs in and reads it on the Dashboard, their first page.
+    browser.goto(&format!("{base}/login")).await.unwrap();
+    fill(&browser, "email", "owner@example.com").await;
+    fill(&browser, "password", "correct horse battery").await;
+    submit(&browser, "form[action='/login']").await;
+    wait_for_text(&browser, "Visitors now").await;
+    assert!(browser.current_url().await.unwrap().path().ends_with("/dashboard"), "the Dashboard comes first");
+    let row = browser
+        .find(Locator::XPath("//tr[td/a[normalize-space(.)='winter (newsletter)']]/td[4]"))
+        .await
+        .expect("a campaign row for winter (newsletter)");
+    assert_eq!(row.text().await.unwrap(), "49.00 USD");
+    let source =
+        browser.find(Locator::XPath("//tr[td/a[normalize-space(.)='news.example.test']]/td[4]")).await.unwrap();
+    assert_eq!(source.text().await.unwrap(), "49.00 USD", "and under its source");
+    browser.set_window_size(1280, 2000).await.unwrap();
+    shot(&browser, "10-dashboard").await;
+    browser.set_window_size(1280, 1000).await.unwrap();
+
+    // By keyboard: Tab to the campaign's link and press Enter: the whole page is filtered by it.
+    let link = browser.find(Locator::XPath("//a[normalize-space(.)='winter (newsletter)']")).await.unwrap();
+    browser.execute("arguments[0].focus()", vec![serde_json::to_value(&link).unwrap()]).await.unwrap();
+    link.send_keys("\u{E007}").await.unwrap();
+    wait_for_text(&browser, "Filtered by").await;
+    wait_for_text(&browser, "utm campaign: winter").await;
+    shot(&browser, "11-dashboard-filtered").await;
+    browser.set_window_size(390, 844).await.unwrap();
+    // Nothing scrolls sideways: the page is no wider than the screen, and no element spills out of its box.
+    let overflow = browser
+        .execute(
+            "const d = document.documentElement; return [d.scrollWidth - d.clientWidth,
+               [...document.querySelectorAll('main *')].filter((e) => e instanceof HTMLElement && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1
+                  && getComputedStyle(e).overflowX == 'visible').map((e) => e.tagName + '.' + e.className)]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(overflow, json!([0, []]), "the dashboard fits a phone screen");
+    browser.set_window_size(390, 2600).await.unwrap();
+    shot(&browser, "12-dashboard-phone").await;
+    browser.close().await.unwrap();
+
+    // A robot (navigator.webdriver, a headless user agent) on the same page sends nothing.
+    let robot_profile = tempfile::tempdir().unwrap();
+    let robot = chromium(driver_port, robot_profile.path(), false).await;
+    robot.goto(&landing).await.unwrap();
+    robot.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("signup")).await.unwrap();
+    robot.find(Locator::Id("signup")).await.unwrap().click().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let cookie = robot.execute("return document.cookie", vec![]).await.unwrap();
+    assert!(!cookie.as_str().unwrap_or_default().contains("datafast_visitor_id"), "no cookie for a robot: {cookie}");
+    let overview = api(&format!("{base}/api/v1/analytics/overview"), &key).await;
+    assert_eq!(overview["data"][0]["visitors"], 1, "only the person was counted: {overview}");
+    robot.close().await.unwrap();
+}
