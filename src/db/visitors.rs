@@ -159,7 +159,8 @@ fn upsert_session(conn: &Connection, visit: &NewVisit, session_id: &str) -> Resu
              pageviews, entry_path, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, ref, source,
              via, landing_path, hostname, country, region, city, device, browser, os)
          SELECT v.website_id, ?3, ?2, v.visitor_id,
-                (SELECT max(started_at) FROM visitor_sessions WHERE website_id = ?1 AND visitor_id = ?4), ?3, ?5, ?6,
+                (SELECT max(started_at) FROM visitor_sessions
+                 WHERE website_id = ?1 AND visitor_id = ?4 AND started_at < ?3), ?3, ?5, ?6,
                 v.referrer, v.utm_source, v.utm_medium, v.utm_campaign, v.utm_term, v.utm_content, v.ref, v.source,
                 v.via, v.landing_path, v.hostname, v.country, v.region, v.city, v.device, v.browser, v.os
          FROM visitors v WHERE v.website_id = ?1 AND v.visitor_id = ?4",

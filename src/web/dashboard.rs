@@ -290,11 +290,12 @@ pub async fn dashboard(
         })
         .collect();
     let totals = &series.totals;
-    let revenue_minor = |key: &str| totals[key].as_f64().unwrap_or(0.0);
+    // The series' totals are in major units, as the API answers them.
+    let major = |key: &str| totals[key].as_f64().unwrap_or(0.0);
     let stats = json!({
         "visitors": totals["visitors"], "sessions": totals["sessions"], "payments": totals["payments"],
-        "revenue": money_major(revenue_minor("revenue"), &currency),
-        "revenue_per_visitor": money_major(revenue_minor("revenue_per_visitor"), &currency),
+        "revenue": money_major(major("revenue"), &currency),
+        "revenue_per_visitor": money_major(major("revenue_per_visitor"), &currency),
         "conversion_rate": totals["conversion_rate"], "bounce_rate": totals["bounce_rate"],
     });
     let script_src = format!("{}/js/script.js", app.base_url);
