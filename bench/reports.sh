@@ -58,9 +58,12 @@ $bin serve >>"$work/server.log" 2>&1 &
 wait_for "http://127.0.0.1:$port/api/v1/health"
 
 # DASHBOARD HOOK: the Dashboard page (issue 10, item 6) is being built in main. When it lands, set its path here (or
-# run with REPORTS_DASHBOARD_PATH=...); while the route answers 404 the table prints "dashboard: not built yet".
+# run with REPORTS_DASHBOARD_PATH=..., where {site} stands for the website id); while the route answers 404 the table
+# prints "dashboard: not built yet".
 # Its first render after the start above is the cold one, so it is timed before any report warms revlink up.
-dashboard_path=${REPORTS_DASHBOARD_PATH:-/websites/$site/dashboard}
+dashboard_path='/websites/{site}/dashboard'
+dashboard_path=${REPORTS_DASHBOARD_PATH:-$dashboard_path}
+dashboard_path=${dashboard_path//\{site\}/$site}
 echo "dashboard page ($dashboard_path), signed in..." >&2
 $clients page "$port" bench@example.com "$password" "$dashboard_path" "$runs" "$work/dashboard.json"
 

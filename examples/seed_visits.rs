@@ -104,7 +104,11 @@ const TAIL_HOSTS: usize = 400;
 
 /// Countries by share, with a few regions and cities for some.
 const COUNTRIES: &[(&str, u32, &[(&str, &str)])] = &[
-    ("US", 300, &[("California", "San Francisco"), ("New York", "New York"), ("Texas", "Austin"), ("Washington", "Seattle")]),
+    (
+        "US",
+        300,
+        &[("California", "San Francisco"), ("New York", "New York"), ("Texas", "Austin"), ("Washington", "Seattle")],
+    ),
     ("GB", 70, &[("England", "London"), ("Scotland", "Edinburgh")]),
     ("DE", 70, &[("Berlin", "Berlin"), ("Bavaria", "Munich"), ("Hamburg", "Hamburg")]),
     ("FR", 50, &[("Île-de-France", "Paris"), ("Auvergne-Rhône-Alpes", "Lyon")]),
@@ -212,7 +216,9 @@ fn pages() -> Vec<String> {
             .collect();
     pages.extend((1..=220).map(|n| format!("/blog/post-{n}")));
     pages.extend((1..=60).map(|n| format!("/docs/guide-{n}")));
-    pages.extend(["stripe", "shopify", "wordpress", "webflow", "framer", "nextjs"].iter().map(|i| format!("/integrations/{i}")));
+    pages.extend(
+        ["stripe", "shopify", "wordpress", "webflow", "framer", "nextjs"].iter().map(|i| format!("/integrations/{i}")),
+    );
     pages.extend((1..=20).map(|n| format!("/compare/alternative-{n}")));
     pages
 }
@@ -410,7 +416,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let visits_done = started.elapsed().as_secs_f64();
 
-    // Payments: a first purchase a little after a visitor's first visit; a third of the customers then renew monthly.
+    // Payments: a first purchase a little after a visitor's first visit; a third of the customers subscribe and renew
+    // monthly for a while.
     let plans = [900, 1900, 2900, 4900, 9900, 19_900];
     let tx = conn.transaction()?;
     let (mut written, mut customer) = (0usize, 0u32);
@@ -448,7 +455,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             payments::record(&tx, &site, "api", &payment)?;
             written += 1;
-            if !subscribes {
+            // A subscriber renews each month until they churn (about one in eight a month).
+            if !subscribes || rng.random_bool(0.12) {
                 break;
             }
             renewal = true;
