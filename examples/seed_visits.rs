@@ -355,8 +355,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let first_seen = year_ago + (recent * 365.0 * DAY_MS as f64) as i64;
         let landing = u16::try_from(pages.iter().position(|p| *p == acquisition.landing_path).unwrap_or(0))?;
         let session_count = match rng.random_range(0..100) {
-            0..=64 => 1,
-            65..=91 => 2,
+            0..=61 => 1,
+            62..=90 => 2,
             _ => 3,
         };
         let mut start = first_seen;
