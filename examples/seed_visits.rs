@@ -102,8 +102,11 @@ const DIRECT_SHARE: u32 = 340;
 const TAIL_SHARE: u32 = 140;
 const TAIL_HOSTS: usize = 400;
 
+/// Regions and their cities.
+type Places = &'static [(&'static str, &'static str)];
+
 /// Countries by share, with a few regions and cities for some.
-const COUNTRIES: &[(&str, u32, &[(&str, &str)])] = &[
+const COUNTRIES: &[(&str, u32, Places)] = &[
     (
         "US",
         300,
@@ -283,7 +286,7 @@ fn acquisition(
     let referrer = match rng.random_range(0..1000) {
         n if n < DIRECT_SHARE => None,
         n if n < DIRECT_SHARE + TAIL_SHARE => Some(format!("https://site{}.example.org/", skewed(rng, TAIL_HOSTS, 2))),
-        _ => Some((*weighted(rng, REFERRERS, |r| r.1)).0.to_owned()),
+        _ => Some(weighted(rng, REFERRERS, |r| r.1).0.to_owned()),
     };
     let body = json!({"websiteId": "dfid_seed", "href": href, "referrer": referrer, "type": "pageview"});
     let event = EventInput::parse(body.to_string().as_bytes()).expect("a valid event");
@@ -316,7 +319,167 @@ fn weighted_index(rng: &mut StdRng, weights: impl Iterator<Item = u32> + Clone) 
     0
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+type Failure = Box<dyn std::error::Error>;
+
+/// The visitors and, in time order, their events: each visitor's first visit somewhere in the year (more of them
+/// lately), 1–3 sessions of 1–6 pages each, a goal now and then. Answers the visitors, the events and the sessions'
+/// ids.
+fn plan(
+    rng: &mut StdRng,
+    count: u32,
+    hosts: &SiteHosts,
+    domain: &str,
+    pages: &[String],
+    now_ms: i64,
+) -> Result<Plan, Failure> {
+    let agents: Vec<(Agent, (u32, u32))> = AGENTS.iter().map(|(ua, _, vp)| (user_agent::describe(ua), *vp)).collect();
+    let year_ago = now_ms - 365 * DAY_MS;
+    let mut visitors = Vec::with_capacity(count as usize);
+    let mut events: Vec<Planned> = Vec::with_capacity(count as usize * 5);
+    let mut sessions: u32 = 0;
+    for v in 0..count {
+        let acquisition = acquisition(rng, hosts, domain, pages, &agents);
+        let recent: f64 = rng.random::<f64>().powf(0.8);
+        // Within the year: `recent` lies in [0, 1), and a year of milliseconds is exact in an f64.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+        let first_seen = year_ago + (recent * 365.0 * DAY_MS as f64) as i64;
+        let landing = u16::try_from(pages.iter().position(|p| *p == acquisition.landing_path).unwrap_or(0))?;
+        let session_count = match rng.random_range(0..100) {
+            0..=61 => 1,
+            62..=90 => 2,
+            _ => 3,
+        };
+        let mut start = first_seen;
+        for s in 0..session_count {
+            if s > 0 {
+                start += rng.random_range(DAY_MS / 24..45 * DAY_MS);
+            }
+            if start >= now_ms - 60_000 {
+                break;
+            }
+            let mut at = start;
+            let views = [1, 1, 2, 3, 4, 5, 6, 6][rng.random_range(0..8)];
+            for p in 0..views {
+                let page = if p == 0 { landing } else { u16::try_from(skewed(rng, pages.len(), 2))? };
+                events.push(Planned { at, visitor: v, session: sessions, page, goal: None });
+                if rng.random_bool(0.04) {
+                    let goal = u8::try_from(rng.random_range(0..GOALS.len()))?;
+                    events.push(Planned { at: at + 5_000, visitor: v, session: sessions, page, goal: Some(goal) });
+                }
+                at += rng.random_range(10_000..180_000);
+            }
+            sessions += 1;
+        }
+        visitors.push(Visitor { id: uuid_like(rng), acquisition, first_seen });
+    }
+    events.sort_by_key(|e| (e.at, e.session));
+    let session_ids = (0..sessions).map(|_| uuid_like(rng)).collect();
+    Ok(Plan { visitors, events, session_ids })
+}
+
+struct Plan {
+    visitors: Vec<Visitor>,
+    events: Vec<Planned>,
+    session_ids: Vec<String>,
+}
+
+/// Writes the planned events through `db::visitors::record`, `BATCH` to a transaction. Answers (pageviews, goals).
+fn write_visits(conn: &mut Connection, site: &ObjectId, plan: &Plan, pages: &[String]) -> Result<(u64, u64), Failure> {
+    let (mut pageviews, mut goals) = (0u64, 0u64);
+    for batch in plan.events.chunks(BATCH) {
+        let tx = conn.transaction()?;
+        for e in batch {
+            let visitor = &plan.visitors[e.visitor as usize];
+            let (kind, name) = match e.goal {
+                Some(g) => (EventKind::Custom, Some(GOALS[usize::from(g)].to_owned())),
+                None => (EventKind::Pageview, None),
+            };
+            let visit = NewVisit {
+                website_id: site.clone(),
+                visitor_id: visitor.id.clone(),
+                session_id: Some(plan.session_ids[e.session as usize].clone()),
+                fresh_session_id: String::new(),
+                at: e.at,
+                kind,
+                name,
+                path: pages[usize::from(e.page)].clone(),
+                hostname: visitor.acquisition.hostname.clone(),
+                params: None,
+                acquisition: visitor.acquisition.clone(),
+                identity: None,
+            };
+            visitors::record(&tx, &visit)?;
+            if e.goal.is_some() {
+                goals += 1;
+            } else {
+                pageviews += 1;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok((pageviews, goals))
+}
+
+/// Writes `count` payments through `db::payments::record` (the rollups' triggers run) in one transaction: a first
+/// purchase a little after a visitor's first visit; a third of the customers subscribe and renew monthly for a while.
+/// A few name no visitor, or one revlink never saw. Answers the number of customers.
+fn write_payments(
+    conn: &mut Connection,
+    rng: &mut StdRng,
+    site: &ObjectId,
+    visitors: &[Visitor],
+    count: usize,
+    now_ms: i64,
+) -> Result<u32, Failure> {
+    let plans = [900, 1900, 2900, 4900, 9900, 19_900];
+    let tx = conn.transaction()?;
+    let (mut written, mut customer) = (0usize, 0u32);
+    while written < count {
+        customer += 1;
+        let visitor = &visitors[rng.random_range(0..visitors.len())];
+        let amount = *plans.choose(rng).expect("plans");
+        let currency = if rng.random_bool(0.1) { "EUR" } else { "USD" };
+        let subscribes = rng.random_bool(0.33);
+        let visitor_id = match rng.random_range(0..100) {
+            0..=4 => None,
+            5..=7 => Some(format!("unseen-{customer}")),
+            _ => Some(visitor.id.clone()),
+        };
+        let mut paid = visitor.first_seen + rng.random_range(0..14 * DAY_MS);
+        let mut renewal = false;
+        while paid < now_ms - 60_000 && written < count {
+            let refunded = if rng.random_bool(0.03) { amount } else { 0 };
+            let payment = NewPayment {
+                transaction_id: format!("seed-{written}"),
+                amount,
+                currency: currency.into(),
+                refunded_amount: refunded,
+                disputed: false,
+                settled: None,
+                renewal,
+                free_trial: false,
+                visitor_id: visitor_id.clone(),
+                session_id: None,
+                customer_id: Some(format!("cus_seed{customer}")),
+                customer_email: Some(format!("customer{customer}@example.com")),
+                customer_name: None,
+                paid_at: format_time(time::OffsetDateTime::from_unix_timestamp(paid / 1000)?),
+            };
+            payments::record(&tx, site, "api", &payment)?;
+            written += 1;
+            // A subscriber renews each month until they churn (about one in eight a month).
+            if !subscribes || rng.random_bool(0.12) {
+                break;
+            }
+            renewal = true;
+            paid += 30 * DAY_MS;
+        }
+    }
+    tx.commit()?;
+    Ok(customer)
+}
+
+fn main() -> Result<(), Failure> {
     let mut args = std::env::args().skip(1);
     let (Some(path), Some(site)) = (args.next(), args.next()) else {
         return Err("usage: seed_visits DB WEBSITE_ID [VISITORS] [PAYMENTS] [SEED]".into());
@@ -337,133 +500,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         conn.query_row("SELECT domain, allowed_hostnames FROM websites WHERE id = ?1", [&site], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })?;
-    let hosts = SiteHosts::new(&domain, &allowed);
     let pages = pages();
-    let agents: Vec<(Agent, (u32, u32))> = AGENTS.iter().map(|(ua, _, vp)| (user_agent::describe(ua), *vp)).collect();
     let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
-    let year_ago = now_ms - 365 * DAY_MS;
-
-    // The plan: each visitor's first visit somewhere in the year (more of them lately), 1–3 sessions, 1–6 pages each.
-    let mut visitors = Vec::with_capacity(visitor_count as usize);
-    let mut plan: Vec<Planned> = Vec::with_capacity(visitor_count as usize * 5);
-    let mut sessions: u32 = 0;
-    for v in 0..visitor_count {
-        let acquisition = acquisition(&mut rng, &hosts, &domain, &pages, &agents);
-        let recent: f64 = rng.random::<f64>().powf(0.8);
-        // Within the year: `recent` lies in [0, 1).
-        #[allow(clippy::cast_possible_truncation)]
-        let first_seen = year_ago + (recent * 365.0 * DAY_MS as f64) as i64;
-        let landing = u16::try_from(pages.iter().position(|p| *p == acquisition.landing_path).unwrap_or(0))?;
-        let session_count = match rng.random_range(0..100) {
-            0..=61 => 1,
-            62..=90 => 2,
-            _ => 3,
-        };
-        let mut start = first_seen;
-        for s in 0..session_count {
-            if s > 0 {
-                start += rng.random_range(DAY_MS / 24..45 * DAY_MS);
-            }
-            if start >= now_ms - 60_000 {
-                break;
-            }
-            let mut at = start;
-            let views = [1, 1, 2, 3, 4, 5, 6, 6][rng.random_range(0..8)];
-            for p in 0..views {
-                let page = if p == 0 { landing } else { u16::try_from(skewed(&mut rng, pages.len(), 2))? };
-                plan.push(Planned { at, visitor: v, session: sessions, page, goal: None });
-                if rng.random_bool(0.04) {
-                    let goal = u8::try_from(rng.random_range(0..GOALS.len()))?;
-                    plan.push(Planned { at: at + 5_000, visitor: v, session: sessions, page, goal: Some(goal) });
-                }
-                at += rng.random_range(10_000..180_000);
-            }
-            sessions += 1;
-        }
-        visitors.push(Visitor { id: uuid_like(&mut rng), acquisition, first_seen });
-    }
-    plan.sort_by_key(|e| (e.at, e.session));
-    let session_ids: Vec<String> = (0..sessions).map(|_| uuid_like(&mut rng)).collect();
-
-    let (mut pageviews, mut goals) = (0u64, 0u64);
-    for batch in plan.chunks(BATCH) {
-        let tx = conn.transaction()?;
-        for e in batch {
-            let visitor = &visitors[e.visitor as usize];
-            let path = pages[usize::from(e.page)].clone();
-            let (kind, name) = match e.goal {
-                Some(g) => (EventKind::Custom, Some(GOALS[usize::from(g)].to_owned())),
-                None => (EventKind::Pageview, None),
-            };
-            let visit = NewVisit {
-                website_id: site.clone(),
-                visitor_id: visitor.id.clone(),
-                session_id: Some(session_ids[e.session as usize].clone()),
-                fresh_session_id: String::new(),
-                at: e.at,
-                kind,
-                name,
-                path,
-                hostname: visitor.acquisition.hostname.clone(),
-                params: None,
-                acquisition: visitor.acquisition.clone(),
-                identity: None,
-            };
-            visitors::record(&tx, &visit)?;
-            if e.goal.is_some() { goals += 1 } else { pageviews += 1 }
-        }
-        tx.commit()?;
-    }
+    let plan = plan(&mut rng, visitor_count, &SiteHosts::new(&domain, &allowed), &domain, &pages, now_ms)?;
+    let (pageviews, goals) = write_visits(&mut conn, &site, &plan, &pages)?;
     let visits_done = started.elapsed().as_secs_f64();
-
-    // Payments: a first purchase a little after a visitor's first visit; a third of the customers subscribe and renew
-    // monthly for a while.
-    let plans = [900, 1900, 2900, 4900, 9900, 19_900];
-    let tx = conn.transaction()?;
-    let (mut written, mut customer) = (0usize, 0u32);
-    while written < payment_count {
-        customer += 1;
-        let visitor = &visitors[rng.random_range(0..visitors.len())];
-        let amount = *plans.choose(&mut rng).expect("plans");
-        let currency = if rng.random_bool(0.1) { "EUR" } else { "USD" };
-        let subscribes = rng.random_bool(0.33);
-        let visitor_id = match rng.random_range(0..100) {
-            0..=4 => None,
-            5..=7 => Some(format!("unseen-{customer}")),
-            _ => Some(visitor.id.clone()),
-        };
-        let mut paid = visitor.first_seen + rng.random_range(0..14 * DAY_MS);
-        let mut renewal = false;
-        while paid < now_ms - 60_000 && written < payment_count {
-            let refunded = if rng.random_bool(0.03) { amount } else { 0 };
-            let at = time::OffsetDateTime::from_unix_timestamp(paid / 1000)?;
-            let payment = NewPayment {
-                transaction_id: format!("seed-{seed}-{written}"),
-                amount,
-                currency: currency.into(),
-                refunded_amount: refunded,
-                disputed: false,
-                settled: None,
-                renewal,
-                free_trial: false,
-                visitor_id: visitor_id.clone(),
-                session_id: None,
-                customer_id: Some(format!("cus_seed{customer}")),
-                customer_email: Some(format!("customer{customer}@example.com")),
-                customer_name: None,
-                paid_at: format_time(at),
-            };
-            payments::record(&tx, &site, "api", &payment)?;
-            written += 1;
-            // A subscriber renews each month until they churn (about one in eight a month).
-            if !subscribes || rng.random_bool(0.12) {
-                break;
-            }
-            renewal = true;
-            paid += 30 * DAY_MS;
-        }
-    }
-    tx.commit()?;
+    let customers = write_payments(&mut conn, &mut rng, &site, &plan.visitors, payment_count, now_ms)?;
     conn.execute_batch("PRAGMA journal_mode = WAL;")?;
     let counts: HashMap<&str, i64> = ["visitors", "visitor_sessions", "events", "payments"]
         .into_iter()
@@ -475,7 +517,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "{}",
         json!({"visitors": counts["visitors"], "sessions": counts["visitor_sessions"], "events": counts["events"],
-               "pageviews": pageviews, "goals": goals, "payments": counts["payments"], "customers": customer,
+               "pageviews": pageviews, "goals": goals, "payments": counts["payments"], "customers": customers,
                "visits_seconds": (visits_done * 10.0).round() / 10.0,
                "seconds": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0})
     );
