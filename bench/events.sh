@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Issue 10's ingestion targets in one run on this machine, everything on 127.0.0.1:
+#   1. a bare Rocket JSON route (examples/bare_rocket, its own process) with wrk -t2 -c32, for the ratio;
+#   2. POST /api/events on a release revlink with a fresh database (user and website from the admin commands) for
+#      the whole duration with the same wrk settings: the tracking script's bodies (websiteId, domain, href with
+#      UTM parameters on some, referrer, viewport, visitorId, sessionId, type pageview), browser user agents, a
+#      third of the events from new visitors (a fresh visitorId and sessionId each) and the rest from a pool of
+#      10,000 returning ones; revlink's RSS and WAL size sampled every 5 s;
+#   3. a short phase of acknowledged events (4 clients, a new visitor id per event, each id answered 200 noted)
+#      ended by kill -9 at a random moment, a restart, and a look in the SQLite file for every acknowledged event;
+#   4. one table: each figure against its target (events ÷ bare >= 0.3; RSS of the last minute ÷ the first
+#      <= 1.1; no acknowledged event lost).
+# Usage: bench/events.sh [seconds of event load, default 600]   (bench/events.sh 60 for a quick run)
+# The bare route runs min(seconds, 60) s: it keeps no state, so a minute measures it as well as ten.
+# EVENTS_KEEP=1 keeps the working directory (database, logs, samples, acknowledged ids) and prints where it is.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-600}
+bare_secs=$((secs < 60 ? secs : 60))
+
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk (Debian package)" >&2
+  apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
+fi
+cargo build --release --bin revlink --example bare_rocket -q
+out=${CARGO_TARGET_DIR:-target}/release
+bin=$out/revlink
+clients="python3 bench/analytics_clients.py"
+
+work=$(mktemp -d)
+# Every process this script starts in the background is one of its jobs; those still running are stopped.
+cleanup() {
+  local running
+  running=$(jobs -p)
+  for pid in $running; do kill "$pid" 2>/dev/null || true; done
+  for pid in $running; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "${EVENTS_KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Waits up to $2 tenths of a second (default 100) for an answer from URL $1.
+wait_for() { for _ in $(seq "${2:-100}"); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+port=$(free_port); bare_port=$(free_port)
+
+# The per-address event limit would refuse a load that all comes from 127.0.0.1.
+export ROCKET_DATA_DIR="$work/data" ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_LOG_LEVEL=off RUST_LOG=warn \
+  ROCKET_EVENT_LIMIT_PER_MINUTE=1000000000 ROCKET_RATE_LIMIT_PER_MINUTE=1000000000 ROCKET_ENVIRONMENT=production
+db="$work/data/revlink.sqlite3"
+domain=shop.example.com
+$bin user create --email bench@example.com >/dev/null
+created=$($bin website create --owner bench@example.com --domain "$domain")
+site=$(json_field '["websiteId"]' <<<"$created")
+tracking=$(json_field '["trackingId"]' <<<"$created")
+
+# wrk reports its totals as one JSON line (requests, non-2xx and socket errors, latency percentiles).
+cat >"$work/done.lua" <<'LUA'
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK {"requests":%d,"seconds":%.3f,"errors":%d,"p50_ms":%.2f,"p99_ms":%.2f}\n',
+    summary.requests, summary.duration / 1e6, e.status + e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+LUA
+# Each POST is what the script sends from a page view: a third from new visitors, the rest from 10,000 returning
+# ones (whose session id changes every 30 minutes, as the script's session cookie would).
+cat "$work/done.lua" - >"$work/events.lua" <<LUA
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+local run = string.format("%x", os.time())
+function init(args) math.randomseed(os.time() * 100 + tid) end
+local agents = {
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+  "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0",
+}
+local viewports = { '{"width":1920,"height":1080}', '{"width":1440,"height":900}', '{"width":390,"height":844}',
+  '{"width":412,"height":915}', '{"width":1536,"height":864}' }
+local pages = { "/", "/pricing", "/features", "/blog/how-we-grew", "/blog/pricing-pages", "/docs/install",
+  "/docs/api", "/changelog", "/signup", "/integrations/stripe" }
+local referrers = { 'null', 'null', 'null', '"https://www.google.com/"', '"https://www.google.com/"', '"https://t.co/"',
+  '"https://www.reddit.com/r/SaaS/"', '"https://news.ycombinator.com/"', '"https://$domain/pricing"',
+  '"https://blog.example.org/best-tools"' }
+local campaigns = { "?utm_source=newsletter&utm_medium=email&utm_campaign=spring-sale",
+  "?utm_source=twitter&utm_medium=social&utm_campaign=launch", "?utm_source=google&utm_medium=cpc&utm_campaign=brand&gclid=Cj0KCQ123",
+  "?ref=producthunt" }
+local n = 0
+function request()
+  n = n + 1
+  local visitor, session
+  if math.random() < 0.33 then
+    visitor = string.format("new-%s-%d-%d", run, tid, n)
+    session = visitor .. "-s"
+  else
+    visitor = string.format("pool-%s-%05d", run, math.random(10000))
+    session = string.format("%s-s%d", visitor, math.floor(os.time() / 1800))
+  end
+  local query = ""
+  if math.random() < 0.2 then query = campaigns[math.random(#campaigns)] end
+  local agent = math.random(#agents)
+  local body = string.format('{"websiteId":"$tracking","domain":"$domain","href":"https://$domain%s%s",'
+    .. '"referrer":%s,"viewport":%s,"visitorId":"%s","sessionId":"%s","adClickIds":{},"type":"pageview"}',
+    pages[math.random(#pages)], query, referrers[math.random(#referrers)], viewports[agent], visitor, session)
+  local headers = { ["Content-Type"] = "application/json", ["User-Agent"] = agents[agent],
+    ["Origin"] = "https://$domain" }
+  return wrk.format("POST", "/api/events", headers, body)
+end
+LUA
+run_wrk() { local d=$1; shift; wrk -t2 -c32 -d"${d}s" -s "$@" | sed -n 's/^WRK //p'; }
+
+# 1. The ceiling: a bare Rocket route in its own process, measured before revlink starts.
+loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
+"$out/examples/bare_rocket" "$bare_port" >/dev/null 2>&1 &
+bare_pid=$!
+wait_for "http://127.0.0.1:$bare_port/"
+echo "bare Rocket route for ${bare_secs}s..." >&2
+bare=$(run_wrk "$bare_secs" "$work/done.lua" "http://127.0.0.1:$bare_port/")
+kill "$bare_pid"; wait "$bare_pid" 2>/dev/null || true
+
+# 2. Events on revlink, sampled.
+start_revlink() {
+  $bin serve >>"$work/server.log" 2>&1 &
+  server_pid=$!
+  wait_for "http://127.0.0.1:$port/api/v1/health"
+}
+start_revlink
+# One event first: a wrong tracking id, host or a refused user agent shows here, not as a run of non-2xx.
+probe=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -A 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36' \
+  -d "{\"websiteId\":\"$tracking\",\"domain\":\"$domain\",\"href\":\"https://$domain/\",\"visitorId\":\"probe\",\"sessionId\":\"probe-s\",\"type\":\"pageview\"}" \
+  "http://127.0.0.1:$port/api/events")
+[ "$probe" = 200 ] || { echo "FAILED: a probe event answered $probe" >&2; cat "$work/server.log" >&2; exit 1; }
+echo "POST /api/events for ${secs}s (RSS and WAL sampled every 5 s)..." >&2
+$clients sample "$server_pid" "$work/samples.jsonl" "$secs" "$db-wal" 5 &
+sampler_pid=$!
+post=$(run_wrk "$secs" "$work/events.lua" "http://127.0.0.1:$port")
+wait "$sampler_pid"
+events_stored=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM events').fetchone()[0])" "$db")
+db_bytes=$(stat -c %s "$db")
+
+# 3. Acknowledged events, kill -9 at a random moment after the first acknowledgement, restart, look for each.
+echo "acknowledged events, then kill -9..." >&2
+$clients acked-events "$port" "$tracking" "$domain" "$work/acked.txt" 4 60 &
+writer_pid=$!
+for _ in $(seq 300); do [ -s "$work/acked.txt" ] && break; sleep 0.1; done
+sleep "$(python3 -c 'import random; print(round(random.uniform(0.5, 4), 2))')"
+hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status")
+kill -9 "$server_pid"; wait "$server_pid" 2>/dev/null || true
+wait "$writer_pid" || true
+start_revlink
+$clients verify-events "$db" "$site" "$work/acked.txt" >"$work/verify.json"
+kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+
+# 4. The table.
+cat >"$work/run.json" <<JSON
+{"seconds": $secs, "cores": $(nproc), "loadavg": "$loadavg", "bare": $bare, "post": $post,
+ "samples": "$work/samples.jsonl", "verify": "$work/verify.json", "hwm_kib": $hwm,
+ "events_stored": $events_stored, "db_bytes": $db_bytes}
+JSON
+$clients events-report "$work/run.json"
