@@ -13,12 +13,13 @@
 
 use std::fmt::Write as _;
 
-use rusqlite::types::Value;
+use foldhash::{HashMap as FastMap, HashMapExt, HashSet as FastSet, HashSetExt};
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::domain::ObjectId;
-use crate::domain::analytics::{Dimension, Filter, PaymentTotals, Period, VisitTotals, stamp};
-use crate::error::Result;
+use crate::domain::analytics::{Dimension, Filter, PaymentTotals, Period, VisitTotals};
+use crate::error::{Error, Result};
 
 /// One group of one bucket: the bucket's index, the group's values (one per grouped dimension), its sums.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,121 +70,182 @@ fn filter_sql(scope: &Scope<'_>, alias: &str, args: &mut Vec<Value>) -> String {
     sql
 }
 
-fn bucket_json(buckets: &[(i64, i64)]) -> String {
-    serde_json::to_string(buckets).unwrap_or_else(|_| "[]".into())
-}
-
-fn columns(alias: &str, group: &[Dimension]) -> String {
-    group.iter().filter_map(|d| d.column()).fold(String::new(), |mut sql, c| {
-        let _ = write!(sql, ", {alias}.{c}");
-        sql
-    })
-}
-
-fn group_by(group: &[Dimension]) -> String {
-    (0..group.len()).fold(String::new(), |mut sql, i| {
-        let _ = write!(sql, ", {}", i + 2);
-        sql
-    })
-}
-
-fn key(row: &rusqlite::Row<'_>, len: usize) -> rusqlite::Result<Vec<Option<String>>> {
-    (0..len).map(|i| row.get(i + 1)).collect()
+/// The group's key as one result column (after a comma; nothing for no group): the column itself for one
+/// dimension, a JSON array of them for several (one column to read per row instead of several).
+fn group_key(alias: &str, group: &[Dimension]) -> String {
+    let cols: Vec<String> = group.iter().filter_map(|d| d.column()).map(|c| format!("{alias}.{c}")).collect();
+    match cols.as_slice() {
+        [] => String::new(),
+        [one] => format!(", {one}"),
+        many => format!(", json_array({})", many.join(", ")),
+    }
 }
 
 fn count(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u64> {
     Ok(u64::try_from(row.get::<_, i64>(i)?).unwrap_or(0))
 }
 
-/// Sessions and visitors of each bucket, grouped by `group` (acquisition dimensions only).
+/// Groups being summed, found by a key written into a reused buffer (the bucket, then each grouped value), so a
+/// row costs one hash lookup and no allocation; a group's values are kept once, when it is first seen.
+struct Groups<T> {
+    index: FastMap<Vec<u8>, usize>,
+    found: Vec<Group<T>>,
+    key: Vec<u8>,
+}
+
+impl<T: Default> Groups<T> {
+    fn new() -> Self {
+        Self { index: FastMap::new(), found: Vec::new(), key: Vec::new() }
+    }
+
+    /// The index of the group of `bucket` whose key (`group_key`, `len` dimensions) is column `at` of `row`.
+    fn find(&mut self, row: &rusqlite::Row<'_>, bucket: usize, at: usize, len: usize, unknown: bool) -> Result<usize> {
+        self.key.clear();
+        self.key.extend_from_slice(&bucket.to_le_bytes());
+        self.key.push(u8::from(unknown));
+        if len > 0 {
+            match row.get_ref(at)? {
+                ValueRef::Text(text) => {
+                    self.key.push(1);
+                    self.key.extend_from_slice(text);
+                }
+                _ => self.key.push(0),
+            }
+        }
+        if let Some(found) = self.index.get(self.key.as_slice()) {
+            return Ok(*found);
+        }
+        let key = match len {
+            0 => Vec::new(),
+            1 => vec![row.get(at)?],
+            _ => {
+                let json: Option<String> = row.get(at)?;
+                json.as_deref().map(serde_json::from_str).transpose().map_err(Error::internal)?.unwrap_or_default()
+            }
+        };
+        self.found.push(Group { bucket, key, unknown_visitor: unknown, totals: T::default() });
+        self.index.insert(self.key.clone(), self.found.len() - 1);
+        Ok(self.found.len() - 1)
+    }
+}
+
+/// The bucket holding `t`, if any (`buckets` sorted and disjoint).
+fn bucket_of(buckets: &[(i64, i64)], t: i64) -> Option<usize> {
+    let i = buckets.partition_point(|(start, _)| *start <= t).checked_sub(1)?;
+    (t < buckets[i].1).then_some(i)
+}
+
+/// Sessions and visitors of each bucket (sorted, disjoint), grouped by `group` (acquisition dimensions only),
+/// reading only the sessions that start in `part` (a slice of the report's time, so that the slices can be read
+/// in parallel and added up: a visitor counts in a bucket at the session whose previous one started before the
+/// bucket, wherever the slices are cut). The whole period's totals come as one more bucket, `buckets.len()`: there
+/// a visitor counts at their first session in the period.
 pub fn visits(
     conn: &Connection,
     scope: &Scope<'_>,
     buckets: &[(i64, i64)],
     group: &[Dimension],
+    part: (i64, i64),
 ) -> Result<Vec<Group<VisitTotals>>> {
-    let mut args = vec![Value::Text(bucket_json(buckets)), Value::Text(scope.website.to_string())];
+    let mut args = vec![
+        Value::Text(scope.website.to_string()),
+        Value::Integer(part.0.max(scope.period.start_ms)),
+        Value::Integer(part.1.min(scope.period.end_ms)),
+    ];
     let filters = filter_sql(scope, "s", &mut args);
     let sql = format!(
-        "SELECT b.key{cols}, COUNT(*), SUM(s.prev_started_at IS NULL OR s.prev_started_at < b.value->>0),
-                SUM(s.pageviews <= 1), SUM(s.last_seen - s.started_at)
-         FROM json_each(?1) AS b CROSS JOIN visitor_sessions AS s
-         WHERE s.website_id = ?2 AND s.started_at >= b.value->>0 AND s.started_at < b.value->>1{filters}
-         GROUP BY 1{groups}",
-        cols = columns("s", group),
-        groups = group_by(group),
+        "SELECT s.started_at, s.prev_started_at, s.pageviews, s.last_seen - s.started_at{cols}
+         FROM visitor_sessions AS s
+         WHERE s.website_id = ?1 AND s.started_at >= ?2 AND s.started_at < ?3{filters}
+         ORDER BY s.started_at",
+        cols = group_key("s", group),
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let n = group.len();
-    let rows = stmt.query_map(params_from_iter(args), |r| {
-        Ok(Group {
-            bucket: usize::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
-            key: key(r, n)?,
-            unknown_visitor: false,
-            totals: VisitTotals {
-                sessions: count(r, n + 1)?,
-                visitors: count(r, n + 2)?,
-                bounces: count(r, n + 3)?,
-                duration_ms: r.get(n + 4)?,
-            },
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut rows = stmt.query(params_from_iter(args))?;
+    let (n, whole) = (group.len(), buckets.len());
+    let mut groups = Groups::<VisitTotals>::new();
+    while let Some(r) = rows.next()? {
+        let (started, prev): (i64, Option<i64>) = (r.get(0)?, r.get(1)?);
+        let (pageviews, duration): (i64, i64) = (r.get(2)?, r.get(3)?);
+        let mut add = |bucket: usize, since: i64| -> Result<()> {
+            let at = groups.find(r, bucket, 4, n, false)?;
+            let t = &mut groups.found[at].totals;
+            t.sessions += 1;
+            t.visitors += u64::from(prev.is_none_or(|p| p < since));
+            t.bounces += u64::from(pageviews <= 1);
+            t.duration_ms = t.duration_ms.saturating_add(duration);
+            Ok(())
+        };
+        if let Some(b) = bucket_of(buckets, started) {
+            add(b, buckets[b].0)?;
+        }
+        add(whole, scope.period.start_ms)?;
+    }
+    Ok(groups.found)
 }
 
-/// The payments of each bucket in the website currency, grouped by their visitor's `group` values; payments of
-/// visitors revlink never saw form their own group (unless a filter is set: they match none).
+/// The payments of each bucket (sorted, disjoint) in the website currency, grouped by their visitor's `group`
+/// values; payments of visitors revlink never saw form their own group (unless a filter is set: they match none).
+/// The whole period's totals come as one more bucket, `buckets.len()`.
 pub fn payments(
     conn: &Connection,
     scope: &Scope<'_>,
     buckets: &[(i64, i64)],
     group: &[Dimension],
 ) -> Result<Vec<Group<PaymentTotals>>> {
-    let stamps: Vec<(String, String)> = buckets.iter().map(|(s, e)| (stamp(*s), stamp(*e))).collect();
+    let (from, to) = scope.period.stamps();
     let mut args = vec![
-        Value::Text(serde_json::to_string(&stamps).unwrap_or_else(|_| "[]".into())),
         Value::Text(scope.website.to_string()),
+        Value::Text(from),
+        Value::Text(to),
         Value::Text(scope.currency.to_owned()),
     ];
     let mut filters = filter_sql(scope, "v", &mut args);
     if !scope.filters.is_empty() {
         filters.push_str(" AND v.visitor_id IS NOT NULL");
     }
-    let n = group.len();
     let sql = format!(
-        "SELECT b.key{cols}, v.visitor_id IS NULL, COUNT(*),
-                SUM(CASE WHEN p.renewal = 0 THEN {gross} ELSE 0 END),
-                SUM(CASE WHEN p.renewal <> 0 THEN {gross} ELSE 0 END), SUM({refunds}), COUNT(DISTINCT v.visitor_id)
-         FROM json_each(?1) AS b CROSS JOIN payments AS p
+        "SELECT CAST(unixepoch(p.paid_at, 'subsec') * 1000 AS INTEGER), p.renewal, {gross}, {refunds}, v.visitor_id{cols}
+         FROM payments AS p
          LEFT JOIN visitors AS v ON v.website_id = p.website_id AND v.visitor_id = coalesce(p.visitor_id,
              (SELECT i.visitor_id FROM identities AS i
               WHERE i.website_id = p.website_id AND i.email = lower(p.customer_email) ORDER BY i.first_at LIMIT 1))
-         WHERE p.website_id = ?2 AND p.paid_at >= b.value->>0 AND p.paid_at < b.value->>1
-           AND (p.settled_currency = ?3 OR p.currency = ?3){filters}
-         GROUP BY 1{groups}, {unknown}",
-        cols = columns("v", group),
-        gross = "CASE WHEN p.settled_currency = ?3 THEN p.settled_amount ELSE p.amount END",
-        refunds = "CASE WHEN p.settled_currency = ?3 THEN (CASE WHEN p.amount > 0 \
+         WHERE p.website_id = ?1 AND p.paid_at >= ?2 AND p.paid_at < ?3
+           AND (p.settled_currency = ?4 OR p.currency = ?4){filters}",
+        gross = "CASE WHEN p.settled_currency = ?4 THEN p.settled_amount ELSE p.amount END",
+        refunds = "CASE WHEN p.settled_currency = ?4 THEN (CASE WHEN p.amount > 0 \
                    THEN p.refunded_amount * p.settled_amount / p.amount ELSE 0 END) ELSE p.refunded_amount END",
-        groups = group_by(group),
-        unknown = n + 2,
+        cols = group_key("v", group),
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(args), |r| {
-        Ok(Group {
-            bucket: usize::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
-            key: key(r, n)?,
-            unknown_visitor: r.get(n + 1)?,
-            totals: PaymentTotals {
-                payments: count(r, n + 2)?,
-                new: r.get(n + 3)?,
-                renewal: r.get(n + 4)?,
-                refunds: r.get(n + 5)?,
-                paying_visitors: count(r, n + 6)?,
-            },
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut rows = stmt.query(params_from_iter(args))?;
+    let (n, whole) = (group.len(), buckets.len());
+    let mut groups = Groups::<PaymentTotals>::new();
+    // Paying visitors are counted once per group: the (group, visitor) pairs seen.
+    let mut paying: FastSet<(usize, String)> = FastSet::new();
+    while let Some(r) = rows.next()? {
+        let at: i64 = r.get(0)?;
+        let renewal: bool = r.get(1)?;
+        let (gross, refunds): (i64, i64) = (r.get(2)?, r.get(3)?);
+        let visitor: Option<String> = r.get(4)?;
+        for bucket in bucket_of(buckets, at).into_iter().chain([whole]) {
+            let at = groups.find(r, bucket, 5, n, visitor.is_none())?;
+            let t = &mut groups.found[at].totals;
+            t.payments += 1;
+            if renewal {
+                t.renewal = t.renewal.saturating_add(gross);
+            } else {
+                t.new = t.new.saturating_add(gross);
+            }
+            t.refunds = t.refunds.saturating_add(refunds);
+            if let Some(v) = &visitor
+                && paying.insert((at, v.clone()))
+            {
+                groups.found[at].totals.paying_visitors += 1;
+            }
+        }
+    }
+    Ok(groups.found)
 }
 
 /// Each goal completed in the period by the filtered visitors: `(goal, completions, visitors)`, most
@@ -202,7 +264,7 @@ pub fn goals(conn: &Connection, scope: &Scope<'_>) -> Result<Vec<(String, u64, u
         format!(" AND e.visitor_id IN (SELECT v.visitor_id FROM visitors AS v WHERE v.website_id = ?4{filters})")
     };
     let sql = format!(
-        "SELECT e.name, COUNT(*), COUNT(DISTINCT e.visitor_id) FROM events AS e
+        "SELECT e.name, COUNT(*), COUNT(DISTINCT e.visitor_id) FROM events AS e INDEXED BY events_goals
          WHERE e.website_id = ?1 AND e.type = 'custom' AND e.at >= ?2 AND e.at < ?3{visitors}
          GROUP BY e.name ORDER BY 3 DESC, 2 DESC, 1"
     );
