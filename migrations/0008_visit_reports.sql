@@ -12,7 +12,9 @@
 --    `POST /api/v1/identify`), so a payment without `datafast_visitor_id` whose customer email is known is
 --    attributed to the visitor who gave it (the earliest such visitor).
 -- 4. Goals (custom events) are read by name and time through a partial index that also holds the visitor (the
---    goals report reads nothing else): pageviews, most of the events, pay nothing for it.
+--    goals report reads nothing else): pageviews, most of the events, pay nothing for it. There is no index of
+--    events by visitor: one visitor's pages are found in their sessions' time windows (by time), so an event
+--    costs no random index write.
 
 CREATE TABLE visitor_sessions_keyed (
     website_id      TEXT NOT NULL REFERENCES websites(id) ON DELETE CASCADE,
@@ -72,7 +74,5 @@ CREATE TABLE identities (
 CREATE INDEX identities_by_email ON identities(website_id, email, first_at) WHERE email IS NOT NULL;
 
 CREATE INDEX events_goals ON events(website_id, name, at, visitor_id) WHERE type = 'custom';
--- A visitor's events, for `GET visitors/{id}` (pages, goals).
-CREATE INDEX events_by_visitor ON events(website_id, visitor_id, at);
 -- A customer's payments by email, for identify-linked attribution.
 CREATE INDEX payments_by_email ON payments(website_id, lower(customer_email)) WHERE customer_email IS NOT NULL;

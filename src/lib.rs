@@ -216,10 +216,15 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
                     tokio::pin!(shutdown);
                     loop {
                         tokio::select! {
-                            _ = tick.tick() => match db.keep_wal_small(db::WAL_CHECKPOINT_BYTES).await {
-                                Ok(_) => {}
-                                Err(e) => tracing::warn!(error = %e, "a WAL checkpoint failed"),
-                            },
+                            _ = tick.tick() => {
+                                if let Err(e) = db.keep_wal_small(db::WAL_CHECKPOINT_BYTES).await {
+                                    tracing::warn!(error = %e, "a WAL checkpoint failed");
+                                }
+                                // The tracking events committed unsynced since the last tick reach the disk.
+                                if let Err(e) = db.sync_wal().await {
+                                    tracing::warn!(error = %e, "the WAL could not be synced");
+                                }
+                            }
                             () = &mut shutdown => break,
                         }
                     }

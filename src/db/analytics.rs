@@ -346,7 +346,9 @@ const VISITOR_FIELDS: [&str; 17] = [
 /// goals and payments each.
 pub fn visitor(conn: &Connection, website: &ObjectId, visitor: &str, max: u32) -> Result<Option<VisitorRecord>> {
     let sql = format!(
-        "SELECT {}, viewport_width, viewport_height, first_seen, last_seen,
+        "SELECT {}, viewport_width, viewport_height, first_seen,
+                coalesce((SELECT max(last_seen) FROM visitor_sessions s
+                          WHERE s.website_id = v.website_id AND s.visitor_id = v.visitor_id), v.last_seen),
                 (SELECT COUNT(*) FROM visitor_sessions s WHERE s.website_id = v.website_id AND s.visitor_id = v.visitor_id),
                 (SELECT coalesce(SUM(pageviews), 0) FROM visitor_sessions s
                  WHERE s.website_id = v.website_id AND s.visitor_id = v.visitor_id),
@@ -382,19 +384,22 @@ pub fn visitor(conn: &Connection, website: &ObjectId, visitor: &str, max: u32) -
         })
         .optional()?;
     let Some(mut record) = found else { return Ok(None) };
+    // Pages: the events in the windows of the visitor's latest sessions (by time, no index by visitor).
     let mut stmt = conn.prepare_cached(
-        "SELECT type, coalesce(name, path), at, params FROM events
-         WHERE website_id = ?1 AND visitor_id = ?2 AND type IN ('pageview', 'custom') ORDER BY at DESC LIMIT ?3",
+        "SELECT e.path, e.at FROM (SELECT started_at, last_seen FROM visitor_sessions
+                                   WHERE website_id = ?1 AND visitor_id = ?2 ORDER BY started_at DESC LIMIT ?3) AS s
+         JOIN events AS e ON e.website_id = ?1 AND e.at >= s.started_at AND e.at <= s.last_seen
+         WHERE e.visitor_id = ?2 AND e.type = 'pageview' ORDER BY e.at DESC LIMIT ?3",
     )?;
-    let mut rows = stmt.query(params![website, visitor, i64::from(max) * 2])?;
-    while let Some(r) = rows.next()? {
-        let kind: String = r.get(0)?;
-        if kind == "pageview" && record.pages.len() < max as usize {
-            record.pages.push((r.get(1)?, r.get(2)?));
-        } else if kind == "custom" && record.goals.len() < max as usize {
-            record.goals.push((r.get(1)?, r.get(2)?, r.get(3)?));
-        }
-    }
+    let pages = stmt.query_map(params![website, visitor, max], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    record.pages = pages.collect::<rusqlite::Result<_>>()?;
+    // Goals (a server-side goal may fall outside any session): through the goals' index.
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.name, e.at, e.params FROM events AS e INDEXED BY events_goals
+         WHERE e.website_id = ?1 AND e.type = 'custom' AND e.visitor_id = ?2 ORDER BY e.at DESC LIMIT ?3",
+    )?;
+    let goals = stmt.query_map(params![website, visitor, max], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    record.goals = goals.collect::<rusqlite::Result<_>>()?;
     let mut stmt = conn.prepare_cached(
         "SELECT id, amount, currency, paid_at, renewal, refunded_amount FROM payments
          WHERE website_id = ?1 AND (visitor_id = ?2 OR (visitor_id IS NULL AND ?3 IS NOT NULL AND lower(customer_email) = ?3

@@ -48,9 +48,9 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
     )
 }
 
-/// The pooled connections (the readers) read the file through a memory map of up to this size: a report that
-/// scans a year of sessions then costs no read call per page. It is address space, not memory: the pages are the
-/// operating system's file cache, shared and reclaimable (they show in RSS once read). The writer reads as before.
+/// Every connection reads the file through a memory map of up to this size: a report that scans a year of
+/// sessions, or a write that looks up its visitor, then costs no read call per page. It is address space, not
+/// memory: the pages are the operating system's file cache, shared and reclaimable (they show in RSS once read).
 const READER_MMAP_BYTES: i64 = 1 << 30;
 
 fn configure_reader(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -188,6 +188,21 @@ impl Db {
         F: Fn(&Connection) -> Result<T> + Send + 'static,
     {
         self.writer.write(f).await
+    }
+
+    /// `write`, answered once committed without waiting for the WAL's fsync: survives a crash at once, a power
+    /// loss after the next `sync_wal` (tracking events; see `writer`).
+    pub async fn write_unsynced<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Fn(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.writer.write_unsynced(f).await
+    }
+
+    /// Syncs what `write_unsynced` committed, if anything is waiting (the server does every 2 s).
+    pub async fn sync_wal(&self) -> Result<()> {
+        self.writer.sync().await
     }
 
     /// The writer's queue and what it has committed so far (for the metrics).

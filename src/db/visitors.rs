@@ -99,6 +99,9 @@ fn recent_session(conn: &Connection, visit: &NewVisit) -> Result<Option<String>>
     Ok(stmt.query_row(params![visit.website_id, visit.visitor_id, since], |r| r.get(0)).optional()?)
 }
 
+/// Creates the visitor with its acquisition; a known visitor is rewritten only when a new session starts (its
+/// latest session, and the time it began): an event within a session leaves the visitor's row, a page among
+/// thousands, untouched, and its session's row keeps the time of its last event.
 fn upsert_visitor(conn: &Connection, visit: &NewVisit, session_id: &str) -> Result<()> {
     let a = &visit.acquisition;
     let c = &a.campaign;
@@ -109,7 +112,8 @@ fn upsert_visitor(conn: &Connection, visit: &NewVisit, session_id: &str) -> Resu
          VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
                  ?22, ?23, ?24, ?25)
          ON CONFLICT (website_id, visitor_id) DO UPDATE SET
-             last_seen = max(last_seen, excluded.last_seen), last_session_id = excluded.last_session_id",
+             last_seen = max(last_seen, excluded.last_seen), last_session_id = excluded.last_session_id
+         WHERE last_session_id <> excluded.last_session_id",
     )?
     .execute(params![
         visit.website_id,
@@ -243,7 +247,7 @@ mod tests {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .unwrap();
-        assert_eq!(row, ("first".into(), "/a".into(), 1_000, 2_000));
+        assert_eq!(row, ("first".into(), "/a".into(), 1_000, 1_000), "the visitor's row changes with a new session");
         assert_eq!(count(&conn, "SELECT pageviews FROM visitor_sessions WHERE session_id = 's1'"), 2);
         assert_eq!(count(&conn, "SELECT COUNT(*) FROM events"), 2);
     }

@@ -12,6 +12,12 @@
 //! the rest of the batch run again with a savepoint per job. Jobs are `Fn` for that: running one again must do
 //! the same.
 //!
+//! Tracking events are written here too, but unsynced (`write_unsynced`): a batch of only such jobs commits with
+//! `synchronous = NORMAL`, into the WAL without an fsync, so it survives a crash of revlink (kill -9) as soon as
+//! it is answered, and a power loss once the WAL is next synced: by the next synced batch, a checkpoint, or
+//! `sync` (the server calls it every 2 s while unsynced commits are waiting). A batch with any synced job syncs
+//! them all. Visits are worth losing two seconds of on a power cut; payments are not.
+//!
 //! Other writes (settings, tokens, keys, sessions, team, Stripe connections) stay on the pool (`Db::run`):
 //! they are rare, and the busy timeout lets them wait for the writer's lock. A job runs inside the batch's
 //! transaction: it must not begin, commit or roll back one itself, and should do database work only (the
@@ -20,7 +26,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, TransactionBehavior};
@@ -51,6 +57,8 @@ struct Counts {
     batches: AtomicU64,
     /// Jobs answered from them.
     jobs: AtomicU64,
+    /// Whether an unsynced batch was committed since the last synced one.
+    unsynced: AtomicBool,
 }
 
 /// The writer's figures at one moment.
@@ -77,6 +85,9 @@ impl Writer {
         // This connection's commits are the ones callers are told are written: FULL syncs the WAL at each
         // commit, so they survive a power loss too (NORMAL, the readers', survives a crash of revlink only).
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // The pages a write looks up are read through the map (no read call each, and no page cache to keep
+        // under the heap limit); its writes still go to the WAL as before.
+        conn.pragma_update(None, "mmap_size", super::READER_MMAP_BYTES)?;
         conn.set_prepared_statement_cache_capacity(64);
         let (jobs, queue) = mpsc::channel(QUEUE);
         let counts = Arc::new(Counts::default());
@@ -105,8 +116,31 @@ impl Writer {
         T: Send + 'static,
         F: Fn(&Connection) -> Result<T> + Send + 'static,
     {
+        self.send(f, true).await
+    }
+
+    /// `write`, answered once committed to the WAL without waiting for it to be synced to disk (see the module
+    /// documentation): for writes that may be lost to a power cut but not to a crash.
+    pub async fn write_unsynced<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Fn(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.send(f, false).await
+    }
+
+    /// Syncs the WAL (an empty synced batch) if an unsynced batch was committed since the last synced one.
+    pub async fn sync(&self) -> Result<()> {
+        if self.counts.unsynced.load(Ordering::Relaxed) { self.write(|_| Ok(())).await } else { Ok(()) }
+    }
+
+    async fn send<T, F>(&self, f: F, synced: bool) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Fn(&Connection) -> Result<T> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
-        let job = Box::new(Pending { work: f, result: None, reply });
+        let job = Box::new(Pending { work: f, synced, result: None, reply });
         self.jobs.send(job).await.map_err(|_| Error::internal("the database writer has stopped"))?;
         answer.await.map_err(|_| Error::internal("the database writer stopped before answering"))?
     }
@@ -119,6 +153,8 @@ trait Job: Send {
     fn run(&mut self, conn: &Connection) -> bool;
     /// The storage problem (full, read-only) the work failed with, if that was why.
     fn storage_failure(&self) -> Option<&'static str>;
+    /// Whether the caller is answered only once the write is synced to disk.
+    fn synced(&self) -> bool;
     /// Answers the caller once the batch has ended: its result, or `lost` when the batch was not written.
     fn answer(self: Box<Self>, lost: Option<&Lost>);
 }
@@ -142,6 +178,7 @@ impl From<rusqlite::Error> for Lost {
 
 struct Pending<T, F> {
     work: F,
+    synced: bool,
     /// The last run's result (`None` before a run ends, so a run that panicked leaves none).
     result: Option<Result<T>>,
     reply: oneshot::Sender<Result<T>>,
@@ -161,6 +198,10 @@ impl<T: Send, F: Fn(&Connection) -> Result<T> + Send> Job for Pending<T, F> {
             Some(Err(Error::Storage(message))) => Some(message),
             _ => None,
         }
+    }
+
+    fn synced(&self) -> bool {
+        self.synced
     }
 
     fn answer(self: Box<Self>, lost: Option<&Lost>) {
@@ -189,6 +230,7 @@ fn serve(
     wal: &Path,
 ) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
+    let mut syncing = true;
     loop {
         if batch.is_empty() {
             match queue.blocking_recv() {
@@ -202,7 +244,15 @@ fn serve(
         {
             batch.push(job);
         }
-        write_batch(&mut conn, &mut batch, max_work, counts);
+        // FULL syncs the WAL at the commit; NORMAL leaves it to the next synced commit or checkpoint.
+        let sync = batch.iter().any(|job| job.synced());
+        if sync != syncing {
+            match conn.pragma_update(None, "synchronous", if sync { "FULL" } else { "NORMAL" }) {
+                Ok(()) => syncing = sync,
+                Err(e) => tracing::error!(error = %e, "the writer could not change synchronous"),
+            }
+        }
+        write_batch(&mut conn, &mut batch, max_work, counts, syncing);
         keep_wal_small(&conn, wal);
     }
 }
@@ -210,7 +260,14 @@ fn serve(
 /// Writes jobs of `batch` in one transaction and answers them: first without savepoints; if a job fails, it
 /// is answered alone and the rest run again, each in its savepoint. The jobs not run (out of time, or the
 /// transaction was lost before their turn) stay in `batch` for the next one.
-fn write_batch(conn: &mut Connection, batch: &mut Vec<Box<dyn Job>>, max_work: Duration, counts: &Counts) {
+/// `synced`: whether the commit syncs the WAL (noted before any answer, for `Writer::sync`).
+fn write_batch(
+    conn: &mut Connection,
+    batch: &mut Vec<Box<dyn Job>>,
+    max_work: Duration,
+    counts: &Counts,
+    synced: bool,
+) {
     // Counted before any answer, so that whoever has an answer sees its batch counted.
     counts.batches.fetch_add(1, Ordering::Relaxed);
     let (ran, written) = match run_batch(conn, batch, max_work, Isolation::Shared) {
@@ -226,6 +283,9 @@ fn write_batch(conn: &mut Connection, batch: &mut Vec<Box<dyn Job>>, max_work: D
         }
     };
     counts.jobs.fetch_add(u64::try_from(ran).unwrap_or(u64::MAX), Ordering::Relaxed);
+    if written.is_ok() {
+        counts.unsynced.store(!synced, Ordering::Relaxed);
+    }
     answer(batch.drain(..ran), written.err().as_ref());
 }
 

@@ -5,12 +5,16 @@
 //! exclusions, the cookieless hash and the GeoIP lookup only: never stored or logged.
 
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use moka::sync::Cache;
 
 use time::OffsetDateTime;
 use url::Url;
 
-use crate::db::{tracking, visitors};
+use crate::db::tracking::{self, StoredTracking};
+use crate::db::visitors::{self, TrackedSite};
 use crate::domain::ObjectId;
 use crate::domain::cookieless::CookielessKey;
 use crate::domain::event::EventInput;
@@ -45,21 +49,47 @@ pub enum Ingested {
     Excluded { allow_origin: Option<String> },
 }
 
+/// The website each tracking id names, with its tracking settings, as events need them: read once, then from
+/// memory until a website or its settings change (`forget`, called by those services) or a minute passes.
+pub struct SiteCache(Cache<String, Arc<(TrackedSite, StoredTracking)>>);
+
+impl Default for SiteCache {
+    fn default() -> Self {
+        Self(Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(60)).build())
+    }
+}
+
+impl SiteCache {
+    /// Drops every cached website: the next event of each reads it again.
+    pub fn forget(&self) {
+        self.0.invalidate_all();
+    }
+}
+
 /// Checks and stores one event.
 pub async fn ingest(app: &App, sender: Sender, event: EventInput) -> Result<Ingested, Error> {
     if user_agent::is_bot(&sender.user_agent) {
         return Ok(Ingested::Bot);
     }
-    let tracking_id = event.tracking_id.clone();
-    let found = app
-        .db
-        .run(move |c| {
-            let Some(site) = visitors::site_by_tracking_id(c, &tracking_id)? else { return Ok(None) };
-            let settings = tracking::get(c, &site.website_id)?;
-            Ok(Some((site, settings)))
-        })
-        .await?;
-    let (site, settings) = found.ok_or_else(|| {
+    let found = match app.sites.0.get(&event.tracking_id) {
+        Some(known) => Some(known),
+        None => {
+            let tracking_id = event.tracking_id.clone();
+            let read = app
+                .db
+                .run(move |c| {
+                    let Some(site) = visitors::site_by_tracking_id(c, &tracking_id)? else { return Ok(None) };
+                    let settings = tracking::get(c, &site.website_id)?;
+                    Ok(Some(Arc::new((site, settings))))
+                })
+                .await?;
+            if let Some(known) = &read {
+                app.sites.0.insert(event.tracking_id.clone(), Arc::clone(known));
+            }
+            read
+        }
+    };
+    let (site, settings) = found.as_deref().ok_or_else(|| {
         Error::NotFound(format!(
             "No website has the tracking id {:?}; copy data-website-id from the website's settings",
             event.tracking_id
@@ -80,8 +110,10 @@ pub async fn ingest(app: &App, sender: Sender, event: EventInput) -> Result<Inge
     {
         return Ok(Ingested::Excluded { allow_origin });
     }
-    let visit = new_visit(app, &sender, &event, &hosts, site.website_id, settings.mode)?;
-    app.db.write(move |c| visitors::record(c, &visit)).await?;
+    let visit = new_visit(app, &sender, &event, &hosts, site.website_id.clone(), settings.mode)?;
+    // Unsynced: answered once in the WAL (a crash of revlink loses nothing), on disk within 2 s (a power cut may
+    // lose those 2 s of visits); payments stay synced at each commit.
+    app.db.write_unsynced(move |c| visitors::record(c, &visit)).await?;
     Ok(Ingested::Stored { allow_origin })
 }
 

@@ -51,6 +51,8 @@ pub struct App {
     pub geoip: Option<Arc<GeoIp>>,
     /// Each website's compiled exclusions (IP ranges, paths).
     tracking_rules: tracking::RulesCache,
+    /// The websites events name, with their tracking settings (forgotten when either changes).
+    sites: events::SiteCache,
 }
 
 impl App {
@@ -76,6 +78,7 @@ impl App {
             cookieless: events::DailySalt::default(),
             geoip: None,
             tracking_rules: tracking::RulesCache::default(),
+            sites: events::SiteCache::default(),
         }
     }
 
@@ -83,6 +86,12 @@ impl App {
     #[must_use]
     pub fn with_geoip(self, geoip: Option<Arc<GeoIp>>) -> Self {
         Self { geoip, ..self }
+    }
+
+    /// Forgets the websites cached for tracking events, after a website was changed outside the services (a
+    /// test's direct write); the services forget them themselves.
+    pub fn forget_tracked_sites(&self) {
+        self.sites.forget();
     }
 
     /// Whether the credential with this secret is served from the cache now (for tests that show a

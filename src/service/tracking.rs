@@ -26,7 +26,9 @@ pub async fn settings(app: &App, website: &WebsiteId) -> Result<StoredTracking, 
 /// Replaces the website's tracking settings (already parsed: see `TrackingSettings::parse`).
 pub async fn update(app: &App, website: &WebsiteId, settings: TrackingSettings, actor: Actor) -> Result<(), Error> {
     let site = website.id().clone();
-    app.db.run(move |c| tracking::update(c, &site, &settings, &actor)).await
+    let updated = app.db.run(move |c| tracking::update(c, &site, &settings, &actor)).await;
+    app.sites.forget();
+    updated
 }
 
 /// The compiled exclusions of each stored pair of lists (a glob set is compiled once, not per event). Keyed by

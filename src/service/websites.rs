@@ -53,12 +53,16 @@ pub async fn update(
         return Err(Error::BadRequest("Nothing to update: send any of domain, name, timezone, currency".into()));
     }
     let site = website.id().clone();
-    app.db
+    let updated = app
+        .db
         .run(move |c| {
             websites::update(c, &site, &changes, &actor)?;
             websites::get(c, &site, role)
         })
-        .await
+        .await;
+    // Its domain may have changed: events check their hosts against the stored one from now on.
+    app.sites.forget();
+    updated
 }
 
 /// Deletes the website and everything of it, once its domain was typed again; answers the domain.
@@ -73,5 +77,6 @@ pub async fn delete(app: &App, website: &WebsiteId, typed_domain: &str, actor: A
     // Its website keys went with it; so do the cached ones, and the members' roles.
     app.auth_cache.forget_credentials();
     app.auth_cache.forget_roles();
+    app.sites.forget();
     Ok(current.domain)
 }

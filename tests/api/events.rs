@@ -177,6 +177,7 @@ async fn only_the_domain_its_subdomains_and_allowed_hostnames_are_the_website() 
         .db
         .with_conn(move |c| Ok(c.execute("UPDATE websites SET allowed_hostnames = 'partner.io' WHERE id = ?1", [&id])?))
         .unwrap();
+    app.state().forget_tracked_sites();
     assert_eq!(send(&app, &pageview(&site, "https://app.partner.io/")).await.status, Status::Ok);
     assert_eq!(count(&app, "events"), 4);
 }
@@ -216,6 +217,7 @@ async fn the_preflight_allows_the_websites_hosts_and_no_other() {
         .db
         .with_conn(move |c| Ok(c.execute("UPDATE websites SET allowed_hostnames = 'partner.io' WHERE id = ?1", [&id])?))
         .unwrap();
+    app.state().forget_tracked_sites();
     for origin in ["https://example.com", "https://blog.example.com", "http://app.partner.io:8080"] {
         let res = app
             .client
@@ -395,6 +397,7 @@ fn configure(app: &TestApp, site: &Site, mode: &str, excluded_ips: &str, exclude
     let settings = TrackingSettings::parse(mode, "", excluded_ips, excluded_paths).unwrap();
     let id = site.id.clone();
     app.state().db.with_conn(move |c| revlink::db::tracking::update(c, &id, &settings, &Actor::cli())).unwrap();
+    app.state().forget_tracked_sites();
 }
 
 #[rocket::async_test]

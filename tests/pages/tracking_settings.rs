@@ -100,3 +100,48 @@ async fn a_viewer_reads_the_tracking_settings_and_may_not_change_them() {
     assert_eq!(refused.status(), Status::Forbidden);
     assert_eq!(stored(&app, &site).0, "cookie");
 }
+
+/// Events see a saved change at once, though the website is cached for them.
+#[rocket::async_test]
+async fn a_saved_exclusion_applies_to_the_next_event() {
+    use rocket::http::{ContentType, Header};
+    let app = TestApp::new().await;
+    let owner = app.user_with_password("owner@example.com");
+    let site = app.website(&owner, "shop.example.com");
+    let csrf = app.login("owner@example.com").await;
+    let tracking_id: String =
+        app.state().db.with_conn(|c| Ok(c.query_row("SELECT tracking_id FROM websites", [], |r| r.get(0))?)).unwrap();
+    let events = || {
+        app.state()
+            .db
+            .with_conn(|c| Ok(c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))?))
+            .unwrap()
+    };
+    let send = |path: &'static str| {
+        let body = format!(
+            r#"{{"websiteId":"{tracking_id}","href":"https://shop.example.com{path}","visitorId":"v1","sessionId":"s1","type":"pageview"}}"#
+        );
+        app.client
+            .post("/api/events")
+            .header(ContentType::JSON)
+            .header(Header::new(
+                "User-Agent",
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
+            ))
+            .body(body)
+            .dispatch()
+    };
+    assert_eq!(send("/admin/one").await.status(), Status::Ok);
+    assert_eq!(events(), 1, "stored, and the website is now cached for events");
+    let fields = [
+        ("mode", "cookie"),
+        ("allowed_hostnames", ""),
+        ("excluded_ips", ""),
+        ("excluded_paths", "/admin/*"),
+        ("csrf_token", csrf.as_str()),
+    ];
+    let saved = app.post_form(&format!("/websites/{site}/tracking"), &fields).await;
+    assert_eq!(saved.status(), Status::SeeOther);
+    assert_eq!(send("/admin/two").await.status(), Status::Ok);
+    assert_eq!(events(), 1, "the exclusion saved a moment ago applies");
+}

@@ -270,3 +270,20 @@ async fn a_full_disk_is_answered_as_such_to_every_job_it_cost_and_writes_resume_
     w.write(insert("log", 9)).await.unwrap();
     assert!(read(&path, "SELECT x FROM log").contains(&9), "written once there is space");
 }
+
+#[tokio::test]
+async fn unsynced_writes_are_committed_and_a_sync_or_a_synced_batch_covers_them() {
+    let (_dir, writer, path) = start();
+    writer.write_unsynced(insert("log", 1)).await.unwrap();
+    assert_eq!(read(&path, "SELECT x FROM log"), [1], "committed, as another connection sees");
+    assert!(writer.counts.unsynced.load(Ordering::Relaxed), "waiting for a sync");
+    writer.sync().await.unwrap();
+    assert!(!writer.counts.unsynced.load(Ordering::Relaxed));
+    let batches = writer.stats().batches;
+    writer.sync().await.unwrap();
+    assert_eq!(writer.stats().batches, batches, "nothing waiting: no empty batch");
+    writer.write_unsynced(insert("log", 2)).await.unwrap();
+    writer.write(insert("log", 3)).await.unwrap();
+    assert!(!writer.counts.unsynced.load(Ordering::Relaxed), "a synced batch syncs the WAL for the earlier ones");
+    assert_eq!(read(&path, "SELECT x FROM log ORDER BY x"), [1, 2, 3]);
+}
