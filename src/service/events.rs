@@ -55,7 +55,7 @@ pub struct SiteCache(Cache<String, Arc<(TrackedSite, StoredTracking)>>);
 
 impl Default for SiteCache {
     fn default() -> Self {
-        Self(Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(60)).build())
+        Self(Cache::builder().max_capacity(10_000).time_to_live(Duration::from_mins(1)).build())
     }
 }
 
