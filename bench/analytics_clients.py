@@ -27,20 +27,23 @@ def connection(port, timeout=30):
 
 
 def sample(pid, out, seconds, wal, interval):
-    """Every INTERVAL seconds for SECONDS: revlink's RSS (VmRSS, KiB) and the WAL's size, one JSON line each."""
+    """Every INTERVAL seconds for SECONDS: revlink's RSS (VmRSS, KiB; and its anonymous part, RssAnon: the heap,
+    without the database file's mapped pages) and the WAL's size, one JSON line each."""
     begin = time.monotonic()
     with open(out, "w") as f:
         while time.monotonic() - begin < seconds:
             try:
                 with open(f"/proc/{pid}/status") as s:
-                    rss = int(re.search(r"VmRSS:\s+(\d+)", s.read()).group(1))
+                    status = s.read()
+                rss = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+                anon = int(re.search(r"RssAnon:\s+(\d+)", status).group(1))
             except (OSError, AttributeError):
                 break
             try:
                 wal_bytes = os.path.getsize(wal)
             except OSError:
                 wal_bytes = 0
-            f.write(json.dumps({"t": round(time.monotonic() - begin, 2), "rss_kib": rss, "wal_bytes": wal_bytes}) + "\n")
+            f.write(json.dumps({"t": round(time.monotonic() - begin, 2), "rss_kib": rss, "anon_kib": anon, "wal_bytes": wal_bytes}) + "\n")
             f.flush()
             time.sleep(interval)
 
@@ -105,6 +108,8 @@ def events_report(path):
     first_rss = statistics.mean(first) if first else float("nan")
     last_rss = statistics.mean(last) if last else float("nan")
     rss_ratio = last_rss / first_rss if first else float("nan")
+    anon_first = statistics.mean([s.get("anon_kib", 0) for s in samples if s["t"] < window] or [0])
+    anon_last = statistics.mean([s.get("anon_kib", 0) for s in samples if s["t"] >= secs - window] or [0])
     peak_wal = max((s["wal_bytes"] for s in samples), default=0)
     bare, post, verify = run["bare"], run["post"], json.load(open(run["verify"]))
     bare_rps = bare["requests"] / bare["seconds"]
@@ -123,6 +128,7 @@ def events_report(path):
         (f"RSS, first {window:.0f} s mean, MB", f"{first_rss / 1024:.1f}", "", ""),
         (f"RSS, last {window:.0f} s mean, MB", f"{last_rss / 1024:.1f}", "", ""),
         ("RSS last ÷ first (flat)", f"{rss_ratio:.2f}", "<= 1.10", verdict(rss_ratio <= 1.1)),
+        ("  of which anonymous (RssAnon), first → last, MB", f"{anon_first / 1024:.1f} → {anon_last / 1024:.1f}", "", ""),
         ("peak RSS (VmHWM), MB", f"{run['hwm_kib'] / 1024:.1f}", "", ""),
         ("peak WAL, MB", f"{peak_wal / 1e6:.1f}", "", ""),
         (f"acknowledged events lost across kill -9 (of {verify['acked']:,})", f"{lost}", "0",

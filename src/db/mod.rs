@@ -48,9 +48,10 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
     )
 }
 
-/// Every connection reads the file through a memory map of up to this size: a report that scans a year of
-/// sessions, or a write that looks up its visitor, then costs no read call per page. It is address space, not
-/// memory: the pages are the operating system's file cache, shared and reclaimable (they show in RSS once read).
+/// The pooled connections (the readers) read the file through a memory map of up to this size: a report that
+/// scans a year of sessions then costs no read call per page. It is address space, not memory: the pages are the
+/// operating system's file cache, shared and reclaimable (they show in RSS once read, as RssFile). The writer
+/// has none (see `writer`).
 const READER_MMAP_BYTES: i64 = 1 << 30;
 
 fn configure_reader(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -85,9 +85,8 @@ impl Writer {
         // This connection's commits are the ones callers are told are written: FULL syncs the WAL at each
         // commit, so they survive a power loss too (NORMAL, the readers', survives a crash of revlink only).
         conn.pragma_update(None, "synchronous", "FULL")?;
-        // The pages a write looks up are read through the map (no read call each, and no page cache to keep
-        // under the heap limit); its writes still go to the WAL as before.
-        conn.pragma_update(None, "mmap_size", super::READER_MMAP_BYTES)?;
+        // No memory map here (the readers have one): the writer touches pages all over a growing file, and mapped
+        // they would all stay in revlink's RSS; it reads them into its small page cache instead.
         conn.set_prepared_statement_cache_capacity(64);
         let (jobs, queue) = mpsc::channel(QUEUE);
         let counts = Arc::new(Counts::default());
