@@ -190,7 +190,8 @@ fn table_row(
     } else {
         match breakdown {
             Breakdown::Campaigns => {
-                let (source, campaign) = (row.key[0].clone(), row.key[2].clone());
+                let value = |i: usize| row.key.get(i).cloned().flatten();
+                let (source, campaign) = (value(0), value(2));
                 let shown = match (&source, &campaign) {
                     (Some(s), Some(c)) => format!("{c} ({s})"),
                     (None, Some(c)) => c.clone(),
@@ -279,7 +280,7 @@ pub async fn dashboard(
         .iter()
         .map(|(name, value)| {
             json!({"name": name.trim_start_matches("filter_").replace('_', " "), "value": value.trim_start_matches("is:"),
-                   "remove": link(&website_id, &query.0, &[(name, None)])})
+                   "param": name, "raw": value, "remove": link(&website_id, &query.0, &[(name, None)])})
         })
         .collect();
     let presets: Vec<Value> = PRESETS

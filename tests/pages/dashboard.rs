@@ -77,6 +77,9 @@ async fn from_waiting_for_the_first_event_to_revenue_by_source() {
     assert!(filtered.contains("<div class=\"lead\"><dt>Visitors</dt><dd>1</dd></div>"), "one visitor came with it");
     assert!(filtered.contains("<dd>100.00 USD</dd>"));
 
+    // The date form carries the filters as they were, an is_not one included.
+    let negated = text(app.client.get(format!("{dashboard}?filter_country=is_not%3ADE")).dispatch().await).await;
+    assert!(negated.contains("name=\"filter_country\" value=\"is_not:DE\""), "{negated}");
     let bad = app.client.get(format!("{dashboard}?start=2026-02-01&end=2026-01-01")).dispatch().await;
     assert_eq!(bad.status(), Status::Ok);
     assert!(
