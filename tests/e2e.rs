@@ -164,6 +164,9 @@ async fn from_setup_link_to_connected_stripe_in_a_browser() {
     wait_for_text(&browser, "Wrong email or password").await;
     fill(&browser, "password", "correct horse battery").await;
     submit(&browser, "form[action='/login']").await;
+    // One website: its Dashboard comes first, still waiting for the first event; the list is a link away.
+    wait_for_text(&browser, "Waiting for the first event from first.example.com").await;
+    browser.find(Locator::LinkText("Websites")).await.unwrap().click().await.unwrap();
     wait_for_text(&browser, "Add a website").await;
 
     // Create a website: it lands on its Integrations page.

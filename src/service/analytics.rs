@@ -361,7 +361,7 @@ pub async fn breakdown(
     Ok(Listed { rows: select(rows.rows, asked.query.fields.as_deref(), &known, &[])?, pagination: rows.pagination })
 }
 
-/// The breakdowns the Dashboard shows (unpaged, at most `max` rows each), with the overview, for one range.
+/// One breakdown as the Dashboard shows it: unpaged, its first `max` rows, unshaped (the page formats them).
 pub async fn breakdown_for_page(
     app: &App,
     website: &WebsiteId,
