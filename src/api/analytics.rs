@@ -14,6 +14,7 @@ use crate::api::doc::{Authenticated, JsonBody as BodyErrors, WebsiteQuery, Websi
 use crate::api::{ApiResult, Success, one};
 use crate::auth::{AnalyticsRead, GoalsWrite, IdentifyWrite, QueryPairs, QueryWebsiteAccess};
 use crate::domain::analytics::{Interval, Overview};
+use crate::domain::event;
 use crate::domain::visit::{self, Identity};
 use crate::error::Error;
 use crate::service::analytics::{Breakdown, Listed, Metadata, Pagination};
@@ -231,14 +232,12 @@ pub async fn visitor(
     access: QueryWebsiteAccess<AnalyticsRead>,
     app: &State<App>,
 ) -> ApiResult<Value> {
-    one(service::analytics::visitor(app, &access.website_id, checked_visitor_id(datafast_visitor_id)?).await?)
+    one(service::visitors::visitor(app, &access.website_id, checked_visitor_id(datafast_visitor_id)?).await?)
 }
 
 /// A visitor id as the script makes them (the tracking endpoint's rule).
 fn checked_visitor_id(raw: &str) -> Result<&str, Error> {
-    let ok =
-        !raw.is_empty() && raw.len() <= 128 && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
-    if ok {
+    if event::is_client_id(raw) {
         Ok(raw)
     } else {
         Err(Error::BadRequest(
@@ -321,7 +320,7 @@ pub async fn create_goal(
             .collect::<Result<_, _>>()?,
         Some(_) => return Err(Error::BadRequest("metadata must be an object of strings".into())),
     };
-    let event_id = service::analytics::add_goal(app, &access.website_id, visitor_id, name, &metadata).await?;
+    let event_id = service::visitors::add_goal(app, &access.website_id, visitor_id, name, &metadata).await?;
     one(GoalCreated { message: "Custom event created successfully", event_id })
 }
 
@@ -369,6 +368,6 @@ pub async fn identify(
         None => None,
     };
     let identity = Identity { user_id: Some(user_id), email, name: optional_text(&body, "name", 255)? };
-    let profile_id = service::analytics::identify(app, &access.website_id, visitor_id, identity).await?;
+    let profile_id = service::visitors::identify(app, &access.website_id, visitor_id, identity).await?;
     Ok(Json(Identified { message: "User identified successfully", profile_id }))
 }

@@ -440,6 +440,16 @@ pub struct VisitTotals {
     pub duration_ms: i64,
 }
 
+impl VisitTotals {
+    /// Adds another group's (or slice's) sums to these.
+    pub fn add(&mut self, other: Self) {
+        self.visitors += other.visitors;
+        self.sessions += other.sessions;
+        self.bounces += other.bounces;
+        self.duration_ms = self.duration_ms.saturating_add(other.duration_ms);
+    }
+}
+
 /// What one group's payments came to, in minor units of the website currency.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PaymentTotals {
@@ -452,6 +462,15 @@ pub struct PaymentTotals {
 }
 
 impl PaymentTotals {
+    /// Adds another group's sums to these (paying visitors of disjoint groups).
+    pub fn add(&mut self, other: Self) {
+        self.payments += other.payments;
+        self.new = self.new.saturating_add(other.new);
+        self.renewal = self.renewal.saturating_add(other.renewal);
+        self.refunds = self.refunds.saturating_add(other.refunds);
+        self.paying_visitors += other.paying_visitors;
+    }
+
     /// New and renewals, minus refunds.
     pub fn revenue(&self) -> i64 {
         self.new.saturating_add(self.renewal).saturating_sub(self.refunds)

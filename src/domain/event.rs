@@ -132,10 +132,16 @@ fn text(body: &Body, name: &str, max: usize) -> Result<Option<String>, String> {
     }
 }
 
-/// A visitor or session id: letters, digits, `-`, `_`, `.` and `:`, as the script's UUIDs are.
+/// Whether `raw` is a visitor or session id: 1 to 128 letters, digits, `-`, `_`, `.` and `:`, as the script's
+/// UUIDs are (the tracking endpoint's rule, and the analytics API's for the ids it is given).
+pub fn is_client_id(raw: &str) -> bool {
+    !raw.is_empty() && raw.len() <= MAX_ID && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
+/// A visitor or session id (`is_client_id`).
 fn id(body: &Body, name: &str) -> Result<Option<String>, String> {
     let value = text(body, name, MAX_ID)?;
-    if value.as_deref().is_some_and(|v| !v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))) {
+    if value.as_deref().is_some_and(|v| !is_client_id(v)) {
         return Err(format!("{name} may hold only letters, digits, '-', '_', '.' and ':' (the script sends a UUID)"));
     }
     Ok(value)

@@ -10,11 +10,10 @@ use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
 use crate::db::analytics::{self as reports, Group, Scope};
-use crate::db::{visitors, websites};
+use crate::db::websites;
 use crate::domain::analytics::{
     self, Dimension, Interval, Overview, PaymentTotals, Period, ReportQuery, SeriesRow, UNKNOWN_VISITOR, VisitTotals,
 };
-use crate::domain::visit::{self, Identity};
 use crate::domain::website::WebsiteView;
 use crate::domain::{Role, WebsiteId};
 use crate::error::Error;
@@ -138,8 +137,13 @@ async fn read(
 ) -> Result<(Vec<Group<VisitTotals>>, Vec<Group<PaymentTotals>>), Error> {
     let (website, currency, filters) =
         (asked.site.id.clone(), asked.site.currency.clone(), asked.query.filters.clone());
-    let id = website.clone();
-    let first = app.db.run(move |c| reports::first_activity(c, &id)).await?;
+    // The slices split the time that has data: from the first activity when the period is all time.
+    let first = if period.start_ms == Period::ALL_TIME.start_ms {
+        let id = website.clone();
+        app.db.run(move |c| reports::first_activity(c, &id)).await?
+    } else {
+        None
+    };
     let now = chrono::Utc::now().timestamp_millis() + 1;
     let (lo, hi) = (period.start_ms.max(first.unwrap_or(period.start_ms)), period.end_ms.min(now));
     let cut = |quarter: i64| lo + (hi - lo).max(0) / 4 * quarter;
@@ -173,13 +177,7 @@ fn merge(mut early: Vec<Group<VisitTotals>>, late: Vec<Group<VisitTotals>>) -> V
         early.iter().enumerate().map(|(i, g)| ((g.bucket, g.key.clone()), i)).collect();
     for g in late {
         match at.get(&(g.bucket, g.key.clone())) {
-            Some(i) => {
-                let t = &mut early[*i].totals;
-                t.visitors += g.totals.visitors;
-                t.sessions += g.totals.sessions;
-                t.bounces += g.totals.bounces;
-                t.duration_ms = t.duration_ms.saturating_add(g.totals.duration_ms);
-            }
+            Some(i) => early[*i].totals.add(g.totals),
             None => {
                 at.insert((g.bucket, g.key.clone()), early.len());
                 early.push(g);
@@ -208,27 +206,20 @@ fn select(rows: Vec<Value>, fields: Option<&[String]>, known: &[&str], always: &
         .collect())
 }
 
-fn sum_visits(groups: &[Group<VisitTotals>], bucket: usize) -> VisitTotals {
-    groups.iter().filter(|g| g.bucket == bucket).fold(VisitTotals::default(), |a, g| VisitTotals {
-        visitors: a.visitors + g.totals.visitors,
-        sessions: a.sessions + g.totals.sessions,
-        bounces: a.bounces + g.totals.bounces,
-        duration_ms: a.duration_ms.saturating_add(g.totals.duration_ms),
+/// The sums of every group of `bucket`.
+fn sum<T: Copy + Default>(groups: &[Group<T>], bucket: usize, add: fn(&mut T, T)) -> T {
+    groups.iter().filter(|g| g.bucket == bucket).fold(T::default(), |mut total, g| {
+        add(&mut total, g.totals);
+        total
     })
 }
 
-fn sum_payments(groups: &[Group<PaymentTotals>], bucket: usize) -> PaymentTotals {
-    groups.iter().filter(|g| g.bucket == bucket).fold(PaymentTotals::default(), |a, g| add_payments(a, g.totals))
+fn sum_visits(groups: &[Group<VisitTotals>], bucket: usize) -> VisitTotals {
+    sum(groups, bucket, VisitTotals::add)
 }
 
-fn add_payments(a: PaymentTotals, b: PaymentTotals) -> PaymentTotals {
-    PaymentTotals {
-        payments: a.payments + b.payments,
-        new: a.new.saturating_add(b.new),
-        renewal: a.renewal.saturating_add(b.renewal),
-        refunds: a.refunds.saturating_add(b.refunds),
-        paying_visitors: a.paying_visitors + b.paying_visitors,
-    }
+fn sum_payments(groups: &[Group<PaymentTotals>], bucket: usize) -> PaymentTotals {
+    sum(groups, bucket, PaymentTotals::add)
 }
 
 /// The overview of a website over the query's range (all time without one).
@@ -323,7 +314,7 @@ async fn breakdown_rows(app: &App, asked: &Asked, breakdown: Breakdown) -> Resul
             unknown_visitor: g.unknown_visitor,
             ..Default::default()
         });
-        row.paid = add_payments(row.paid, g.totals);
+        row.paid.add(g.totals);
     }
     let mut rows: Vec<BreakdownRow> = rows.into_values().collect();
     rows.sort_by(|a, b| {
@@ -427,89 +418,4 @@ pub async fn metadata(app: &App, website: &WebsiteId, role: Role) -> Result<Meta
     let id = website.id().clone();
     let site = app.db.run(move |c| websites::get(c, &id, role)).await?;
     Ok(Metadata { domain: site.domain, timezone: site.timezone, name: site.name, currency: site.currency })
-}
-
-/// How many pages, goals and payments a visitor's profile lists, at most.
-const PROFILE_ITEMS: u32 = 100;
-
-/// One visitor: who they are (acquisition, identity) and what they did; 404 for a visitor revlink never saw.
-pub async fn visitor(app: &App, website: &WebsiteId, visitor_id: &str) -> Result<Value, Error> {
-    let (id, visitor) = (website.id().clone(), visitor_id.to_owned());
-    let found = app.db.run(move |c| reports::visitor(c, &id, &visitor, PROFILE_ITEMS)).await?;
-    let r = found.ok_or_else(|| Error::NotFound(format!("No visitor {visitor_id} on this website")))?;
-    let get = |name: &str| r.acquisition.iter().find(|(f, _)| *f == name).and_then(|(_, v)| v.clone());
-    let params: Map<String, Value> = Dimension::CAMPAIGN
-        .iter()
-        .filter_map(|d| get(d.name()).map(|v| (d.name().to_owned(), Value::String(v))))
-        .collect();
-    let time = |ms: i64| analytics::stamp(ms);
-    Ok(json!({
-        "visitorId": visitor_id,
-        "identity": {
-            "country": get("country"), "region": get("region"), "city": get("city"), "params": params,
-            "browser": get("browser"), "os": get("os"), "device": get("device"),
-            "viewport": r.viewport.map(|(w, h)| json!({"width": w, "height": h})),
-            "referrer": get("referrer"), "landingPage": get("landing_path"), "hostname": get("hostname"),
-            "userId": r.user_id, "email": r.email, "name": r.name,
-        },
-        "activity": {
-            "firstSeen": time(r.first_seen), "lastSeen": time(r.last_seen), "visits": r.visits, "pageviews": r.pageviews,
-            "pages": r.pages.iter().map(|(path, at)| json!({"path": path, "timestamp": time(*at)})).collect::<Vec<_>>(),
-            "goals": r.goals.iter().map(|(name, at, params)| json!({
-                "name": name, "timestamp": time(*at),
-                "metadata": params.as_deref().and_then(|p| serde_json::from_str::<Value>(p).ok()),
-            })).collect::<Vec<_>>(),
-            "payments": r.payments.iter().map(|(id, amount, currency, paid_at, renewal, refunded)| json!({
-                "id": id, "amount": analytics::major(*amount, currency), "currency": currency.to_uppercase(),
-                "timestamp": paid_at, "renewal": renewal, "refunded": analytics::major(*refunded, currency),
-            })).collect::<Vec<_>>(),
-        },
-    }))
-}
-
-/// The longest goal name, and the most metadata entries a goal keeps (as the tracking endpoint).
-const MAX_GOAL_NAME: usize = 64;
-const MAX_METADATA: usize = 10;
-const MAX_VALUE: usize = 255;
-
-/// Records a goal for a visitor revlink has seen; answers the event's id.
-pub async fn add_goal(
-    app: &App,
-    website: &WebsiteId,
-    visitor_id: &str,
-    name: &str,
-    metadata: &[(String, String)],
-) -> Result<String, Error> {
-    let name = name.trim().to_lowercase();
-    let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
-    if name.is_empty() || name.chars().count() > MAX_GOAL_NAME || !name.chars().all(valid) {
-        return Err(Error::BadRequest(format!(
-            "name must be 1 to {MAX_GOAL_NAME} letters, digits, '_' or '-' (such as newsletter_signup)"
-        )));
-    }
-    if metadata.len() > MAX_METADATA {
-        return Err(Error::BadRequest(format!("metadata may hold at most {MAX_METADATA} entries")));
-    }
-    if let Some((key, _)) =
-        metadata.iter().find(|(k, v)| k.chars().count() > MAX_GOAL_NAME || v.chars().count() > MAX_VALUE)
-    {
-        return Err(Error::BadRequest(format!(
-            "metadata entry {key:?} is too long: keys at most {MAX_GOAL_NAME} characters, values at most {MAX_VALUE}"
-        )));
-    }
-    let params = visit::params_json(metadata);
-    let (id, visitor, at) = (website.id().clone(), visitor_id.to_owned(), chrono::Utc::now().timestamp_millis());
-    let added = app.db.write(move |c| visitors::add_goal(c, &id, &visitor, &name, params.as_deref(), at)).await?;
-    added.map(|id| id.to_string()).ok_or_else(|| {
-        Error::NotFound(format!("No visitor {visitor_id} on this website: a goal needs a visitor with a pageview"))
-    })
-}
-
-/// Links a visitor to the merchant's user id (and email, name): later payments of that email are attributed
-/// to the visitor. A visitor not seen yet is linked too: their payments join them when their first event
-/// arrives. Answers the profile's id (the visitor id).
-pub async fn identify(app: &App, website: &WebsiteId, visitor_id: &str, identity: Identity) -> Result<String, Error> {
-    let (id, visitor, at) = (website.id().clone(), visitor_id.to_owned(), chrono::Utc::now().timestamp_millis());
-    app.db.write(move |c| visitors::identify(c, &id, &visitor, &identity, at)).await?;
-    Ok(visitor_id.to_owned())
 }

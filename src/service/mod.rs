@@ -18,6 +18,7 @@ pub mod stripe;
 pub mod team;
 pub mod tokens;
 pub mod tracking;
+pub mod visitors;
 pub mod websites;
 
 use std::sync::Arc;
