@@ -116,30 +116,7 @@ async fn from_setup_link_to_connected_stripe_in_a_browser() {
         .expect("chromedriver");
     let _driver = Killed(driver);
     let profile = tempfile::tempdir().unwrap();
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=1200,1000", format!("--user-data-dir={}", profile.path().display())]
-        }),
-    );
-    let mut browser = None;
-    for _ in 0..50 {
-        if let Ok(b) = ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
-            .await
-        {
-            browser = Some(b);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let browser = browser.expect("chromedriver answers");
+    let browser = chromium(driver_port, profile.path(), false).await;
     let base = format!("http://127.0.0.1:{port}");
 
     // Act & assert: setup with the printed code.
@@ -256,6 +233,7 @@ async fn chromium(driver_port: u16, profile: &std::path::Path, as_a_person: bool
         "--no-sandbox".into(),
         "--disable-gpu".into(),
         "--disable-dev-shm-usage".into(),
+        "--disable-quic".into(),
         "--no-first-run".into(),
         "--disable-background-networking".into(),
         "--disable-component-update".into(),
