@@ -1,10 +1,11 @@
 //! The reports of the Website analytics API (contract §3, §5), read from one range of sessions (migration 0008)
 //! and the payments of the same range.
 //!
-//! A report is asked for over buckets (one for an overview or a breakdown, one per hour/day/week/month for a
-//! series), each `[start, end)` in Unix milliseconds; the buckets drive the query (`json_each` outer loop, one
-//! range scan of the sessions' or payments' key per bucket). Visitors are counted at their first session in
-//! the bucket (`prev_started_at` before the bucket's start), so no DISTINCT over the range is needed.
+//! A report is asked for over buckets (none for an overview or a breakdown, one per hour/day/week/month for a
+//! series), each `[start, end)` in Unix milliseconds, plus its whole period; one range scan of the sessions (by
+//! `started_at`) and one of the payments serve any number of reports, each row added to its groups in Rust.
+//! Visitors are counted at their first session in the bucket (`prev_started_at` before the bucket's start), so
+//! no DISTINCT over the range is needed.
 //!
 //! Payments count in the website currency by the rule of the revenue rollups (`rollup_changes`, migration 0006):
 //! the settled amount when the payment settled in that currency, else its own amount when it is in that
@@ -19,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::domain::ObjectId;
 use crate::domain::analytics::{Dimension, Filter, PaymentTotals, Period, VisitTotals};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// One group of one bucket: the bucket's index, the group's values (one per grouped dimension), its sums.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,23 +71,46 @@ fn filter_sql(scope: &Scope<'_>, alias: &str, args: &mut Vec<Value>) -> String {
     sql
 }
 
-/// The group's key as one result column (after a comma; nothing for no group): the column itself for one
-/// dimension, a JSON array of them for several (one column to read per row instead of several).
-fn group_key(alias: &str, group: &[Dimension]) -> String {
-    let cols: Vec<String> = group.iter().filter_map(|d| d.column()).map(|c| format!("{alias}.{c}")).collect();
-    match cols.as_slice() {
-        [] => String::new(),
-        [one] => format!(", {one}"),
-        many => format!(", json_array({})", many.join(", ")),
-    }
+/// One report of a read: the buckets it counts in (sorted, disjoint; its whole period comes as one more bucket,
+/// `buckets.len()`) and the acquisition dimensions it groups by. Several reports share one pass over the rows (the
+/// Dashboard reads its series and its five tables at once).
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub buckets: Vec<(i64, i64)>,
+    pub group: Vec<Dimension>,
+}
+
+/// The acquisition columns the reports group by, each once and after a comma (`alias.column`), and for each
+/// report the result columns (from `first`) of its dimensions, in its order.
+fn group_columns(alias: &str, reports: &[Report], first: usize) -> (String, Vec<Vec<usize>>) {
+    let mut columns: Vec<&str> = Vec::new();
+    let at = reports
+        .iter()
+        .map(|report| {
+            report
+                .group
+                .iter()
+                .filter_map(|d| d.column())
+                .map(|column| {
+                    let i = columns.iter().position(|c| *c == column).unwrap_or_else(|| {
+                        columns.push(column);
+                        columns.len() - 1
+                    });
+                    first + i
+                })
+                .collect()
+        })
+        .collect();
+    (columns.iter().map(|c| format!(", {alias}.{c}")).collect(), at)
 }
 
 fn count(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u64> {
     Ok(u64::try_from(row.get::<_, i64>(i)?).unwrap_or(0))
 }
 
-/// Groups being summed, found by a key written into a reused buffer (the bucket, then each grouped value), so a
-/// row costs one hash lookup and no allocation; a group's values are kept once, when it is first seen.
+/// Groups being summed, found by a key written into a reused buffer (the bucket, then each grouped value,
+/// length-prefixed), so a row costs one hash lookup and no allocation; a group's values are kept once, when it
+/// is first seen.
 struct Groups<T> {
     index: FastMap<Vec<u8>, usize>,
     found: Vec<Group<T>>,
@@ -98,15 +122,16 @@ impl<T: Default> Groups<T> {
         Self { index: FastMap::new(), found: Vec::new(), key: Vec::new() }
     }
 
-    /// The index of the group of `bucket` whose key (`group_key`, `len` dimensions) is column `at` of `row`.
-    fn find(&mut self, row: &rusqlite::Row<'_>, bucket: usize, at: usize, len: usize, unknown: bool) -> Result<usize> {
+    /// The index of the group of `bucket` whose values are the columns `columns` of `row`.
+    fn find(&mut self, row: &rusqlite::Row<'_>, bucket: usize, columns: &[usize], unknown: bool) -> Result<usize> {
         self.key.clear();
         self.key.extend_from_slice(&bucket.to_le_bytes());
         self.key.push(u8::from(unknown));
-        if len > 0 {
-            match row.get_ref(at)? {
+        for column in columns {
+            match row.get_ref(*column)? {
                 ValueRef::Text(text) => {
                     self.key.push(1);
+                    self.key.extend_from_slice(&text.len().to_le_bytes());
                     self.key.extend_from_slice(text);
                 }
                 _ => self.key.push(0),
@@ -115,14 +140,7 @@ impl<T: Default> Groups<T> {
         if let Some(found) = self.index.get(self.key.as_slice()) {
             return Ok(*found);
         }
-        let key = match len {
-            0 => Vec::new(),
-            1 => vec![row.get(at)?],
-            _ => {
-                let json: Option<String> = row.get(at)?;
-                json.as_deref().map(serde_json::from_str).transpose().map_err(Error::internal)?.unwrap_or_default()
-            }
-        };
+        let key = columns.iter().map(|c| row.get(*c)).collect::<rusqlite::Result<_>>()?;
         self.found.push(Group { bucket, key, unknown_visitor: unknown, totals: T::default() });
         self.index.insert(self.key.clone(), self.found.len() - 1);
         Ok(self.found.len() - 1)
@@ -135,64 +153,59 @@ fn bucket_of(buckets: &[(i64, i64)], t: i64) -> Option<usize> {
     (t < buckets[i].1).then_some(i)
 }
 
-/// Sessions and visitors of each bucket (sorted, disjoint), grouped by `group` (acquisition dimensions only),
-/// reading only the sessions that start in `part` (a slice of the report's time, so that the slices can be read
-/// in parallel and added up: a visitor counts in a bucket at the session whose previous one started before the
-/// bucket, wherever the slices are cut). The whole period's totals come as one more bucket, `buckets.len()`: there
-/// a visitor counts at their first session in the period.
+/// For each report, the sessions and visitors of each of its buckets grouped by its dimensions, in one pass over
+/// the sessions that start in `part` (a slice of the period, so that the slices can be read in parallel and
+/// added up: a visitor counts in a bucket at the session whose previous one started before the bucket, wherever
+/// the slices are cut). In a report's whole period (bucket `buckets.len()`) a visitor counts at their first
+/// session in the period.
 pub fn visits(
     conn: &Connection,
     scope: &Scope<'_>,
-    buckets: &[(i64, i64)],
-    group: &[Dimension],
+    reports: &[Report],
     part: (i64, i64),
-) -> Result<Vec<Group<VisitTotals>>> {
+) -> Result<Vec<Vec<Group<VisitTotals>>>> {
     let mut args = vec![
         Value::Text(scope.website.to_string()),
         Value::Integer(part.0.max(scope.period.start_ms)),
         Value::Integer(part.1.min(scope.period.end_ms)),
     ];
     let filters = filter_sql(scope, "s", &mut args);
+    let (cols, at) = group_columns("s", reports, 4);
     let sql = format!(
         "SELECT s.started_at, s.prev_started_at, s.pageviews, s.last_seen - s.started_at{cols}
          FROM visitor_sessions AS s
          WHERE s.website_id = ?1 AND s.started_at >= ?2 AND s.started_at < ?3{filters}
-         ORDER BY s.started_at",
-        cols = group_key("s", group),
+         ORDER BY s.started_at"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(params_from_iter(args))?;
-    let (n, whole) = (group.len(), buckets.len());
-    let mut groups = Groups::<VisitTotals>::new();
+    let mut groups: Vec<Groups<VisitTotals>> = reports.iter().map(|_| Groups::new()).collect();
     while let Some(r) = rows.next()? {
         let (started, prev): (i64, Option<i64>) = (r.get(0)?, r.get(1)?);
         let (pageviews, duration): (i64, i64) = (r.get(2)?, r.get(3)?);
-        let mut add = |bucket: usize, since: i64| -> Result<()> {
-            let at = groups.find(r, bucket, 4, n, false)?;
-            let t = &mut groups.found[at].totals;
-            t.sessions += 1;
-            t.visitors += u64::from(prev.is_none_or(|p| p < since));
-            t.bounces += u64::from(pageviews <= 1);
-            t.duration_ms = t.duration_ms.saturating_add(duration);
-            Ok(())
-        };
-        if let Some(b) = bucket_of(buckets, started) {
-            add(b, buckets[b].0)?;
+        for ((report, groups), columns) in reports.iter().zip(&mut groups).zip(&at) {
+            let mut add = |bucket: usize, since: i64| -> Result<()> {
+                let at = groups.find(r, bucket, columns, false)?;
+                let t = &mut groups.found[at].totals;
+                t.sessions += 1;
+                t.visitors += u64::from(prev.is_none_or(|p| p < since));
+                t.bounces += u64::from(pageviews <= 1);
+                t.duration_ms = t.duration_ms.saturating_add(duration);
+                Ok(())
+            };
+            if let Some(b) = bucket_of(&report.buckets, started) {
+                add(b, report.buckets[b].0)?;
+            }
+            add(report.buckets.len(), scope.period.start_ms)?;
         }
-        add(whole, scope.period.start_ms)?;
     }
-    Ok(groups.found)
+    Ok(groups.into_iter().map(|g| g.found).collect())
 }
 
-/// The payments of each bucket (sorted, disjoint) in the website currency, grouped by their visitor's `group`
-/// values; payments of visitors revlink never saw form their own group (unless a filter is set: they match none).
-/// The whole period's totals come as one more bucket, `buckets.len()`.
-pub fn payments(
-    conn: &Connection,
-    scope: &Scope<'_>,
-    buckets: &[(i64, i64)],
-    group: &[Dimension],
-) -> Result<Vec<Group<PaymentTotals>>> {
+/// For each report, the payments of each of its buckets in the website currency, grouped by their visitor's
+/// values of its dimensions; payments of visitors revlink never saw form their own group (unless a filter is
+/// set: they match none). A report's whole period comes as one more bucket, `buckets.len()`.
+pub fn payments(conn: &Connection, scope: &Scope<'_>, reports: &[Report]) -> Result<Vec<Vec<Group<PaymentTotals>>>> {
     let (from, to) = scope.period.stamps();
     let mut args = vec![
         Value::Text(scope.website.to_string()),
@@ -204,6 +217,7 @@ pub fn payments(
     if !scope.filters.is_empty() {
         filters.push_str(" AND v.visitor_id IS NOT NULL");
     }
+    let (cols, at) = group_columns("v", reports, 5);
     let sql = format!(
         "SELECT CAST(unixepoch(p.paid_at, 'subsec') * 1000 AS INTEGER), p.renewal, {gross}, {refunds}, v.visitor_id{cols}
          FROM payments AS p
@@ -215,37 +229,37 @@ pub fn payments(
         gross = "CASE WHEN p.settled_currency = ?4 THEN p.settled_amount ELSE p.amount END",
         refunds = "CASE WHEN p.settled_currency = ?4 THEN (CASE WHEN p.amount > 0 \
                    THEN p.refunded_amount * p.settled_amount / p.amount ELSE 0 END) ELSE p.refunded_amount END",
-        cols = group_key("v", group),
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(params_from_iter(args))?;
-    let (n, whole) = (group.len(), buckets.len());
-    let mut groups = Groups::<PaymentTotals>::new();
-    // Paying visitors are counted once per group: the (group, visitor) pairs seen.
-    let mut paying: FastSet<(usize, String)> = FastSet::new();
+    let mut groups: Vec<Groups<PaymentTotals>> = reports.iter().map(|_| Groups::new()).collect();
+    // Paying visitors are counted once per group: the (report, group, visitor) triples seen.
+    let mut paying: FastSet<(usize, usize, String)> = FastSet::new();
     while let Some(r) = rows.next()? {
-        let at: i64 = r.get(0)?;
+        let at_ms: i64 = r.get(0)?;
         let renewal: bool = r.get(1)?;
         let (gross, refunds): (i64, i64) = (r.get(2)?, r.get(3)?);
         let visitor: Option<String> = r.get(4)?;
-        for bucket in bucket_of(buckets, at).into_iter().chain([whole]) {
-            let at = groups.find(r, bucket, 5, n, visitor.is_none())?;
-            let t = &mut groups.found[at].totals;
-            t.payments += 1;
-            if renewal {
-                t.renewal = t.renewal.saturating_add(gross);
-            } else {
-                t.new = t.new.saturating_add(gross);
-            }
-            t.refunds = t.refunds.saturating_add(refunds);
-            if let Some(v) = &visitor
-                && paying.insert((at, v.clone()))
-            {
-                groups.found[at].totals.paying_visitors += 1;
+        for (n, ((report, groups), columns)) in reports.iter().zip(&mut groups).zip(&at).enumerate() {
+            for bucket in bucket_of(&report.buckets, at_ms).into_iter().chain([report.buckets.len()]) {
+                let at = groups.find(r, bucket, columns, visitor.is_none())?;
+                let t = &mut groups.found[at].totals;
+                t.payments += 1;
+                if renewal {
+                    t.renewal = t.renewal.saturating_add(gross);
+                } else {
+                    t.new = t.new.saturating_add(gross);
+                }
+                t.refunds = t.refunds.saturating_add(refunds);
+                if let Some(v) = &visitor
+                    && paying.insert((n, at, v.clone()))
+                {
+                    groups.found[at].totals.paying_visitors += 1;
+                }
             }
         }
     }
-    Ok(groups.found)
+    Ok(groups.into_iter().map(|g| g.found).collect())
 }
 
 /// Each goal completed in the period by the filtered visitors: `(goal, completions, visitors)`, most
@@ -412,4 +426,55 @@ pub fn visitor(conn: &Connection, website: &ObjectId, visitor: &str, max: u32) -
     })?;
     record.payments = payments.collect::<rusqlite::Result<_>>()?;
     Ok(Some(record))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::visitors::{record, tests as visits_db};
+
+    fn sorted<T: Ord>(mut groups: Vec<T>) -> Vec<T> {
+        groups.sort();
+        groups
+    }
+
+    #[test]
+    fn reports_read_together_count_as_they_do_apart() {
+        let (conn, site) = visits_db::database();
+        let hour = 3_600_000;
+        // Campaign values that would run together without their lengths: ("ab", "c") and ("a", "bc").
+        let hrefs = [
+            ("v1", "https://example.com/a?utm_source=ab&utm_medium=c", 0),
+            ("v2", "https://example.com/b?utm_source=a&utm_medium=bc", hour),
+            ("v3", "https://example.com/a", 2 * hour),
+            ("v1", "https://example.com/c", 30 * hour),
+        ];
+        for (i, (visitor, href, at)) in hrefs.into_iter().enumerate() {
+            let mut visit = visits_db::visit(&site, href, Some(&format!("s{i}")), at);
+            visit.visitor_id = visitor.into();
+            record(&conn, &visit).unwrap();
+        }
+        let scope =
+            Scope { website: &site, currency: "USD", filters: &[], period: Period { start_ms: 0, end_ms: 48 * hour } };
+        let reports = [
+            Report { buckets: vec![(0, 24 * hour), (24 * hour, 48 * hour)], group: Vec::new() },
+            Report { buckets: Vec::new(), group: Dimension::CAMPAIGN.to_vec() },
+            Report { buckets: Vec::new(), group: vec![Dimension::Hostname, Dimension::EntryPage] },
+        ];
+        let whole = (0, 48 * hour);
+        let together = visits(&conn, &scope, &reports, whole).unwrap();
+        for (report, found) in reports.iter().zip(&together) {
+            let apart = visits(&conn, &scope, std::slice::from_ref(report), whole).unwrap().remove(0);
+            let key = |g: &Group<VisitTotals>| (g.bucket, g.key.clone(), g.totals.sessions, g.totals.visitors);
+            assert_eq!(sorted(found.iter().map(key).collect()), sorted(apart.iter().map(key).collect()));
+        }
+        let series: Vec<(usize, u64, u64)> =
+            sorted(together[0].iter().map(|g| (g.bucket, g.totals.sessions, g.totals.visitors)).collect());
+        assert_eq!(series, [(0, 3, 3), (1, 1, 1), (2, 4, 3)], "per day, then the whole period: v1 once");
+        let sources: Vec<Option<String>> = sorted(together[1].iter().map(|g| g.key[0].clone()).collect());
+        assert_eq!(sources, [None, Some("a".into()), Some("ab".into())], "three campaigns, none merged");
+        let pages: Vec<(Option<String>, u64)> =
+            sorted(together[2].iter().map(|g| (g.key[1].clone(), g.totals.visitors)).collect());
+        assert_eq!(pages, [(Some("/a".into()), 2), (Some("/b".into()), 1)], "entry pages: v1 stays on /a");
+    }
 }

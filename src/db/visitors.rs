@@ -193,7 +193,7 @@ fn insert_event(conn: &Connection, visit: &NewVisit, session_id: &str) -> Result
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::db::{migrate, users, websites};
     use crate::domain::Actor;
@@ -202,7 +202,7 @@ mod tests {
     use crate::domain::user_agent::Agent;
     use crate::domain::visit::Acquisition;
 
-    fn database() -> (Connection, ObjectId) {
+    pub(crate) fn database() -> (Connection, ObjectId) {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
         migrate::run(&mut conn).unwrap();
@@ -213,7 +213,7 @@ mod tests {
         (conn, site)
     }
 
-    fn visit(site: &ObjectId, href: &str, session: Option<&str>, at: i64) -> NewVisit {
+    pub(crate) fn visit(site: &ObjectId, href: &str, session: Option<&str>, at: i64) -> NewVisit {
         let body = format!(r#"{{"websiteId":"dfid_x","href":"{href}","type":"pageview"}}"#);
         let event = EventInput::parse(body.as_bytes()).unwrap();
         let acquisition = Acquisition::derive(&event, &SiteHosts::new("example.com", ""), Agent::default(), None);

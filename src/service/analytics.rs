@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
-use crate::db::analytics::{self as reports, Group, Scope};
+use crate::db::analytics::{self as reports, Group, Report, Scope};
 use crate::db::websites;
 use crate::domain::analytics::{
     self, Dimension, Interval, Overview, PaymentTotals, Period, ReportQuery, SeriesRow, UNKNOWN_VISITOR, VisitTotals,
@@ -124,17 +124,13 @@ async fn asked(app: &App, website: &WebsiteId, role: Role, pairs: &[(String, Str
     Ok(Asked { site, query })
 }
 
-/// Sessions and payments over `buckets` (sorted, disjoint; the whole period comes as bucket `buckets.len()`),
-/// grouped by `group`. The sessions are read in four slices of the period at once, beside the payments, on the
-/// pool's threads (one per core): small slices keep the cores evenly busy, and the visitor rule lets slices be
-/// added up (see `db::analytics`).
-async fn read(
-    app: &App,
-    asked: &Asked,
-    period: Period,
-    buckets: Vec<(i64, i64)>,
-    group: Vec<Dimension>,
-) -> Result<(Vec<Group<VisitTotals>>, Vec<Group<PaymentTotals>>), Error> {
+/// What one report of a read found: its sessions' groups and its payments' groups.
+type Found = (Vec<Group<VisitTotals>>, Vec<Group<PaymentTotals>>);
+
+/// Sessions and payments of the period for each of `reports`, in one pass over each (see `db::analytics`). The
+/// sessions are read in four slices of the period at once, beside the payments, on the pool's threads (one per
+/// core): small slices keep the cores evenly busy, and the visitor rule lets slices be added up.
+async fn read(app: &App, asked: &Asked, period: Period, reports: Vec<Report>) -> Result<Vec<Found>, Error> {
     let (website, currency, filters) =
         (asked.site.id.clone(), asked.site.currency.clone(), asked.query.filters.clone());
     // The slices split the time that has data: from the first activity when the period is all time.
@@ -148,27 +144,38 @@ async fn read(
     let (lo, hi) = (period.start_ms.max(first.unwrap_or(period.start_ms)), period.end_ms.min(now));
     let cut = |quarter: i64| lo + (hi - lo).max(0) / 4 * quarter;
     let parts = [(period.start_ms, cut(1)), (cut(1), cut(2)), (cut(2), cut(3)), (cut(3), period.end_ms)];
-    let (buckets, group, filters) = (Arc::new(buckets), Arc::new(group), Arc::new(filters));
+    let (reports, filters) = (Arc::new(reports), Arc::new(filters));
     let visits = |part: (i64, i64)| {
-        let (website, currency, filters, buckets, group) =
-            (website.clone(), currency.clone(), filters.clone(), buckets.clone(), group.clone());
+        let (website, currency, filters, reports) =
+            (website.clone(), currency.clone(), filters.clone(), reports.clone());
         app.db.run(move |c| {
             let scope = Scope { website: &website, currency: &currency, filters: &filters, period };
-            reports::visits(c, &scope, &buckets, &group, part)
+            reports::visits(c, &scope, &reports, part)
         })
     };
     let payments = {
-        let (website, currency, filters, buckets, group) =
-            (website.clone(), currency.clone(), filters.clone(), buckets.clone(), group.clone());
+        let (website, currency, filters, reports) =
+            (website.clone(), currency.clone(), filters.clone(), reports.clone());
         app.db.run(move |c| {
             let scope = Scope { website: &website, currency: &currency, filters: &filters, period };
-            reports::payments(c, &scope, &buckets, &group)
+            reports::payments(c, &scope, &reports)
         })
     };
-    let (first, second, third, fourth, payments) =
-        tokio::try_join!(payments, visits(parts[0]), visits(parts[1]), visits(parts[2]), visits(parts[3]))
-            .map(|(p, a, b, c, d)| (a, b, c, d, p))?;
-    Ok((merge(merge(merge(first, second), third), fourth), payments))
+    let (payments, first, second, third, fourth) =
+        tokio::try_join!(payments, visits(parts[0]), visits(parts[1]), visits(parts[2]), visits(parts[3]))?;
+    Ok(first
+        .into_iter()
+        .zip(second)
+        .zip(third)
+        .zip(fourth)
+        .zip(payments)
+        .map(|((((a, b), c), d), paid)| (merge(merge(merge(a, b), c), d), paid))
+        .collect())
+}
+
+/// The one report of a read of one.
+fn only(found: Vec<Found>) -> Result<Found, Error> {
+    found.into_iter().next().ok_or_else(|| Error::internal("a report read answered no report"))
 }
 
 /// The groups of two slices of a period, added up.
@@ -235,7 +242,7 @@ pub async fn overview(
 
 async fn overview_of(app: &App, asked: &Asked) -> Result<Overview, Error> {
     let period = asked.query.period_or_all();
-    let (visits, payments) = read(app, asked, period, Vec::new(), Vec::new()).await?;
+    let (visits, payments) = only(read(app, asked, period, vec![Report::default()]).await?)?;
     Ok(Overview::new(sum_visits(&visits, 0), sum_payments(&payments, 0), &asked.site.currency))
 }
 
@@ -250,6 +257,14 @@ pub async fn timeseries(
     pairs: &[(String, String)],
 ) -> Result<Series, Error> {
     let asked = asked(app, website, role, pairs).await?;
+    let (period, buckets, report) = series_report(app, &asked).await?;
+    let (visits, payments) = only(read(app, &asked, period, vec![report]).await?)?;
+    series_of(&asked, &buckets, &visits, &payments)
+}
+
+/// The series' period (all time: from the first visit or payment to now), its buckets, and the report that
+/// reads them.
+async fn series_report(app: &App, asked: &Asked) -> Result<(Period, Vec<analytics::Bucket>, Report), Error> {
     let period = match asked.query.period {
         Some(p) => p,
         None => {
@@ -259,26 +274,33 @@ pub async fn timeseries(
             Period { start_ms: first.unwrap_or(now).min(now), end_ms: now + 1 }
         }
     };
-    let tz = asked.query.tz;
-    let buckets = analytics::buckets(period, tz, asked.query.interval).map_err(Error::BadRequest)?;
-    let ranges: Vec<(i64, i64)> = buckets.iter().map(|b| (b.start_ms, b.end_ms)).collect();
-    // The whole range comes as one more bucket: its totals count each visitor once.
-    let (visits, payments) = read(app, &asked, period, ranges, Vec::new()).await?;
+    let buckets = analytics::buckets(period, asked.query.tz, asked.query.interval).map_err(Error::BadRequest)?;
+    let ranges = buckets.iter().map(|b| (b.start_ms, b.end_ms)).collect();
+    Ok((period, buckets, Report { buckets: ranges, group: Vec::new() }))
+}
+
+/// The series' rows and totals (its whole range, where each visitor counts once), from its report.
+fn series_of(
+    asked: &Asked,
+    buckets: &[analytics::Bucket],
+    visits: &[Group<VisitTotals>],
+    payments: &[Group<PaymentTotals>],
+) -> Result<Series, Error> {
     let currency = &asked.site.currency;
     let rows = buckets
         .iter()
         .enumerate()
-        .map(|(i, b)| to_value(SeriesRow::new(b, sum_visits(&visits, i), sum_payments(&payments, i), currency)))
+        .map(|(i, b)| to_value(SeriesRow::new(b, sum_visits(visits, i), sum_payments(payments, i), currency)))
         .collect::<Result<Vec<_>, _>>()?;
     let whole = buckets.len();
-    let totals = to_value(Overview::new(sum_visits(&visits, whole), sum_payments(&payments, whole), currency))?;
+    let totals = to_value(Overview::new(sum_visits(visits, whole), sum_payments(payments, whole), currency))?;
     let fields = asked.query.fields.clone();
     let rows = select(rows, fields.as_deref(), &SERIES_FIELDS, &["name", "timestamp"])?;
     Ok(Series {
         rows,
         fields: fields.unwrap_or_else(|| SERIES_FIELDS.iter().map(|f| (*f).to_owned()).collect()),
         interval: asked.query.interval,
-        timezone: tz.name().to_owned(),
+        timezone: asked.query.tz.name().to_owned(),
         currency: analytics::symbol(currency),
         totals,
     })
@@ -297,11 +319,22 @@ pub struct BreakdownRow {
     pub paid: PaymentTotals,
 }
 
+impl Breakdown {
+    /// The report that reads this breakdown: the whole period only, grouped by its dimensions.
+    fn report(self) -> Report {
+        Report { buckets: Vec::new(), group: self.group().iter().map(|(d, _)| *d).collect() }
+    }
+}
+
 /// The rows of a breakdown over the range, sorted by visitors then revenue (most first), all of them.
 async fn breakdown_rows(app: &App, asked: &Asked, breakdown: Breakdown) -> Result<Vec<BreakdownRow>, Error> {
     let period = asked.query.period_or_all();
-    let group: Vec<Dimension> = breakdown.group().iter().map(|(d, _)| *d).collect();
-    let (visits, payments) = read(app, asked, period, Vec::new(), group).await?;
+    let (visits, payments) = only(read(app, asked, period, vec![breakdown.report()]).await?)?;
+    Ok(rows_of(visits, payments))
+}
+
+/// A breakdown's rows from its report's groups (all in its whole-period bucket), sorted by visitors then revenue.
+fn rows_of(visits: Vec<Group<VisitTotals>>, payments: Vec<Group<PaymentTotals>>) -> Vec<BreakdownRow> {
     let mut rows: HashMap<(Vec<Option<String>>, bool), BreakdownRow> = HashMap::new();
     for g in visits {
         let row =
@@ -323,7 +356,7 @@ async fn breakdown_rows(app: &App, asked: &Asked, breakdown: Breakdown) -> Resul
             .then_with(|| a.unknown_visitor.cmp(&b.unknown_visitor))
             .then_with(|| a.key.cmp(&b.key))
     });
-    Ok(rows)
+    rows
 }
 
 /// A breakdown as the API lists it: one page of rows with the label fields, visitors, revenue, payments.
@@ -352,19 +385,31 @@ pub async fn breakdown(
     Ok(Listed { rows: select(rows.rows, asked.query.fields.as_deref(), &known, &[])?, pagination: rows.pagination })
 }
 
-/// One breakdown as the Dashboard shows it: unpaged, its first `max` rows, unshaped (the page formats them).
-pub async fn breakdown_for_page(
+/// What the Dashboard shows, read in one pass: the series (by the query's `interval`) with the range's totals, and
+/// the first `max` rows of each breakdown, unshaped (the page formats them). The breakdowns cover the series'
+/// range (all time: from the first visit or payment).
+pub async fn dashboard(
     app: &App,
     website: &WebsiteId,
     role: Role,
     pairs: &[(String, String)],
-    breakdown: Breakdown,
+    breakdowns: &[Breakdown],
     max: usize,
-) -> Result<Vec<BreakdownRow>, Error> {
+) -> Result<(Series, Vec<Vec<BreakdownRow>>), Error> {
     let asked = asked(app, website, role, pairs).await?;
-    let mut rows = breakdown_rows(app, &asked, breakdown).await?;
-    rows.truncate(max);
-    Ok(rows)
+    let (period, buckets, series) = series_report(app, &asked).await?;
+    let reports = std::iter::once(series).chain(breakdowns.iter().map(|b| b.report())).collect();
+    let mut found = read(app, &asked, period, reports).await?.into_iter();
+    let (visits, payments) = found.next().ok_or_else(|| Error::internal("the dashboard's read answered no series"))?;
+    let series = series_of(&asked, &buckets, &visits, &payments)?;
+    let tables = found
+        .map(|(visits, payments)| {
+            let mut rows = rows_of(visits, payments);
+            rows.truncate(max);
+            rows
+        })
+        .collect();
+    Ok((series, tables))
 }
 
 fn page(query: &ReportQuery, total: usize, rows: impl Iterator<Item = Value>) -> Listed {

@@ -246,17 +246,13 @@ pub async fn dashboard(
     let mut series_pairs = pairs.clone();
     series_pairs.push(("interval".into(), interval(days).into()));
     let (website, a) = (&website_id, app.inner());
+    let breakdowns = TABLES.map(|(_, breakdown, _, _)| breakdown);
     let reports = tokio::try_join!(
-        service::analytics::timeseries(a, website, role, &series_pairs),
-        service::analytics::breakdown_for_page(a, website, role, &pairs, TABLES[0].1, TABLE_ROWS),
-        service::analytics::breakdown_for_page(a, website, role, &pairs, TABLES[1].1, TABLE_ROWS),
-        service::analytics::breakdown_for_page(a, website, role, &pairs, TABLES[2].1, TABLE_ROWS),
-        service::analytics::breakdown_for_page(a, website, role, &pairs, TABLES[3].1, TABLE_ROWS),
-        service::analytics::breakdown_for_page(a, website, role, &pairs, TABLES[4].1, TABLE_ROWS),
+        service::analytics::dashboard(a, website, role, &series_pairs, &breakdowns, TABLE_ROWS),
         service::analytics::realtime(a, website),
         service::analytics::has_events(a, website),
     );
-    let (series, t0, t1, t2, t3, t4, now, has_events) = match reports {
+    let ((series, tables), now, has_events) = match reports {
         Ok(r) => r,
         // A filter the service refuses (edited by hand): say so, and show the page without filters.
         Err(Error::BadRequest(message)) => {
@@ -268,7 +264,7 @@ pub async fn dashboard(
     let currency = site.currency.clone();
     let tables: Vec<Value> = TABLES
         .iter()
-        .zip([t0, t1, t2, t3, t4])
+        .zip(tables)
         .map(|((title, breakdown, dimension, heading), rows)| {
             let rows: Vec<Value> =
                 rows.iter().map(|r| table_row(&website_id, &query.0, *breakdown, *dimension, r, &currency)).collect();
