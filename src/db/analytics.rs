@@ -108,42 +108,74 @@ fn count(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u64> {
     Ok(u64::try_from(row.get::<_, i64>(i)?).unwrap_or(0))
 }
 
-/// Groups being summed, found by a key written into a reused buffer (the bucket, then each grouped value,
-/// length-prefixed), so a row costs one hash lookup and no allocation; a group's values are kept once, when it
-/// is first seen.
+/// Groups being summed. Each bucket (and, for payments, known or unknown visitor) has its own slot, found by
+/// index; within it a group is found by its values: one value by its own bytes, several by a key written into a
+/// reused buffer (each value length-prefixed). So a row costs at most one hash lookup and no allocation; a
+/// group's values are kept once, when it is first seen.
 struct Groups<T> {
-    index: FastMap<Vec<u8>, usize>,
+    slots: Vec<Slot>,
     found: Vec<Group<T>>,
     key: Vec<u8>,
 }
 
+#[derive(Default)]
+struct Slot {
+    /// The group of a report that groups by nothing, or the group whose one value is NULL.
+    plain: Option<usize>,
+    keyed: FastMap<Vec<u8>, usize>,
+}
+
 impl<T: Default> Groups<T> {
     fn new() -> Self {
-        Self { index: FastMap::new(), found: Vec::new(), key: Vec::new() }
+        Self { slots: Vec::new(), found: Vec::new(), key: Vec::new() }
     }
 
     /// The index of the group of `bucket` whose values are the columns `columns` of `row`.
     fn find(&mut self, row: &rusqlite::Row<'_>, bucket: usize, columns: &[usize], unknown: bool) -> Result<usize> {
-        self.key.clear();
-        self.key.extend_from_slice(&bucket.to_le_bytes());
-        self.key.push(u8::from(unknown));
-        for column in columns {
-            match row.get_ref(*column)? {
-                ValueRef::Text(text) => {
-                    self.key.push(1);
-                    self.key.extend_from_slice(&text.len().to_le_bytes());
-                    self.key.extend_from_slice(text);
+        let at = bucket * 2 + usize::from(unknown);
+        if self.slots.len() <= at {
+            self.slots.resize_with(at + 1, Slot::default);
+        }
+        let slot = &mut self.slots[at];
+        // The value's bytes (`None`: the group is `plain`).
+        let key: Option<&[u8]> = match columns {
+            [] => None,
+            [one] => match row.get_ref(*one)? {
+                ValueRef::Text(text) => Some(text),
+                _ => None,
+            },
+            many => {
+                self.key.clear();
+                for column in many {
+                    match row.get_ref(*column)? {
+                        ValueRef::Text(text) => {
+                            self.key.push(1);
+                            self.key.extend_from_slice(&text.len().to_le_bytes());
+                            self.key.extend_from_slice(text);
+                        }
+                        _ => self.key.push(0),
+                    }
                 }
-                _ => self.key.push(0),
+                Some(&self.key)
+            }
+        };
+        let known = match key {
+            None => slot.plain,
+            Some(key) => slot.keyed.get(key).copied(),
+        };
+        if let Some(index) = known {
+            return Ok(index);
+        }
+        let index = self.found.len();
+        match key {
+            None => slot.plain = Some(index),
+            Some(key) => {
+                slot.keyed.insert(key.to_vec(), index);
             }
         }
-        if let Some(found) = self.index.get(self.key.as_slice()) {
-            return Ok(*found);
-        }
-        let key = columns.iter().map(|c| row.get(*c)).collect::<rusqlite::Result<_>>()?;
-        self.found.push(Group { bucket, key, unknown_visitor: unknown, totals: T::default() });
-        self.index.insert(self.key.clone(), self.found.len() - 1);
-        Ok(self.found.len() - 1)
+        let values = columns.iter().map(|c| row.get(*c)).collect::<rusqlite::Result<_>>()?;
+        self.found.push(Group { bucket, key: values, unknown_visitor: unknown, totals: T::default() });
+        Ok(index)
     }
 }
 
@@ -233,13 +265,22 @@ pub fn payments(conn: &Connection, scope: &Scope<'_>, reports: &[Report]) -> Res
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(params_from_iter(args))?;
     let mut groups: Vec<Groups<PaymentTotals>> = reports.iter().map(|_| Groups::new()).collect();
-    // Paying visitors are counted once per group: the (report, group, visitor) triples seen.
-    let mut paying: FastSet<(usize, usize, String)> = FastSet::new();
+    // Paying visitors are counted once per group: the (report, group, visitor) triples seen, each visitor by the
+    // number it was given when first met.
+    let mut paying: FastSet<(usize, usize, usize)> = FastSet::new();
+    let mut visitors: FastMap<String, usize> = FastMap::new();
     while let Some(r) = rows.next()? {
         let at_ms: i64 = r.get(0)?;
         let renewal: bool = r.get(1)?;
         let (gross, refunds): (i64, i64) = (r.get(2)?, r.get(3)?);
-        let visitor: Option<String> = r.get(4)?;
+        let visitor = match r.get_ref(4)? {
+            ValueRef::Text(id) => {
+                let id = String::from_utf8_lossy(id).into_owned();
+                let next = visitors.len();
+                Some(*visitors.entry(id).or_insert(next))
+            }
+            _ => None,
+        };
         for (n, ((report, groups), columns)) in reports.iter().zip(&mut groups).zip(&at).enumerate() {
             for bucket in bucket_of(&report.buckets, at_ms).into_iter().chain([report.buckets.len()]) {
                 let at = groups.find(r, bucket, columns, visitor.is_none())?;
@@ -251,8 +292,8 @@ pub fn payments(conn: &Connection, scope: &Scope<'_>, reports: &[Report]) -> Res
                     t.new = t.new.saturating_add(gross);
                 }
                 t.refunds = t.refunds.saturating_add(refunds);
-                if let Some(v) = &visitor
-                    && paying.insert((n, at, v.clone()))
+                if let Some(v) = visitor
+                    && paying.insert((n, at, v))
                 {
                     groups.found[at].totals.paying_visitors += 1;
                 }
