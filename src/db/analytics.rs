@@ -20,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::domain::ObjectId;
 use crate::domain::analytics::{Dimension, Filter, PaymentTotals, Period, VisitTotals};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// One group of one bucket: the bucket's index, the group's values (one per grouped dimension), its sums.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,28 +80,36 @@ pub struct Report {
     pub group: Vec<Dimension>,
 }
 
-/// The acquisition columns the reports group by, each once and after a comma (`alias.column`), and for each
-/// report the result columns (from `first`) of its dimensions, in its order.
-fn group_columns(alias: &str, reports: &[Report], first: usize) -> (String, Vec<Vec<usize>>) {
+/// Where a report's grouped values are in a result row.
+struct Grouped {
+    /// The result column of each value, in the report's order; or of the one column that packs them all.
+    columns: Vec<usize>,
+    /// How many values one packed column holds (a JSON array, NULL when all are); `None`: one column each.
+    packed: Option<usize>,
+}
+
+/// The acquisition columns the reports group by, each once and after a comma (`alias.column`), and where each
+/// report's values are in the row (from result column `first`). A report grouped by the campaign parameters reads
+/// their packed column (`Dimension::packed_column`) instead of eight.
+fn group_columns(alias: &str, reports: &[Report], first: usize) -> (String, Vec<Grouped>) {
     let mut columns: Vec<&str> = Vec::new();
-    let at = reports
+    let mut at = |column: &'static str| {
+        first
+            + columns.iter().position(|c| *c == column).unwrap_or_else(|| {
+                columns.push(column);
+                columns.len() - 1
+            })
+    };
+    let grouped = reports
         .iter()
-        .map(|report| {
-            report
-                .group
-                .iter()
-                .filter_map(|d| d.column())
-                .map(|column| {
-                    let i = columns.iter().position(|c| *c == column).unwrap_or_else(|| {
-                        columns.push(column);
-                        columns.len() - 1
-                    });
-                    first + i
-                })
-                .collect()
+        .map(|report| match Dimension::packed_column(&report.group) {
+            Some(column) => Grouped { columns: vec![at(column)], packed: Some(report.group.len()) },
+            None => {
+                Grouped { columns: report.group.iter().filter_map(|d| d.column()).map(&mut at).collect(), packed: None }
+            }
         })
         .collect();
-    (columns.iter().map(|c| format!(", {alias}.{c}")).collect(), at)
+    (columns.iter().map(|c| format!(", {alias}.{c}")).collect(), grouped)
 }
 
 fn count(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u64> {
@@ -131,7 +139,8 @@ impl<T: Default> Groups<T> {
     }
 
     /// The index of the group of `bucket` whose values are the columns `columns` of `row`.
-    fn find(&mut self, row: &rusqlite::Row<'_>, bucket: usize, columns: &[usize], unknown: bool) -> Result<usize> {
+    fn find(&mut self, row: &rusqlite::Row<'_>, bucket: usize, grouped: &Grouped, unknown: bool) -> Result<usize> {
+        let columns = grouped.columns.as_slice();
         let at = bucket * 2 + usize::from(unknown);
         if self.slots.len() <= at {
             self.slots.resize_with(at + 1, Slot::default);
@@ -173,7 +182,16 @@ impl<T: Default> Groups<T> {
                 slot.keyed.insert(key.to_vec(), index);
             }
         }
-        let values = columns.iter().map(|c| row.get(*c)).collect::<rusqlite::Result<_>>()?;
+        let values = match grouped.packed {
+            None => columns.iter().map(|c| row.get(*c)).collect::<rusqlite::Result<_>>()?,
+            Some(len) => {
+                let packed: Option<String> = row.get(columns[0])?;
+                match packed {
+                    Some(json) => serde_json::from_str(&json).map_err(Error::internal)?,
+                    None => vec![None; len],
+                }
+            }
+        };
         self.found.push(Group { bucket, key: values, unknown_visitor: unknown, totals: T::default() });
         Ok(index)
     }

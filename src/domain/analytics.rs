@@ -116,6 +116,12 @@ impl Dimension {
         }
     }
 
+    /// The one column holding the values of all of `group`, as a JSON array in its order (NULL when all are),
+    /// if there is one: the campaign parameters' `campaign` (migration 0010).
+    pub fn packed_column(group: &[Self]) -> Option<&'static str> {
+        (group == Self::CAMPAIGN).then_some("campaign")
+    }
+
     fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|d| d.name() == name)
     }
