@@ -109,7 +109,11 @@ fn group_columns(alias: &str, reports: &[Report], first: usize) -> (String, Vec<
             }
         })
         .collect();
-    (columns.iter().map(|c| format!(", {alias}.{c}")).collect(), grouped)
+    let sql = columns.iter().fold(String::new(), |mut sql, c| {
+        let _ = write!(sql, ", {alias}.{c}");
+        sql
+    });
+    (sql, grouped)
 }
 
 fn count(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u64> {
