@@ -1,11 +1,14 @@
 //! The Website analytics API's questions and answers (contract §3, §5): the range, time zone, interval,
-//! filters, fields and paging a report is asked with, the time buckets of a series, and the rows it answers.
-//! Parsing and arithmetic only; the database answers in `db::analytics`.
+//! filters, fields and paging a report is asked with; the time buckets of a series (`time`) and the figures of the
+//! rows it answers (`figures`). Parsing and arithmetic only; the database answers in `db::analytics`.
 
-use chrono::{DateTime, Datelike, Days, Duration, Months, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Days, NaiveDate, TimeZone};
 use chrono_tz::Tz;
-use serde::Serialize;
-use utoipa::ToSchema;
+
+mod figures;
+mod time;
+pub use figures::*;
+pub use time::*;
 
 /// The last instant a report reaches when no range is given (payments are refused after 2099).
 pub const ALL_TIME_END_MS: i64 = 4_102_444_800_000;
@@ -160,125 +163,6 @@ impl Filter {
     }
 }
 
-/// Unix milliseconds `[start, end)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Period {
-    pub start_ms: i64,
-    pub end_ms: i64,
-}
-
-impl Period {
-    pub const ALL_TIME: Self = Self { start_ms: 0, end_ms: ALL_TIME_END_MS };
-
-    /// The bounds as the stored payment times (`2026-05-21T00:00:00.000Z`), which compare as text.
-    pub fn stamps(&self) -> (String, String) {
-        (stamp(self.start_ms), stamp(self.end_ms))
-    }
-}
-
-/// A payment time as stored, from Unix milliseconds.
-pub fn stamp(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
-
-/// A series' bucket size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Interval {
-    Hour,
-    Day,
-    Week,
-    Month,
-}
-
-impl Interval {
-    fn parse(raw: &str) -> Result<Self, String> {
-        match raw {
-            "hour" => Ok(Self::Hour),
-            "day" => Ok(Self::Day),
-            "week" => Ok(Self::Week),
-            "month" => Ok(Self::Month),
-            _ => Err("interval must be hour, day, week or month".into()),
-        }
-    }
-
-    /// The local start of the bucket holding `t`.
-    fn floor(self, t: NaiveDateTime) -> NaiveDateTime {
-        let day = t.date();
-        let date = match self {
-            Self::Hour => return day.and_hms_opt(t.hour(), 0, 0).unwrap_or(t),
-            Self::Day => day,
-            Self::Week => day - Days::new(u64::from(day.weekday().num_days_from_monday())),
-            Self::Month => day.with_day(1).unwrap_or(day),
-        };
-        date.and_hms_opt(0, 0, 0).unwrap_or(t)
-    }
-
-    fn next(self, t: NaiveDateTime) -> NaiveDateTime {
-        match self {
-            Self::Hour => t + Duration::hours(1),
-            Self::Day => t + Days::new(1),
-            Self::Week => t + Days::new(7),
-            Self::Month => t.checked_add_months(Months::new(1)).unwrap_or(t + Days::new(31)),
-        }
-    }
-
-    fn label(self, t: NaiveDateTime) -> String {
-        match self {
-            Self::Hour => t.format("%Y-%m-%d %H:00").to_string(),
-            Self::Day | Self::Week => t.format("%Y-%m-%d").to_string(),
-            Self::Month => t.format("%Y-%m").to_string(),
-        }
-    }
-}
-
-/// One bucket of a series: `[start_ms, end_ms)`, named by its local start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Bucket {
-    pub start_ms: i64,
-    pub end_ms: i64,
-    /// `2026-05-21`, `2026-05-21 14:00` or `2026-05`.
-    pub name: String,
-    /// The local start with its offset (RFC 3339).
-    pub timestamp: String,
-}
-
-/// The buckets covering `period` in `tz`: each starts at a local hour, midnight, Monday or first of the month
-/// (the first and last are cut to the period). Local times a DST change skips start at the next valid instant.
-pub fn buckets(period: Period, tz: Tz, interval: Interval) -> Result<Vec<Bucket>, String> {
-    let to_utc = |local: NaiveDateTime| -> i64 {
-        let mut probe = local;
-        for _ in 0..4 {
-            if let Some(t) = tz.from_local_datetime(&probe).earliest() {
-                return t.timestamp_millis();
-            }
-            probe += Duration::minutes(30);
-        }
-        local.and_utc().timestamp_millis()
-    };
-    let first = DateTime::<Utc>::from_timestamp_millis(period.start_ms).unwrap_or_default().with_timezone(&tz);
-    let mut local = interval.floor(first.naive_local());
-    let mut out = Vec::new();
-    while to_utc(local) < period.end_ms {
-        if out.len() >= MAX_BUCKETS {
-            return Err(format!(
-                "A series has at most {MAX_BUCKETS} buckets: choose a larger interval or a shorter range"
-            ));
-        }
-        let next = interval.next(local);
-        let (start, end) = (to_utc(local).max(period.start_ms), to_utc(next).min(period.end_ms));
-        let timestamp = tz.from_utc_datetime(&DateTime::from_timestamp_millis(start).unwrap_or_default().naive_utc());
-        out.push(Bucket {
-            start_ms: start,
-            end_ms: end,
-            name: interval.label(local),
-            timestamp: timestamp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        });
-        local = next;
-    }
-    Ok(out)
-}
-
 /// What every analytics route is asked with (contract §5's common parameters), checked.
 #[derive(Debug, Clone)]
 pub struct ReportQuery {
@@ -400,185 +284,16 @@ fn instant(raw: &str, name: &str, tz: Tz, end: bool) -> Result<i64, String> {
     Ok(ms)
 }
 
-/// Minor units to the major units the analytics API answers in, rounded to 2 decimals (contract §3).
-pub fn major(minor: i64, currency: &str) -> f64 {
-    let exponent = iso_currency::Currency::from_code(&currency.to_ascii_uppercase())
-        .and_then(iso_currency::Currency::exponent)
-        .unwrap_or(2);
-    let value = float(minor) / 10f64.powi(i32::from(exponent));
-    round2(value)
-}
-
-/// Sums and counts as floats for the answers' decimals: exact below 2^53, far above any sum of payments in
-/// minor units or count of visitors.
-#[allow(clippy::cast_precision_loss)]
-fn float(n: i64) -> f64 {
-    n as f64
-}
-
-#[allow(clippy::cast_precision_loss)]
-fn count(n: u64) -> f64 {
-    n as f64
-}
-
-/// Rounded to 2 decimals.
-pub fn round2(value: f64) -> f64 {
-    (value * 100.0).round() / 100.0
-}
-
-/// `part` of `whole` as a percentage with 2 decimals (1.15 = 1.15%); 0 when `whole` is 0.
-pub fn percent(part: u64, whole: u64) -> f64 {
-    if whole == 0 { 0.0 } else { round2(count(part) * 100.0 / count(whole)) }
-}
-
-/// A currency's symbol (`$`, `€`), or its code when it has none.
-pub fn symbol(currency: &str) -> String {
-    iso_currency::Currency::from_code(&currency.to_ascii_uppercase())
-        .map_or_else(|| currency.to_owned(), |c| c.symbol().to_string())
-}
-
-/// What one visitor group did in a range: sums over its sessions, counting each visitor once.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct VisitTotals {
-    pub visitors: u64,
-    pub sessions: u64,
-    pub bounces: u64,
-    pub duration_ms: i64,
-}
-
-impl VisitTotals {
-    /// Adds another group's (or slice's) sums to these.
-    pub fn add(&mut self, other: Self) {
-        self.visitors += other.visitors;
-        self.sessions += other.sessions;
-        self.bounces += other.bounces;
-        self.duration_ms = self.duration_ms.saturating_add(other.duration_ms);
-    }
-}
-
-/// What one group's payments came to, in minor units of the website currency.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PaymentTotals {
-    pub payments: u64,
-    pub new: i64,
-    pub renewal: i64,
-    pub refunds: i64,
-    /// Distinct visitors the payments are attributed to (known visitors only).
-    pub paying_visitors: u64,
-}
-
-impl PaymentTotals {
-    /// Adds another group's sums to these (paying visitors of disjoint groups).
-    pub fn add(&mut self, other: Self) {
-        self.payments += other.payments;
-        self.new = self.new.saturating_add(other.new);
-        self.renewal = self.renewal.saturating_add(other.renewal);
-        self.refunds = self.refunds.saturating_add(other.refunds);
-        self.paying_visitors += other.paying_visitors;
-    }
-
-    /// New and renewals, minus refunds.
-    pub fn revenue(&self) -> i64 {
-        self.new.saturating_add(self.renewal).saturating_sub(self.refunds)
-    }
-}
-
-/// `GET analytics/overview`'s row.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
-pub struct Overview {
-    pub visitors: u64,
-    pub sessions: u64,
-    /// Sessions of one pageview, % of sessions.
-    pub bounce_rate: f64,
-    /// Seconds from a session's first event to its last, averaged.
-    pub avg_session_duration: f64,
-    /// The website currency's symbol.
-    #[schema(example = "$")]
-    pub currency: String,
-    /// New payments and renewals minus refunds, in major units.
-    pub revenue: f64,
-    pub payments: u64,
-    pub revenue_per_visitor: f64,
-    /// Paying visitors ÷ visitors, % (1.15 = 1.15%).
-    pub conversion_rate: f64,
-}
-
-impl Overview {
-    pub fn new(visits: VisitTotals, paid: PaymentTotals, currency: &str) -> Self {
-        let revenue = major(paid.revenue(), currency);
-        Self {
-            visitors: visits.visitors,
-            sessions: visits.sessions,
-            bounce_rate: percent(visits.bounces, visits.sessions),
-            avg_session_duration: if visits.sessions == 0 {
-                0.0
-            } else {
-                round2(float(visits.duration_ms) / 1000.0 / count(visits.sessions))
-            },
-            currency: symbol(currency),
-            revenue,
-            payments: paid.payments,
-            revenue_per_visitor: if visits.visitors == 0 { 0.0 } else { round2(revenue / count(visits.visitors)) },
-            conversion_rate: percent(paid.paying_visitors, visits.visitors),
-        }
-    }
-}
-
-/// A series row's revenue, split.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
-pub struct RevenueBreakdown {
-    pub new: f64,
-    pub renewal: f64,
-    pub refund: f64,
-}
-
-/// `GET analytics/timeseries`'s rows.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
-pub struct SeriesRow {
-    /// The bucket's local start: `2026-05-21`, `2026-05-21 14:00`, `2026-05`.
-    pub name: String,
-    /// The bucket's start, RFC 3339 with the time zone's offset.
-    pub timestamp: String,
-    pub visitors: u64,
-    pub sessions: u64,
-    pub revenue: f64,
-    pub payments: u64,
-    #[serde(rename = "revenueBreakdown")]
-    pub revenue_breakdown: RevenueBreakdown,
-    pub conversion_rate: f64,
-}
-
-impl SeriesRow {
-    pub fn new(bucket: &Bucket, visits: VisitTotals, paid: PaymentTotals, currency: &str) -> Self {
-        Self {
-            name: bucket.name.clone(),
-            timestamp: bucket.timestamp.clone(),
-            visitors: visits.visitors,
-            sessions: visits.sessions,
-            revenue: major(paid.revenue(), currency),
-            payments: paid.payments,
-            revenue_breakdown: RevenueBreakdown {
-                new: major(paid.new, currency),
-                renewal: major(paid.renewal, currency),
-                refund: major(paid.refunds, currency),
-            },
-            conversion_rate: percent(paid.paying_visitors, visits.visitors),
-        }
-    }
-}
-
-/// The label of the row that holds payments whose visitor revlink never saw (contract §3).
-pub const UNKNOWN_VISITOR: &str = "Unknown visitor";
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn pairs(query: &str) -> Vec<(String, String)> {
         form_urlencoded::parse(query.as_bytes()).into_owned().collect()
     }
 
-    fn parse(query: &str) -> Result<ReportQuery, String> {
+    /// A query string parsed as a report's parameters, for a website in UTC.
+    pub(in crate::domain::analytics) fn parse(query: &str) -> Result<ReportQuery, String> {
         ReportQuery::parse(&pairs(query), "UTC")
     }
 
@@ -617,53 +332,5 @@ mod tests {
         assert_eq!(q.filters[1].dimension, Dimension::UtmSource);
         assert!(q.filters[1].negated);
         assert_eq!(q.filters[2].values, vec!["signup".to_owned()]);
-    }
-
-    #[test]
-    fn day_buckets_follow_dst_and_half_hour_zones() {
-        let tz: Tz = "Europe/Paris".parse().unwrap();
-        // 2026-03-29 is 23 hours long in Paris.
-        let q = parse("startAt=2026-03-28&endAt=2026-03-30&timezone=Europe/Paris").unwrap();
-        let b = buckets(q.period.unwrap(), tz, Interval::Day).unwrap();
-        let names: Vec<&str> = b.iter().map(|b| b.name.as_str()).collect();
-        assert_eq!(names, ["2026-03-28", "2026-03-29", "2026-03-30"]);
-        assert_eq!((b[1].end_ms - b[1].start_ms) / 3_600_000, 23);
-        assert_eq!(b[0].timestamp, "2026-03-28T00:00:00+01:00");
-        assert_eq!(b[2].timestamp, "2026-03-30T00:00:00+02:00");
-        let kolkata: Tz = "Asia/Kolkata".parse().unwrap();
-        let p = Period { start_ms: 1_780_000_000_000, end_ms: 1_780_000_000_000 + 3 * 3_600_000 };
-        let hours = buckets(p, kolkata, Interval::Hour).unwrap();
-        assert!(hours.iter().skip(1).all(|b| stamp(b.start_ms).ends_with(":30:00.000Z")), "local hours are :30 UTC");
-    }
-
-    #[test]
-    fn weeks_start_on_monday_and_months_on_the_first() {
-        let tz = Tz::UTC;
-        let p = Period { start_ms: 1_779_321_600_000, end_ms: 1_782_000_000_000 }; // 2026-05-21 (a Thursday) on
-        let weeks = buckets(p, tz, Interval::Week).unwrap();
-        assert_eq!(weeks[0].name, "2026-05-18");
-        assert_eq!(weeks[0].start_ms, p.start_ms, "the first bucket is cut to the range");
-        assert_eq!(weeks[1].name, "2026-05-25");
-        let months = buckets(p, tz, Interval::Month).unwrap();
-        assert_eq!(months.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(), ["2026-05", "2026-06"]);
-        let years = Period { start_ms: 0, end_ms: ALL_TIME_END_MS };
-        assert!(buckets(years, tz, Interval::Hour).unwrap_err().contains("larger interval"));
-    }
-
-    #[test]
-    #[allow(clippy::float_cmp)] // rounded to 2 decimals: the exact values are the point
-    fn money_is_in_major_units_and_rates_are_percentages() {
-        assert_eq!(major(12_345, "usd"), 123.45);
-        assert_eq!(major(12_345, "JPY"), 12_345.0);
-        assert_eq!(percent(1, 3), 33.33);
-        assert_eq!(percent(1, 0), 0.0);
-        assert_eq!(symbol("eur"), "€");
-        let o = Overview::new(
-            VisitTotals { visitors: 200, sessions: 250, bounces: 100, duration_ms: 250_000 },
-            PaymentTotals { payments: 3, new: 10_000, renewal: 5_000, refunds: 1_000, paying_visitors: 2 },
-            "usd",
-        );
-        assert_eq!((o.revenue, o.bounce_rate, o.avg_session_duration), (140.0, 40.0, 1.0));
-        assert_eq!((o.revenue_per_visitor, o.conversion_rate), (0.7, 1.0));
     }
 }
