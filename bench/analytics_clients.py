@@ -115,6 +115,7 @@ def events_report(path):
     bare_rps = bare["requests"] / bare["seconds"]
     post_rps = post["requests"] / post["seconds"]
     ratio = post_rps / bare_rps
+    ceiling = run["ceiling"]["writes"] / run["ceiling"]["seconds"]
     lost = verify["missing"]
     print()
     print(f"events benchmark: {secs} s of POST /api/events, {run['cores']} cores, load before: {run['loadavg']}, "
@@ -125,6 +126,8 @@ def events_report(path):
         (f"POST /api/events, req/s (non-2xx/errors: {post['errors']})", f"{post_rps:,.0f}", "", ""),
         ("  p50 / p99 latency, ms", f"{post['p50_ms']:.1f} / {post['p99_ms']:.1f}", "", ""),
         ("POST /api/events ÷ bare route", f"{ratio:.2f}", ">= 0.30", verdict(ratio >= 0.3 and post["errors"] == 0)),
+        ("  ceiling: events stored alone (writer, 32 tasks, no HTTP), /s", f"{ceiling:,.0f}", "", ""),
+        ("  ceiling ÷ bare route", f"{ceiling / bare_rps:.2f}", "", ""),
         (f"RSS, first {window:.0f} s mean, MB", f"{first_rss / 1024:.1f}", "", ""),
         (f"RSS, last {window:.0f} s mean, MB", f"{last_rss / 1024:.1f}", "", ""),
         ("RSS last ÷ first (flat)", f"{rss_ratio:.2f}", "<= 1.10", verdict(rss_ratio <= 1.1)),

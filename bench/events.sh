@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 10's ingestion targets in one run on this machine, everything on 127.0.0.1:
-#   1. a bare Rocket JSON route (examples/bare_rocket, its own process) with wrk -t2 -c32, for the ratio;
+#   1. the ceilings: the events' storage alone, no HTTP (examples/events_ceiling, 20 s on a database of its own),
+#      then a bare Rocket JSON route (examples/bare_rocket, its own process) with wrk -t2 -c32, for the ratio;
 #   2. POST /api/events on a release revlink with a fresh database (user and website from the admin commands) for
 #      the whole duration with the same wrk settings: the tracking script's bodies (websiteId, domain, href with
 #      UTM parameters on some, referrer, viewport, visitorId, sessionId, type pageview), browser user agents, a
@@ -22,7 +23,7 @@ if ! command -v wrk >/dev/null; then
   echo "installing wrk (Debian package)" >&2
   apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
 fi
-cargo build --release --bin revlink --example bare_rocket -q
+cargo build --release --bin revlink --example bare_rocket --example events_ceiling -q
 out=${CARGO_TARGET_DIR:-target}/release
 bin=$out/revlink
 clients="python3 bench/analytics_clients.py"
@@ -136,8 +137,16 @@ end
 LUA
 run_wrk() { local d=$1; shift; wrk -t2 -c32 -d"${d}s" -s "$@" | sed -n 's/^WRK //p'; }
 
-# 1. The ceiling: a bare Rocket route in its own process, measured before revlink starts.
+# 1. The ceilings, measured before revlink starts. First the events' storage alone, with no HTTP
+# (examples/events_ceiling: 32 tasks through the writer, the same mix of new and returning visitors), 20 s on a
+# database of its own; then a bare Rocket route in its own process.
 loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
+ceiling_dir="$work/ceiling"
+ROCKET_DATA_DIR="$ceiling_dir" $bin user create --email ceiling@example.com >/dev/null
+ceiling_site=$(ROCKET_DATA_DIR="$ceiling_dir" $bin website create --owner ceiling@example.com --domain "$domain" | json_field '["websiteId"]')
+echo "stored events alone (no HTTP) for 20s..." >&2
+ceiling=$("$out/examples/events_ceiling" "$ceiling_dir/revlink.sqlite3" "$ceiling_site" "$domain" 20 32)
+rm -rf "$ceiling_dir"
 "$out/examples/bare_rocket" "$bare_port" >/dev/null 2>&1 &
 bare_pid=$!
 wait_for "http://127.0.0.1:$bare_port/"
@@ -180,7 +189,7 @@ kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
 
 # 4. The table.
 cat >"$work/run.json" <<JSON
-{"seconds": $secs, "cores": $(nproc), "loadavg": "$loadavg", "bare": $bare, "post": $post,
+{"seconds": $secs, "cores": $(nproc), "loadavg": "$loadavg", "bare": $bare, "post": $post, "ceiling": $ceiling,
  "samples": "$work/samples.jsonl", "verify": "$work/verify.json", "hwm_kib": $hwm,
  "events_stored": $events_stored, "db_bytes": $db_bytes}
 JSON
