@@ -19,7 +19,7 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::domain::ObjectId;
-use crate::domain::analytics::{Dimension, Filter, PaymentTotals, Period, VisitTotals};
+use crate::domain::analytics::{Dimension, Filter, Packed, PaymentTotals, Period, VisitTotals};
 use crate::error::{Error, Result};
 
 /// One group of one bucket: the bucket's index, the group's values (one per grouped dimension), its sums.
@@ -84,13 +84,13 @@ pub struct Report {
 struct Grouped {
     /// The result column of each value, in the report's order; or of the one column that packs them all.
     columns: Vec<usize>,
-    /// How many values one packed column holds (a JSON array, NULL when all are); `None`: one column each.
-    packed: Option<usize>,
+    /// The one column that packs them all, if it is one; `None`: one column each.
+    packed: Option<Packed>,
 }
 
 /// The acquisition columns the reports group by, each once and after a comma (`alias.column`), and where each
 /// report's values are in the row (from result column `first`). A report grouped by the campaign parameters reads
-/// their packed column (`Dimension::packed_column`) instead of eight.
+/// their packed column (`Packed`) instead of eight, one grouped by hostname and landing page theirs instead of two.
 fn group_columns(alias: &str, reports: &[Report], first: usize) -> (String, Vec<Grouped>) {
     let mut columns: Vec<&str> = Vec::new();
     let mut at = |column: &'static str| {
@@ -102,8 +102,8 @@ fn group_columns(alias: &str, reports: &[Report], first: usize) -> (String, Vec<
     };
     let grouped = reports
         .iter()
-        .map(|report| match Dimension::packed_column(&report.group) {
-            Some(column) => Grouped { columns: vec![at(column)], packed: Some(report.group.len()) },
+        .map(|report| match Packed::of(&report.group) {
+            Some(packed) => Grouped { columns: vec![at(packed.column())], packed: Some(packed) },
             None => {
                 Grouped { columns: report.group.iter().filter_map(|d| d.column()).map(&mut at).collect(), packed: None }
             }
@@ -188,12 +188,9 @@ impl<T: Default> Groups<T> {
         }
         let values = match grouped.packed {
             None => columns.iter().map(|c| row.get(*c)).collect::<rusqlite::Result<_>>()?,
-            Some(len) => {
-                let packed: Option<String> = row.get(columns[0])?;
-                match packed {
-                    Some(json) => serde_json::from_str(&json).map_err(Error::internal)?,
-                    None => vec![None; len],
-                }
+            Some(packed) => {
+                let stored: Option<String> = row.get(columns[0])?;
+                packed.unpack(stored.as_deref()).map_err(Error::internal)?
             }
         };
         self.found.push(Group { bucket, key: values, unknown_visitor: unknown, totals: T::default() });

@@ -16,7 +16,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0007_visitors", include_str!("../../migrations/0007_visitors.sql")),
     ("0008_visit_reports", include_str!("../../migrations/0008_visit_reports.sql")),
     ("0009_tracking_settings", include_str!("../../migrations/0009_tracking_settings.sql")),
-    ("0010_campaign_column", include_str!("../../migrations/0010_campaign_column.sql")),
+    ("0010_packed_columns", include_str!("../../migrations/0010_packed_columns.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {
@@ -178,14 +178,22 @@ mod tests {
             )
             .unwrap();
         assert_eq!(by_id, "500", "found by its id through the unique index");
-        // 0010 packs the campaign values into one column: v1's sessions have one, v2's none.
-        let mut stmt = conn.prepare("SELECT session_id, campaign FROM visitor_sessions ORDER BY started_at").unwrap();
-        let packed: Vec<(String, Option<String>)> =
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+        // 0010 packs the campaign values into one column (v1's sessions have one, v2's none), and the landing page.
+        let mut stmt = conn
+            .prepare("SELECT session_id, campaign, landing_page FROM visitor_sessions ORDER BY started_at")
+            .unwrap();
+        let packed: Vec<(String, Option<String>, String)> =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
         let news = Some(r#"["news",null,null,null,null,null,null,null]"#.to_owned());
+        let (a, root) = (|| "a.example.com/a".to_owned(), "a.example.com/".to_owned());
         assert_eq!(
             packed,
-            [("s1".into(), news.clone()), ("t1".into(), None), ("s2".into(), news.clone()), ("s3".into(), news)]
+            [
+                ("s1".into(), news.clone(), a()),
+                ("t1".into(), None, root),
+                ("s2".into(), news.clone(), a()),
+                ("s3".into(), news, a())
+            ]
         );
     }
 }

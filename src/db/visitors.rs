@@ -109,11 +109,11 @@ fn upsert_visitor(conn: &Connection, visit: &NewVisit, session_id: &str) -> Resu
         "INSERT INTO visitors (website_id, visitor_id, first_seen, last_seen, last_session_id, referrer_host,
              referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, ref, source, via, ad_click_ids,
              landing_path, hostname, country, region, city, device, browser, os, viewport_width, viewport_height,
-             campaign)
+             campaign, landing_page)
          VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
                  ?22, ?23, ?24, ?25,
                  CASE WHEN coalesce(?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) IS NOT NULL
-                      THEN json_array(?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) END)
+                      THEN json_array(?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) END, ?17 || ?16)
          ON CONFLICT (website_id, visitor_id) DO UPDATE SET
              last_seen = max(last_seen, excluded.last_seen), last_session_id = excluded.last_session_id
          WHERE last_session_id <> excluded.last_session_id",
@@ -164,12 +164,13 @@ fn upsert_session(conn: &Connection, visit: &NewVisit, session_id: &str) -> Resu
     conn.prepare_cached(
         "INSERT INTO visitor_sessions (website_id, started_at, session_id, visitor_id, prev_started_at, last_seen,
              pageviews, entry_path, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, ref, source,
-             via, landing_path, hostname, country, region, city, device, browser, os, campaign)
+             via, landing_path, hostname, country, region, city, device, browser, os, campaign, landing_page)
          SELECT v.website_id, ?3, ?2, v.visitor_id,
                 (SELECT max(started_at) FROM visitor_sessions
                  WHERE website_id = ?1 AND visitor_id = ?4 AND started_at < ?3), ?3, ?5, ?6,
                 v.referrer, v.utm_source, v.utm_medium, v.utm_campaign, v.utm_term, v.utm_content, v.ref, v.source,
-                v.via, v.landing_path, v.hostname, v.country, v.region, v.city, v.device, v.browser, v.os, v.campaign
+                v.via, v.landing_path, v.hostname, v.country, v.region, v.city, v.device, v.browser, v.os, v.campaign,
+                v.landing_page
          FROM visitors v WHERE v.website_id = ?1 AND v.visitor_id = ?4",
     )?
     .execute(params![visit.website_id, session_id, visit.at, visit.visitor_id, pageview, visit.path])?;

@@ -119,14 +119,52 @@ impl Dimension {
         }
     }
 
-    /// The one column holding the values of all of `group`, as a JSON array in its order (NULL when all are),
-    /// if there is one: the campaign parameters' `campaign` (migration 0010).
-    pub fn packed_column(group: &[Self]) -> Option<&'static str> {
-        (group == Self::CAMPAIGN).then_some("campaign")
-    }
-
     fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|d| d.name() == name)
+    }
+}
+
+/// Values of several dimensions that reports group by together, also stored together in one column (migration
+/// 0010), so that such a report reads one column per session instead of several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Packed {
+    /// The eight campaign parameters (`Dimension::CAMPAIGN`): their JSON array, NULL when all are.
+    Campaign,
+    /// Hostname and landing path: `shop.example.com/pricing` (a hostname holds no `/`).
+    LandingPage,
+}
+
+impl Packed {
+    /// The packed column that holds exactly `group`'s values, in its order, if there is one.
+    pub fn of(group: &[Dimension]) -> Option<Self> {
+        match group {
+            g if g == Dimension::CAMPAIGN => Some(Self::Campaign),
+            [Dimension::Hostname, Dimension::EntryPage] => Some(Self::LandingPage),
+            _ => None,
+        }
+    }
+
+    pub fn column(self) -> &'static str {
+        match self {
+            Self::Campaign => "campaign",
+            Self::LandingPage => "landing_page",
+        }
+    }
+
+    /// The group's values from the stored column.
+    pub fn unpack(self, stored: Option<&str>) -> Result<Vec<Option<String>>, String> {
+        match (self, stored) {
+            (Self::Campaign, None) => Ok(vec![None; Dimension::CAMPAIGN.len()]),
+            (Self::Campaign, Some(json)) => {
+                serde_json::from_str(json).map_err(|e| format!("a stored campaign is not a JSON array: {e}"))
+            }
+            // A payment whose visitor revlink never saw.
+            (Self::LandingPage, None) => Ok(vec![None, None]),
+            (Self::LandingPage, Some(page)) => {
+                let (host, path) = page.split_at(page.find('/').unwrap_or(page.len()));
+                Ok(vec![Some(host.to_owned()), Some(path.to_owned())])
+            }
+        }
     }
 }
 
@@ -320,6 +358,23 @@ pub(super) mod tests {
         assert!(parse("filter_country=is:").unwrap_err().contains("needs a value"));
         assert!(parse("limit=5&limit=6").unwrap_err().contains("more than once"));
         assert!(parse("interval=year").unwrap_err().contains("hour, day, week or month"));
+    }
+
+    #[test]
+    fn packed_values_unpack_in_their_group_order() {
+        assert_eq!(Packed::of(&Dimension::CAMPAIGN), Some(Packed::Campaign));
+        assert_eq!(Packed::of(&[Dimension::Hostname, Dimension::EntryPage]), Some(Packed::LandingPage));
+        assert_eq!(Packed::of(&[Dimension::Hostname]), None);
+        let page = Packed::LandingPage.unpack(Some("shop.example.com/blog/a")).unwrap();
+        assert_eq!(page, [Some("shop.example.com".to_owned()), Some("/blog/a".to_owned())]);
+        let campaign = Packed::Campaign.unpack(Some(r#"["news",null,"x",null,null,null,null,null]"#)).unwrap();
+        assert_eq!(
+            (campaign[0].as_deref(), campaign[1].as_deref(), campaign[2].as_deref()),
+            (Some("news"), None, Some("x"))
+        );
+        assert_eq!(Packed::Campaign.unpack(None).unwrap(), vec![None; 8]);
+        assert_eq!(Packed::LandingPage.unpack(None).unwrap(), vec![None, None], "a visitor revlink never saw");
+        assert!(Packed::Campaign.unpack(Some("{")).is_err());
     }
 
     #[test]
