@@ -169,7 +169,7 @@ async fn read(app: &App, asked: &Asked, period: Period, reports: Vec<Report>) ->
         .zip(third)
         .zip(fourth)
         .zip(payments)
-        .map(|((((a, b), c), d), paid)| (merge(merge(merge(a, b), c), d), paid))
+        .map(|((((a, b), c), d), paid)| (merge([a, b, c, d]), paid))
         .collect())
 }
 
@@ -178,20 +178,18 @@ fn only(found: Vec<Found>) -> Result<Found, Error> {
     found.into_iter().next().ok_or_else(|| Error::internal("a report read answered no report"))
 }
 
-/// The groups of two slices of a period, added up.
-fn merge(mut early: Vec<Group<VisitTotals>>, late: Vec<Group<VisitTotals>>) -> Vec<Group<VisitTotals>> {
-    let mut at: HashMap<(usize, Vec<Option<String>>), usize> =
-        early.iter().enumerate().map(|(i, g)| ((g.bucket, g.key.clone()), i)).collect();
-    for g in late {
-        match at.get(&(g.bucket, g.key.clone())) {
-            Some(i) => early[*i].totals.add(g.totals),
-            None => {
-                at.insert((g.bucket, g.key.clone()), early.len());
-                early.push(g);
-            }
+/// The groups of the slices of a period, added up: sorted by bucket and values, each run of equal ones is one group.
+fn merge(slices: [Vec<Group<VisitTotals>>; 4]) -> Vec<Group<VisitTotals>> {
+    let mut all: Vec<Group<VisitTotals>> = slices.into_iter().flatten().collect();
+    all.sort_unstable_by(|a, b| (a.bucket, &a.key).cmp(&(b.bucket, &b.key)));
+    let mut merged: Vec<Group<VisitTotals>> = Vec::with_capacity(all.len());
+    for group in all {
+        match merged.last_mut() {
+            Some(last) if last.bucket == group.bucket && last.key == group.key => last.totals.add(group.totals),
+            _ => merged.push(group),
         }
     }
-    early
+    merged
 }
 
 /// Keeps the listed fields of each row (all when `fields` is not given); an unknown field is a 400.
