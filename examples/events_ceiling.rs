@@ -3,8 +3,10 @@
 //! after another through `Db::write_unsynced` (the group-committing writer, as `POST /api/events` does) with the
 //! ingestion's own `db::visitors::record`, the bench's traffic: a third from new visitors, the rest from a pool
 //! of 10,000 returning ones, a fifth with a campaign. Prints `{"writes":…,"seconds":…}` on one line.
+//! `NEW_EVERY` changes the mix: one event in that many from a new visitor (1: all new; a large number: all
+//! returning), to see what each costs.
 //!
-//! `cargo run --release --example events_ceiling -- DB WEBSITE_ID DOMAIN [SECONDS] [CONCURRENCY]`
+//! `cargo run --release --example events_ceiling -- DB WEBSITE_ID DOMAIN [SECONDS] [CONCURRENCY] [NEW_EVERY]`
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,14 +23,14 @@ const PAGES: [&str; 5] = ["/", "/pricing", "/features", "/blog/how-we-grew", "/d
 const AGENT: &str =
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
 
-fn visit(site: &ObjectId, hosts: &SiteHosts, domain: &str, task: u64, n: u64, run: u64) -> NewVisit {
+fn visit(site: &ObjectId, hosts: &SiteHosts, domain: &str, (task, n, run, every): (u64, u64, u64, u64)) -> NewVisit {
     let page = PAGES[usize::try_from(n / 3 % 5).unwrap_or(0)];
     let query = if n.is_multiple_of(5) { "?utm_source=newsletter&utm_medium=email&utm_campaign=spring" } else { "" };
     let body = format!(r#"{{"websiteId":"dfid_x","href":"https://{domain}{page}{query}","type":"pageview"}}"#);
     let event = EventInput::parse(body.as_bytes()).expect("a valid event");
     let acquisition = Acquisition::derive(&event, hosts, user_agent::describe(AGENT), None);
     let now = chrono::Utc::now().timestamp_millis();
-    let (visitor, session) = if n.is_multiple_of(3) {
+    let (visitor, session) = if n.is_multiple_of(every) {
         let v = format!("new-{run}-{task}-{n}");
         (v.clone(), format!("{v}-s"))
     } else {
@@ -55,11 +57,12 @@ fn visit(site: &ObjectId, hosts: &SiteHosts, domain: &str, task: u64, n: u64, ru
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let (Some(path), Some(site), Some(domain)) = (args.next(), args.next(), args.next()) else {
-        return Err("usage: events_ceiling DB WEBSITE_ID DOMAIN [SECONDS] [CONCURRENCY]".into());
+        return Err("usage: events_ceiling DB WEBSITE_ID DOMAIN [SECONDS] [CONCURRENCY] [NEW_EVERY]".into());
     };
     let site = ObjectId::parse(&site).ok_or("WEBSITE_ID is not a website id")?;
     let seconds: u64 = args.next().map_or(Ok(10), |s| s.parse())?;
     let concurrency: u64 = args.next().map_or(Ok(32), |s| s.parse())?;
+    let every: u64 = args.next().map_or(Ok(3), |s| s.parse())?.max(1);
     let db = Db::open(std::path::Path::new(&path), 2)?;
     let (written, stop) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)));
     let run = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
@@ -73,7 +76,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let mut n = 0;
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
-                    let v = visit(&site, &hosts, &domain, task, n, run);
+                    let v = visit(&site, &hosts, &domain, (task, n, run, every));
                     db.write_unsynced(move |c| visitors::record(c, &v)).await.expect("a stored event");
                     written.fetch_add(1, Ordering::Relaxed);
                 }
