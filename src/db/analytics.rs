@@ -294,9 +294,12 @@ pub fn payments(conn: &Connection, scope: &Scope<'_>, reports: &[Report]) -> Res
         let (gross, refunds): (i64, i64) = (r.get(2)?, r.get(3)?);
         let visitor = match r.get_ref(4)? {
             ValueRef::Text(id) => {
-                let id = String::from_utf8_lossy(id).into_owned();
+                let id = String::from_utf8_lossy(id);
                 let next = visitors.len();
-                Some(*visitors.entry(id).or_insert(next))
+                Some(match visitors.get(id.as_ref()) {
+                    Some(known) => *known,
+                    None => *visitors.entry(id.into_owned()).or_insert(next),
+                })
             }
             _ => None,
         };
@@ -502,7 +505,7 @@ mod tests {
     fn reports_read_together_count_as_they_do_apart() {
         let (conn, site) = visits_db::database();
         let hour = 3_600_000;
-        // Campaign values that would run together without their lengths: ("ab", "c") and ("a", "bc").
+        // Values that would run together in a key without their lengths: ("ab", "c") and ("a", "bc").
         let hrefs = [
             ("v1", "https://example.com/a?utm_source=ab&utm_medium=c", 0),
             ("v2", "https://example.com/b?utm_source=a&utm_medium=bc", hour),
@@ -520,6 +523,8 @@ mod tests {
             Report { buckets: vec![(0, 24 * hour), (24 * hour, 48 * hour)], group: Vec::new() },
             Report { buckets: Vec::new(), group: Dimension::CAMPAIGN.to_vec() },
             Report { buckets: Vec::new(), group: vec![Dimension::Hostname, Dimension::EntryPage] },
+            // Two values read one by one (no packed column), the key written with their lengths.
+            Report { buckets: Vec::new(), group: vec![Dimension::UtmSource, Dimension::UtmMedium] },
         ];
         let whole = (0, 48 * hour);
         let together = visits(&conn, &scope, &reports, whole).unwrap();
@@ -536,5 +541,8 @@ mod tests {
         let pages: Vec<(Option<String>, u64)> =
             sorted(together[2].iter().map(|g| (g.key[1].clone(), g.totals.visitors)).collect());
         assert_eq!(pages, [(Some("/a".into()), 2), (Some("/b".into()), 1)], "entry pages: v1 stays on /a");
+        let pairs: Vec<Vec<Option<String>>> = sorted(together[3].iter().map(|g| g.key.clone()).collect());
+        let pair = |a: &str, b: &str| vec![Some(a.to_owned()), Some(b.to_owned())];
+        assert_eq!(pairs, [vec![None, None], pair("a", "bc"), pair("ab", "c")], "the pairs stay apart");
     }
 }

@@ -51,6 +51,11 @@ impl Breakdown {
         }
     }
 
+    /// The report that reads this breakdown: the whole period only, grouped by its dimensions.
+    fn report(self) -> Report {
+        Report { buckets: Vec::new(), group: self.group().iter().map(|(d, _)| *d).collect() }
+    }
+
     /// The row's label fields: the grouped values, nested under `campaign` for campaigns.
     fn label(self, key: &[Option<String>], unknown: bool) -> Map<String, Value> {
         let names = self.group();
@@ -315,13 +320,6 @@ pub struct BreakdownRow {
     pub unknown_visitor: bool,
     pub visits: VisitTotals,
     pub paid: PaymentTotals,
-}
-
-impl Breakdown {
-    /// The report that reads this breakdown: the whole period only, grouped by its dimensions.
-    fn report(self) -> Report {
-        Report { buckets: Vec::new(), group: self.group().iter().map(|(d, _)| *d).collect() }
-    }
 }
 
 /// The rows of a breakdown over the range, sorted by visitors then revenue (most first), all of them.
