@@ -13,10 +13,11 @@ use serde_json::{Value, json};
 use crate::auth::{AnalyticsRead, QueryPairs};
 use crate::domain::WebsiteId;
 use crate::domain::analytics::{Dimension, UNKNOWN_VISITOR};
+use crate::domain::website::WebsiteView;
 use crate::error::Error;
 use crate::service::analytics::{Breakdown, BreakdownRow};
 use crate::service::{self, App};
-use crate::web::revenue::money;
+use crate::web::revenue::{money, thousands};
 use crate::web::{PageResult, SitePage};
 
 pub fn routes() -> Vec<Route> {
@@ -178,13 +179,14 @@ fn money_major(major: f64, currency: &str) -> String {
 /// One table row as the template shows it.
 fn table_row(
     website: &WebsiteId,
+    site: &WebsiteView,
     pairs: &[(String, String)],
-    breakdown: Breakdown,
-    dimension: Dimension,
+    (breakdown, dimension): (Breakdown, Dimension),
     row: &BreakdownRow,
-    currency: &str,
 ) -> Value {
-    // The value a row filters by: a campaign row by its utm_campaign (else its utm_source), a page row by its path.
+    // The value a row filters by: a campaign row by its utm_campaign (else its utm_source), a page row by its path
+    // (and its host, shown before the path, when that is not the website's domain).
+    let mut host_filter = None;
     let (value, shown) = if row.unknown_visitor {
         (None, UNKNOWN_VISITOR.to_owned())
     } else {
@@ -201,8 +203,15 @@ fn table_row(
                 (campaign, shown)
             }
             Breakdown::Pages => {
-                let path = row.key.get(1).cloned().flatten();
-                (path.clone(), path.unwrap_or_default())
+                let (host, path) = (row.key.first().cloned().flatten(), row.key.get(1).cloned().flatten());
+                let shown = match &host {
+                    Some(h) if *h != site.domain => {
+                        host_filter = Some(format!("is:{h}"));
+                        format!("{h}{}", path.as_deref().unwrap_or_default())
+                    }
+                    _ => path.clone().unwrap_or_default(),
+                };
+                (path, shown)
             }
             _ => {
                 let v = row.key.first().cloned().flatten();
@@ -211,10 +220,18 @@ fn table_row(
         }
     };
     let filter = format!("filter_{}", dimension.name());
-    let href = value.as_deref().map(|v| link(website, pairs, &[(&filter, Some(&format!("is:{v}")))]));
+    let host = format!("filter_{}", Dimension::Hostname.name());
+    let href = value.as_deref().map(|v| {
+        let is = format!("is:{v}");
+        let mut changes = vec![(filter.as_str(), Some(is.as_str()))];
+        if let Some(h) = &host_filter {
+            changes.push((host.as_str(), Some(h.as_str())));
+        }
+        link(website, pairs, &changes)
+    });
     json!({
-        "label": shown, "href": href, "visitors": row.visits.visitors, "payments": row.paid.payments,
-        "revenue": money(row.paid.revenue(), currency),
+        "label": shown, "href": href, "visitors": thousands(row.visits.visitors),
+        "payments": thousands(row.paid.payments), "revenue": money(row.paid.revenue(), &site.currency),
     })
 }
 
@@ -267,7 +284,7 @@ pub async fn dashboard(
         .zip(tables)
         .map(|((title, breakdown, dimension, heading), rows)| {
             let rows: Vec<Value> =
-                rows.iter().map(|r| table_row(&website_id, &query.0, *breakdown, *dimension, r, &currency)).collect();
+                rows.iter().map(|r| table_row(&website_id, &site, &query.0, (*breakdown, *dimension), r)).collect();
             json!({"title": title, "heading": heading, "rows": rows})
         })
         .collect();
@@ -290,7 +307,8 @@ pub async fn dashboard(
     // The series' totals are in major units, as the API answers them.
     let major = |key: &str| totals[key].as_f64().unwrap_or(0.0);
     let stats = json!({
-        "visitors": totals["visitors"], "sessions": totals["sessions"], "payments": totals["payments"],
+        "visitors": thousands(totals["visitors"].as_u64().unwrap_or(0)), "sessions": totals["sessions"],
+        "payments": thousands(totals["payments"].as_u64().unwrap_or(0)),
         "revenue": money_major(major("revenue"), &currency),
         "revenue_per_visitor": money_major(major("revenue_per_visitor"), &currency),
         "conversion_rate": totals["conversion_rate"], "bounce_rate": totals["bounce_rate"],

@@ -22,19 +22,25 @@ pub fn money(minor: i64, currency: &str) -> String {
     let scale = 10i64.pow(u32::from(exponent));
     let sign = if minor < 0 { "-" } else { "" };
     let (whole, fraction) = (minor.unsigned_abs() / scale.unsigned_abs(), minor.unsigned_abs() % scale.unsigned_abs());
-    let digits = whole.to_string();
-    let mut grouped = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
+    let grouped = thousands(whole);
     if exponent == 0 {
         format!("{sign}{grouped} {currency}")
     } else {
         format!("{sign}{grouped}.{fraction:0width$} {currency}", width = usize::from(exponent))
     }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    grouped
 }
 
 const CHART_WIDTH: f64 = 720.0;
@@ -147,6 +153,10 @@ mod tests {
         assert_eq!(money(5, "EUR"), "0.05 EUR");
         assert_eq!(money(1500, "JPY"), "1,500 JPY");
         assert_eq!(money(-250, "USD"), "-2.50 USD");
+        assert_eq!(
+            (thousands(0), thousands(999), thousands(1_000), thousands(1_234_567)),
+            ("0".to_owned(), "999".to_owned(), "1,000".to_owned(), "1,234,567".to_owned())
+        );
     }
 
     #[test]

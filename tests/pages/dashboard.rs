@@ -55,6 +55,7 @@ async fn from_waiting_for_the_first_event_to_revenue_by_source() {
     event(&app, &tracking_id, "v-news", "https://shop.example.com/pricing?utm_source=newsletter&utm_campaign=launch")
         .await;
     event(&app, &tracking_id, "v-other", "https://shop.example.com/").await;
+    event(&app, &tracking_id, "v-blog", "https://blog.shop.example.com/").await;
     let key = app.website_key(&site);
     let payment = json!({"amount": 100, "currency": "USD", "transaction_id": "t1", "datafast_visitor_id": "v-news"});
     let reply = app.send(rocket::http::Method::Post, "/api/v1/payments", Some(&key), Some(&payment.to_string())).await;
@@ -62,13 +63,17 @@ async fn from_waiting_for_the_first_event_to_revenue_by_source() {
 
     let live: Value =
         serde_json::from_str(&text(app.client.get(format!("{dashboard}/live")).dispatch().await).await).unwrap();
-    assert_eq!(live, json!({"visitorsNow": 2, "hasEvents": true}));
+    assert_eq!(live, json!({"visitorsNow": 3, "hasEvents": true}));
     let page = text(app.client.get(dashboard.clone()).dispatch().await).await;
     assert!(!page.contains("Waiting for the first event"), "the install card is gone");
     assert!(page.contains("launch (newsletter)"), "the campaign row");
     assert!(page.contains("100.00 USD"), "its revenue");
     assert!(page.contains("Hacker News"), "the source, named");
     assert!(page.contains(&escaped("/pricing")), "the landing page");
+    // A landing page on another host than the website's domain is named with its host, and filters by both.
+    assert!(page.contains(&escaped("blog.shop.example.com/")), "the other host's page, named with its host");
+    let blog = format!("{dashboard}?filter_entry_page=is%3A%2F&filter_hostname=is%3Ablog.shop.example.com");
+    assert!(page.contains(&escaped(&blog)), "{page}");
     let filter = format!("{dashboard}?filter_utm_campaign=is%3Alaunch");
     assert!(page.contains(&escaped(&filter)), "a row links to the page filtered by it");
 
