@@ -18,34 +18,18 @@
 # MIXED_KEEP=1 keeps the working directory (database, logs, latencies, samples) and prints where it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+keep_var=MIXED_KEEP
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+need_wrk
 secs=${1:-60}
 payments=${MIXED_PAYMENTS:-1000000}
 charges=${MIXED_IMPORT_CHARGES:-10000}
 
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk (Debian package)" >&2
-  apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
-fi
 cargo build --release --bin revlink --example bare_rocket --example stripe_fake --example writer_ceiling -q
-out=${CARGO_TARGET_DIR:-target}/release
-bin=$out/revlink
 clients="python3 bench/mixed_clients.py"
 
-work=$(mktemp -d)
-# Every process this script starts in the background is one of its jobs; those still running are stopped.
-cleanup() {
-  local running
-  running=$(jobs -p)
-  for pid in $running; do kill "$pid" 2>/dev/null || true; done
-  for pid in $running; do wait "$pid" 2>/dev/null || true; done
-  if [ -n "${MIXED_KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# Waits up to $2 tenths of a second (default 100) for an answer from URL $1.
-wait_for() { for _ in $(seq "${2:-100}"); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
 port=$(free_port); bare_port=$(free_port); fake_port=$(free_port)
-json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 if [ "$charges" -gt 0 ]; then environment=development; else environment=production; fi
 export ROCKET_DATA_DIR="$work/data" ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_LOG_LEVEL=off RUST_LOG=warn \

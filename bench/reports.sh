@@ -13,29 +13,16 @@
 # route; REPORTS_KEEP=1 keeps the working directory (database, logs, latencies) and prints where it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+keep_var=REPORTS_KEEP
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 visitors=${REPORTS_VISITORS:-200000}
 payments=${REPORTS_PAYMENTS:-20000}
 runs=${REPORTS_RUNS:-20}
 
 cargo build --release --bin revlink --example bare_rocket --example seed_visits -q
-out=${CARGO_TARGET_DIR:-target}/release
-bin=$out/revlink
 clients="python3 bench/analytics_clients.py"
 
-work=$(mktemp -d)
-# Every process this script starts in the background is one of its jobs; those still running are stopped.
-cleanup() {
-  local running
-  running=$(jobs -p)
-  for pid in $running; do kill "$pid" 2>/dev/null || true; done
-  for pid in $running; do wait "$pid" 2>/dev/null || true; done
-  if [ -n "${REPORTS_KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# Waits up to $2 tenths of a second (default 100) for an answer from URL $1.
-wait_for() { for _ in $(seq "${2:-100}"); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
-json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 port=$(free_port); bare_port=$(free_port)
 
 export ROCKET_DATA_DIR="$work/data" ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_LOG_LEVEL=off RUST_LOG=warn \
