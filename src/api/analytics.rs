@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::body::JsonBody;
+use crate::api::body::{JsonBody, text};
 use crate::api::doc::{Authenticated, JsonBody as BodyErrors, WebsiteQuery, WebsiteScoped};
 use crate::api::{ApiResult, Success, one};
 use crate::auth::{AnalyticsRead, GoalsWrite, IdentifyWrite, QueryPairs, QueryWebsiteAccess};
@@ -254,18 +254,6 @@ fn required_string<'a>(body: &'a Map<String, Value>, name: &str) -> Result<&'a s
     }
 }
 
-fn optional_text(body: &Map<String, Value>, name: &str, max: usize) -> Result<Option<String>, Error> {
-    match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) if s.chars().count() > max || s.chars().any(char::is_control) => {
-            Err(Error::BadRequest(format!("{name} must be at most {max} characters, without control characters")))
-        }
-        Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
-        Some(_) => Err(Error::BadRequest(format!("{name} must be a string"))),
-    }
-}
-
 fn object(body: JsonBody) -> Result<Map<String, Value>, Error> {
     match body.parse::<Value>()? {
         Value::Object(map) => Ok(map),
@@ -358,16 +346,15 @@ pub async fn identify(
 ) -> Result<Json<Identified>, Error> {
     let body = object(body)?;
     let visitor_id = checked_visitor_id(required_string(&body, "datafast_visitor_id")?)?;
-    let user_id =
-        optional_text(&body, "user_id", 255)?.ok_or_else(|| Error::BadRequest("user_id is required".into()))?;
-    let email = match optional_text(&body, "email", 254)? {
+    let user_id = text(&body, &["user_id"], 255)?.ok_or_else(|| Error::BadRequest("user_id is required".into()))?;
+    let email = match text(&body, &["email"], 254)? {
         Some(raw) => Some(
             visit::email(&raw)
                 .ok_or_else(|| Error::BadRequest(format!("email {raw:?} is not a valid email address")))?,
         ),
         None => None,
     };
-    let identity = Identity { user_id: Some(user_id), email, name: optional_text(&body, "name", 255)? };
+    let identity = Identity { user_id: Some(user_id), email, name: text(&body, &["name"], 255)? };
     let profile_id = service::visitors::identify(app, &access.website_id, visitor_id, identity).await?;
     Ok(Json(Identified { message: "User identified successfully", profile_id }))
 }

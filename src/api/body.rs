@@ -3,6 +3,7 @@
 use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::request::Request;
 use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 use crate::error::{Error, data_failure};
 
@@ -63,4 +64,25 @@ impl JsonBody {
             other => other.parse(),
         }
     }
+}
+
+/// The first of `names` that `body` has (aliases, in order of preference), as trimmed text of at most `max`
+/// characters: `None` when none is there, or it is null or blank; a 400 naming the field when it is not a string,
+/// is longer, or holds control characters.
+pub fn text(body: &Map<String, Value>, names: &[&str], max: usize) -> Result<Option<String>, Error> {
+    for name in names {
+        match body.get(*name) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if s.trim().is_empty() => {}
+            Some(Value::String(s)) if s.chars().any(char::is_control) => {
+                return Err(Error::BadRequest(format!("{name} must not contain control characters")));
+            }
+            Some(Value::String(s)) if s.chars().count() <= max => return Ok(Some(s.trim().to_owned())),
+            Some(Value::String(_)) => {
+                return Err(Error::BadRequest(format!("{name} must be at most {max} characters")));
+            }
+            Some(_) => return Err(Error::BadRequest(format!("{name} must be a string"))),
+        }
+    }
+    Ok(None)
 }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::api::body::JsonBody;
+use crate::api::body::{JsonBody, text};
 use rocket::form::Errors;
 
 use crate::api::doc::{Authenticated, CurrencyCode, JsonBody as BodyErrors, PaidAt, WebsiteQuery, WebsiteScoped};
@@ -33,20 +33,11 @@ pub struct PaymentRecorded {
     transaction_id: String,
 }
 
+/// The longest string field the Payments API takes.
+const MAX_TEXT: usize = 500;
+
 fn optional_string(body: &Map<String, Value>, names: &[&str]) -> Result<Option<String>, Error> {
-    for name in names {
-        match body.get(*name) {
-            None | Some(Value::Null) => {}
-            Some(Value::String(s)) if s.trim().is_empty() => {}
-            Some(Value::String(s)) if s.chars().any(char::is_control) => {
-                return Err(Error::BadRequest(format!("{name} must not contain control characters")));
-            }
-            Some(Value::String(s)) if s.chars().count() <= 500 => return Ok(Some(s.trim().to_owned())),
-            Some(Value::String(_)) => return Err(Error::BadRequest(format!("{name} must be at most 500 characters"))),
-            Some(_) => return Err(Error::BadRequest(format!("{name} must be a string"))),
-        }
-    }
-    Ok(None)
+    text(body, names, MAX_TEXT)
 }
 
 fn flag(body: &Map<String, Value>, name: &str) -> Result<bool, Error> {
