@@ -18,6 +18,7 @@ use crate::domain::event;
 use crate::domain::visit::{self, Identity};
 use crate::error::Error;
 use crate::service::analytics::{Breakdown, Listed, Metadata, Pagination};
+use crate::service::visitors::VisitorProfile;
 use crate::service::{self, App};
 
 pub fn routes() -> Vec<Route> {
@@ -225,13 +226,13 @@ pub async fn goals(
 #[utoipa::path(context_path = "/api/v1", tag = "analytics", security(("bearer" = [])),
     params(("datafast_visitor_id" = String, Path, pattern = "^[A-Za-z0-9._:-]{1,128}$",
         description = "the visitor's id (the script's datafast_visitor_id cookie)"), WebsiteQuery),
-    responses((status = 200, description = "the visitor", body = Success<Object>), Authenticated, WebsiteScoped))]
+    responses((status = 200, description = "the visitor", body = Success<VisitorProfile>), Authenticated, WebsiteScoped))]
 #[get("/visitors/<datafast_visitor_id>")]
 pub async fn visitor(
     datafast_visitor_id: &str,
     access: QueryWebsiteAccess<AnalyticsRead>,
     app: &State<App>,
-) -> ApiResult<Value> {
+) -> ApiResult<VisitorProfile> {
     one(service::visitors::visitor(app, &access.website_id, checked_visitor_id(datafast_visitor_id)?).await?)
 }
 

@@ -1,7 +1,11 @@
 //! One visitor, and the writes the Website analytics API makes about visitors (contract §5): `visitors/{id}`
 //! (who they are, what they did, what they paid), `POST goals` and `POST identify`.
 
-use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::db::analytics as reports;
 use crate::db::visitors;
@@ -14,39 +18,137 @@ use crate::service::App;
 /// How many pages, goals and payments a visitor's profile lists, at most.
 const PROFILE_ITEMS: u32 = 100;
 
+/// `GET visitors/{id}`'s answer: who the visitor is and what they did.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VisitorProfile {
+    pub visitor_id: String,
+    pub identity: VisitorIdentity,
+    pub activity: VisitorActivity,
+}
+
+/// The visitor's first-touch acquisition, device, and who they said they are.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VisitorIdentity {
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    /// The landing campaign's parameters that have a value (`utm_source` … `via`).
+    pub params: BTreeMap<String, String>,
+    pub browser: Option<String>,
+    pub os: Option<String>,
+    pub device: Option<String>,
+    pub viewport: Option<VisitorViewport>,
+    pub referrer: Option<String>,
+    pub landing_page: Option<String>,
+    pub hostname: Option<String>,
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitorViewport {
+    pub width: i64,
+    pub height: i64,
+}
+
+/// What the visitor did: first and last seen, visits, and the latest pages, goals and payments (newest first).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VisitorActivity {
+    pub first_seen: String,
+    pub last_seen: String,
+    pub visits: u64,
+    pub pageviews: u64,
+    pub pages: Vec<VisitorPage>,
+    pub goals: Vec<VisitorGoal>,
+    pub payments: Vec<VisitorPayment>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitorPage {
+    pub path: String,
+    pub timestamp: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitorGoal {
+    pub name: String,
+    pub timestamp: String,
+    /// The goal's parameters, as sent.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
+
+/// A payment attributed to the visitor, in major units.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitorPayment {
+    pub id: String,
+    pub amount: f64,
+    pub currency: String,
+    pub timestamp: String,
+    pub renewal: bool,
+    pub refunded: f64,
+}
+
 /// One visitor: who they are (acquisition, identity) and what they did; 404 for a visitor revlink never saw.
-pub async fn visitor(app: &App, website: &WebsiteId, visitor_id: &str) -> Result<Value, Error> {
+pub async fn visitor(app: &App, website: &WebsiteId, visitor_id: &str) -> Result<VisitorProfile, Error> {
     let (id, visitor) = (website.id().clone(), visitor_id.to_owned());
     let found = app.db.run(move |c| reports::visitor(c, &id, &visitor, PROFILE_ITEMS)).await?;
     let r = found.ok_or_else(|| Error::NotFound(format!("No visitor {visitor_id} on this website")))?;
     let get = |name: &str| r.acquisition.iter().find(|(f, _)| *f == name).and_then(|(_, v)| v.clone());
-    let params: Map<String, Value> = Dimension::CAMPAIGN
-        .iter()
-        .filter_map(|d| get(d.name()).map(|v| (d.name().to_owned(), Value::String(v))))
-        .collect();
-    let time = |ms: i64| analytics::stamp(ms);
-    Ok(json!({
-        "visitorId": visitor_id,
-        "identity": {
-            "country": get("country"), "region": get("region"), "city": get("city"), "params": params,
-            "browser": get("browser"), "os": get("os"), "device": get("device"),
-            "viewport": r.viewport.map(|(w, h)| json!({"width": w, "height": h})),
-            "referrer": get("referrer"), "landingPage": get("landing_path"), "hostname": get("hostname"),
-            "userId": r.user_id, "email": r.email, "name": r.name,
-        },
-        "activity": {
-            "firstSeen": time(r.first_seen), "lastSeen": time(r.last_seen), "visits": r.visits, "pageviews": r.pageviews,
-            "pages": r.pages.iter().map(|(path, at)| json!({"path": path, "timestamp": time(*at)})).collect::<Vec<_>>(),
-            "goals": r.goals.iter().map(|(name, at, params)| json!({
-                "name": name, "timestamp": time(*at),
-                "metadata": params.as_deref().and_then(|p| serde_json::from_str::<Value>(p).ok()),
-            })).collect::<Vec<_>>(),
-            "payments": r.payments.iter().map(|(id, amount, currency, paid_at, renewal, refunded)| json!({
-                "id": id, "amount": analytics::major(*amount, currency), "currency": currency.to_uppercase(),
-                "timestamp": paid_at, "renewal": renewal, "refunded": analytics::major(*refunded, currency),
-            })).collect::<Vec<_>>(),
-        },
-    }))
+    let params = Dimension::CAMPAIGN.iter().filter_map(|d| get(d.name()).map(|v| (d.name().to_owned(), v))).collect();
+    let identity = VisitorIdentity {
+        country: get("country"),
+        region: get("region"),
+        city: get("city"),
+        params,
+        browser: get("browser"),
+        os: get("os"),
+        device: get("device"),
+        viewport: r.viewport.map(|(width, height)| VisitorViewport { width, height }),
+        referrer: get("referrer"),
+        landing_page: get("landing_path"),
+        hostname: get("hostname"),
+        user_id: r.user_id.clone(),
+        email: r.email.clone(),
+        name: r.name.clone(),
+    };
+    let activity = VisitorActivity {
+        first_seen: analytics::stamp(r.first_seen),
+        last_seen: analytics::stamp(r.last_seen),
+        visits: r.visits,
+        pageviews: r.pageviews,
+        pages: r
+            .pages
+            .iter()
+            .map(|(path, at)| VisitorPage { path: path.clone(), timestamp: analytics::stamp(*at) })
+            .collect(),
+        goals: r
+            .goals
+            .iter()
+            .map(|(name, at, params)| VisitorGoal {
+                name: name.clone(),
+                timestamp: analytics::stamp(*at),
+                metadata: params.as_deref().and_then(|p| serde_json::from_str::<Value>(p).ok()),
+            })
+            .collect(),
+        payments: r
+            .payments
+            .iter()
+            .map(|(id, amount, currency, paid_at, renewal, refunded)| VisitorPayment {
+                id: id.clone(),
+                amount: analytics::major(*amount, currency),
+                currency: currency.to_uppercase(),
+                timestamp: paid_at.clone(),
+                renewal: *renewal,
+                refunded: analytics::major(*refunded, currency),
+            })
+            .collect(),
+    };
+    Ok(VisitorProfile { visitor_id: visitor_id.to_owned(), identity, activity })
 }
 
 /// The longest goal name, and the most metadata entries a goal keeps (as the tracking endpoint).
