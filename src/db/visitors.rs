@@ -1,8 +1,10 @@
-//! Visitors, their sessions and their events (migration 0007), and the website fields the tracking
-//! endpoint checks an event against. `record` runs inside the writer's transaction (`Db::write`).
+//! Visitors, their sessions and their events (migration 0007), the website fields the tracking endpoint checks an
+//! event against, and one visitor's profile (`visitor`, for `GET visitors/{id}`). `record` runs inside the writer's
+//! transaction (`Db::write`).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::db::analytics::count;
 use crate::db::optional;
 use crate::domain::ObjectId;
 use crate::domain::event::EventKind;
@@ -194,6 +196,119 @@ fn insert_event(conn: &Connection, visit: &NewVisit, session_id: &str) -> Result
         visit.params,
     ])?;
     Ok(())
+}
+
+/// One visitor as `GET visitors/{id}` shows them.
+#[derive(Debug, Clone)]
+pub struct VisitorRecord {
+    pub acquisition: Vec<(&'static str, Option<String>)>,
+    pub viewport: Option<(i64, i64)>,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub visits: u64,
+    pub pageviews: u64,
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// Pages viewed, most recent first: `(path, at)`.
+    pub pages: Vec<(String, i64)>,
+    /// Goals completed, most recent first: `(name, at, params JSON)`.
+    pub goals: Vec<(String, i64, Option<String>)>,
+    /// Payments attributed to the visitor (by id, or by an email they gave), newest first:
+    /// `(payment id, amount, currency, paid_at, renewal, refunded_amount)`.
+    pub payments: Vec<(String, i64, String, String, bool, i64)>,
+}
+
+const VISITOR_FIELDS: [&str; 17] = [
+    "referrer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "ref",
+    "source",
+    "via",
+    "landing_path",
+    "hostname",
+    "country",
+    "region",
+    "city",
+    "device",
+    "browser",
+    "os",
+];
+
+/// The visitor, their activity and their payments; `None` when revlink never saw them. At most `max` pages,
+/// goals and payments each.
+pub fn visitor(conn: &Connection, website: &ObjectId, visitor: &str, max: u32) -> Result<Option<VisitorRecord>> {
+    let sql = format!(
+        "SELECT {}, viewport_width, viewport_height, first_seen,
+                coalesce((SELECT max(last_seen) FROM visitor_sessions s
+                          WHERE s.website_id = v.website_id AND s.visitor_id = v.visitor_id), v.last_seen),
+                (SELECT COUNT(*) FROM visitor_sessions s WHERE s.website_id = v.website_id AND s.visitor_id = v.visitor_id),
+                (SELECT coalesce(SUM(pageviews), 0) FROM visitor_sessions s
+                 WHERE s.website_id = v.website_id AND s.visitor_id = v.visitor_id),
+                i.user_id, i.email, i.name
+         FROM visitors AS v LEFT JOIN identities AS i ON i.website_id = v.website_id AND i.visitor_id = v.visitor_id
+         WHERE v.website_id = ?1 AND v.visitor_id = ?2",
+        VISITOR_FIELDS.join(", ")
+    );
+    let n = VISITOR_FIELDS.len();
+    let found = conn
+        .prepare_cached(&sql)?
+        .query_row(params![website, visitor], |r| {
+            let acquisition =
+                VISITOR_FIELDS.iter().enumerate().map(|(i, f)| Ok((*f, r.get(i)?))).collect::<rusqlite::Result<_>>()?;
+            let viewport = match (r.get::<_, Option<i64>>(n)?, r.get::<_, Option<i64>>(n + 1)?) {
+                (Some(w), Some(h)) => Some((w, h)),
+                _ => None,
+            };
+            Ok(VisitorRecord {
+                acquisition,
+                viewport,
+                first_seen: r.get(n + 2)?,
+                last_seen: r.get(n + 3)?,
+                visits: count(r, n + 4)?,
+                pageviews: count(r, n + 5)?,
+                user_id: r.get(n + 6)?,
+                email: r.get(n + 7)?,
+                name: r.get(n + 8)?,
+                pages: Vec::new(),
+                goals: Vec::new(),
+                payments: Vec::new(),
+            })
+        })
+        .optional()?;
+    let Some(mut record) = found else { return Ok(None) };
+    // Pages: the events in the windows of the visitor's latest sessions (by time, no index by visitor).
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.path, e.at FROM (SELECT started_at, last_seen FROM visitor_sessions
+                                   WHERE website_id = ?1 AND visitor_id = ?2 ORDER BY started_at DESC LIMIT ?3) AS s
+         JOIN events AS e ON e.website_id = ?1 AND e.at >= s.started_at AND e.at <= s.last_seen
+         WHERE e.visitor_id = ?2 AND e.type = 'pageview' ORDER BY e.at DESC LIMIT ?3",
+    )?;
+    let pages = stmt.query_map(params![website, visitor, max], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    record.pages = pages.collect::<rusqlite::Result<_>>()?;
+    // Goals (a server-side goal may fall outside any session): through the goals' index.
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.name, e.at, e.params FROM events AS e INDEXED BY events_goals
+         WHERE e.website_id = ?1 AND e.type = 'custom' AND e.visitor_id = ?2 ORDER BY e.at DESC LIMIT ?3",
+    )?;
+    let goals = stmt.query_map(params![website, visitor, max], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    record.goals = goals.collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, amount, currency, paid_at, renewal, refunded_amount FROM payments
+         WHERE website_id = ?1 AND (visitor_id = ?2 OR (visitor_id IS NULL AND ?3 IS NOT NULL AND lower(customer_email) = ?3
+               AND (SELECT i.visitor_id FROM identities AS i WHERE i.website_id = ?1 AND i.email = ?3
+                    ORDER BY i.first_at LIMIT 1) = ?2))
+         ORDER BY paid_at DESC LIMIT ?4",
+    )?;
+    let payments = stmt.query_map(params![website, visitor, record.email, max], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+    })?;
+    record.payments = payments.collect::<rusqlite::Result<_>>()?;
+    Ok(Some(record))
 }
 
 #[cfg(test)]

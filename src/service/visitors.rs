@@ -7,7 +7,6 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::db::analytics as reports;
 use crate::db::visitors;
 use crate::domain::WebsiteId;
 use crate::domain::analytics::{self, Dimension};
@@ -96,7 +95,7 @@ pub struct VisitorPayment {
 /// One visitor: who they are (acquisition, identity) and what they did; 404 for a visitor revlink never saw.
 pub async fn visitor(app: &App, website: &WebsiteId, visitor_id: &str) -> Result<VisitorProfile, Error> {
     let (id, visitor) = (website.id().clone(), visitor_id.to_owned());
-    let found = app.db.run(move |c| reports::visitor(c, &id, &visitor, PROFILE_ITEMS)).await?;
+    let found = app.db.run(move |c| visitors::visitor(c, &id, &visitor, PROFILE_ITEMS)).await?;
     let r = found.ok_or_else(|| Error::NotFound(format!("No visitor {visitor_id} on this website")))?;
     let get = |name: &str| r.acquisition.iter().find(|(f, _)| *f == name).and_then(|(_, v)| v.clone());
     let params = Dimension::CAMPAIGN.iter().filter_map(|d| get(d.name()).map(|v| (d.name().to_owned(), v))).collect();
