@@ -8,9 +8,8 @@
 //!
 //! `cargo run --release --example events_ceiling -- DB WEBSITE_ID DOMAIN [SECONDS] [CONCURRENCY] [NEW_EVERY]`
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+#[path = "common/ceiling.rs"]
+mod ceiling;
 
 use revlink::db::{Db, visitors};
 use revlink::domain::ObjectId;
@@ -64,31 +63,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let concurrency: u64 = args.next().map_or(Ok(32), |s| s.parse())?;
     let every: u64 = args.next().map_or(Ok(3), |s| s.parse())?.max(1);
     let db = Db::open(std::path::Path::new(&path), 2)?;
-    let (written, stop) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)));
     let run = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..concurrency)
-        .map(|task| {
-            let (db, site, domain, written, stop) =
-                (db.clone(), site.clone(), domain.clone(), Arc::clone(&written), Arc::clone(&stop));
-            tokio::spawn(async move {
-                let hosts = SiteHosts::new(&domain, "");
-                let mut n = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    n += 1;
-                    let v = visit(&site, &hosts, &domain, (task, n, run, every));
-                    db.write_unsynced(move |c| visitors::record(c, &v)).await.expect("a stored event");
-                    written.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    for task in tasks {
-        task.await?;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    println!(r#"{{"writes":{},"seconds":{elapsed:.3}}}"#, written.load(Ordering::Relaxed));
-    Ok(())
+    let hosts = SiteHosts::new(&domain, "");
+    ceiling::run(concurrency, seconds, move |task, n| {
+        let (db, v) = (db.clone(), visit(&site, &hosts, &domain, (task, n, run, every)));
+        async move { db.write_unsynced(move |c| visitors::record(c, &v)).await.expect("a stored event") }
+    })
+    .await
 }

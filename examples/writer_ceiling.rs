@@ -6,9 +6,8 @@
 //!
 //! `cargo run --release --example writer_ceiling -- DB WEBSITE_ID [SECONDS] [CONCURRENCY]`
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+#[path = "common/ceiling.rs"]
+mod ceiling;
 
 use revlink::db::{Db, payments};
 use revlink::domain::ObjectId;
@@ -45,29 +44,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seconds: u64 = args.next().map_or(Ok(10), |s| s.parse())?;
     let concurrency: u64 = args.next().map_or(Ok(32), |s| s.parse())?;
     let db = Db::open(std::path::Path::new(&path), 2)?;
-    let (written, stop) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)));
     let now = time::OffsetDateTime::now_utc();
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..concurrency)
-        .map(|task| {
-            let (db, site, written, stop) = (db.clone(), site.clone(), Arc::clone(&written), Arc::clone(&stop));
-            tokio::spawn(async move {
-                let mut n = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    n += 1;
-                    let (site, p) = (site.clone(), payment(task, n, now));
-                    db.write(move |c| payments::record(c, &site, "api", &p)).await.expect("a durable write");
-                    written.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    for task in tasks {
-        task.await?;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    println!(r#"{{"writes":{},"seconds":{elapsed:.3}}}"#, written.load(Ordering::Relaxed));
-    Ok(())
+    ceiling::run(concurrency, seconds, move |task, n| {
+        let (db, site, p) = (db.clone(), site.clone(), payment(task, n, now));
+        async move { db.write(move |c| payments::record(c, &site, "api", &p)).await.expect("a durable write") }
+    })
+    .await
 }
