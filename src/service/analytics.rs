@@ -6,89 +6,19 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::db::analytics::{self as reports, Group, Report, Scope};
 use crate::db::websites;
-use crate::domain::analytics::{
-    self, Dimension, Interval, Overview, PaymentTotals, Period, ReportQuery, SeriesRow, UNKNOWN_VISITOR, VisitTotals,
-};
+use crate::domain::analytics::{self, Interval, Overview, PaymentTotals, Period, ReportQuery, SeriesRow, VisitTotals};
 use crate::domain::website::WebsiteView;
 use crate::domain::{Role, WebsiteId};
 use crate::error::Error;
 use crate::service::App;
 
-/// A breakdown route: which acquisition values its rows are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Breakdown {
-    Referrers,
-    Campaigns,
-    Pages,
-    Countries,
-    Regions,
-    Cities,
-    Devices,
-    Browsers,
-    OperatingSystems,
-    Hostnames,
-}
-
-impl Breakdown {
-    /// The dimensions grouped, and the row field each is shown as.
-    fn group(self) -> Vec<(Dimension, &'static str)> {
-        match self {
-            Self::Referrers => vec![(Dimension::Referrer, "referrer")],
-            Self::Campaigns => Dimension::CAMPAIGN.iter().map(|d| (*d, d.name())).collect(),
-            Self::Pages => vec![(Dimension::Hostname, "hostname"), (Dimension::EntryPage, "path")],
-            Self::Countries => vec![(Dimension::Country, "country")],
-            Self::Regions => vec![(Dimension::Region, "region")],
-            Self::Cities => vec![(Dimension::City, "city")],
-            Self::Devices => vec![(Dimension::Device, "device")],
-            Self::Browsers => vec![(Dimension::Browser, "browser")],
-            Self::OperatingSystems => vec![(Dimension::Os, "operating_system")],
-            Self::Hostnames => vec![(Dimension::Hostname, "hostname")],
-        }
-    }
-
-    /// The report that reads this breakdown: the whole period only, grouped by its dimensions.
-    fn report(self) -> Report {
-        Report { buckets: Vec::new(), group: self.group().iter().map(|(d, _)| *d).collect() }
-    }
-
-    /// The row's label fields: the grouped values, nested under `campaign` for campaigns.
-    fn label(self, key: &[Option<String>], unknown: bool) -> Map<String, Value> {
-        let names = self.group();
-        let mut label = Map::new();
-        for (i, (_, field)) in names.iter().enumerate() {
-            let value = if unknown {
-                // The payments of visitors revlink never saw: one row, named in its first field.
-                if i == names.len() - 1 || self == Self::Campaigns && i == 0 {
-                    json!(UNKNOWN_VISITOR)
-                } else {
-                    Value::Null
-                }
-            } else {
-                key.get(i).cloned().flatten().map_or(Value::Null, Value::String)
-            };
-            label.insert((*field).to_owned(), value);
-        }
-        if self == Self::Campaigns {
-            let mut outer = Map::new();
-            outer.insert("campaign".into(), Value::Object(label));
-            return outer;
-        }
-        label
-    }
-
-    /// The fields a row has, for `fields=`.
-    fn fields(self) -> Vec<&'static str> {
-        let mut fields: Vec<&str> =
-            if self == Self::Campaigns { vec!["campaign"] } else { self.group().iter().map(|(_, f)| *f).collect() };
-        fields.extend(["visitors", "revenue", "payments"]);
-        fields
-    }
-}
+mod breakdown;
+pub use breakdown::Breakdown;
 
 /// A page of rows and where it sits in the whole list.
 #[derive(Debug, Serialize, ToSchema)]
