@@ -11,13 +11,24 @@ static BOTS: LazyLock<isbot::Bots> = LazyLock::new(isbot::Bots::default);
 /// Woothee's name for what it could not tell.
 const UNKNOWN: &str = "UNKNOWN";
 
-/// Whether the user agent is a bot, a crawler or a script. Every browser names itself: an empty user agent
-/// is counted as a bot too.
-pub fn is_bot(user_agent: &str) -> bool {
+/// What the user agent says about its visitor: `None` for a bot, a crawler or a script (every browser names
+/// itself: an empty user agent is counted as a bot too), else its device, browser and operating system. Woothee
+/// parses it once for both.
+pub fn visitor(user_agent: &str) -> Option<Agent> {
     let user_agent = user_agent.trim();
-    user_agent.is_empty()
-        || BOTS.is_bot(user_agent)
-        || Parser::new().parse(user_agent).is_some_and(|r| r.category == "crawler")
+    if user_agent.is_empty() || BOTS.is_bot(user_agent) {
+        return None;
+    }
+    match Parser::new().parse(user_agent) {
+        Some(parsed) if parsed.category == "crawler" => None,
+        Some(parsed) => Some(agent(&parsed, user_agent)),
+        None => Some(Agent::default()),
+    }
+}
+
+/// Whether the user agent is a bot (`visitor` says none).
+pub fn is_bot(user_agent: &str) -> bool {
+    visitor(user_agent).is_none()
 }
 
 /// A visitor's kind of device.
@@ -46,11 +57,14 @@ pub struct Agent {
     pub os: Option<String>,
 }
 
-/// What the user agent says.
+/// What a browser's user agent says (nothing for a bot's).
 pub fn describe(user_agent: &str) -> Agent {
-    let Some(parsed) = Parser::new().parse(user_agent) else { return Agent::default() };
+    visitor(user_agent).unwrap_or_default()
+}
+
+fn agent(parsed: &WootheeResult<'_>, user_agent: &str) -> Agent {
     Agent {
-        device: device(&parsed, user_agent),
+        device: device(parsed, user_agent),
         browser: known(parsed.name).map(str::to_owned),
         os: known(parsed.os).map(os_family),
     }

@@ -20,7 +20,7 @@ use crate::domain::cookieless::CookielessKey;
 use crate::domain::event::EventInput;
 use crate::domain::site_hosts::SiteHosts;
 use crate::domain::tracking::TrackingMode;
-use crate::domain::user_agent;
+use crate::domain::user_agent::{self, Agent};
 use crate::domain::visit::{self, Acquisition, Identity, NewVisit};
 use crate::error::Error;
 use crate::geoip::Location;
@@ -68,9 +68,7 @@ impl SiteCache {
 
 /// Checks and stores one event.
 pub async fn ingest(app: &App, sender: Sender, event: EventInput) -> Result<Ingested, Error> {
-    if user_agent::is_bot(&sender.user_agent) {
-        return Ok(Ingested::Bot);
-    }
+    let Some(agent) = user_agent::visitor(&sender.user_agent) else { return Ok(Ingested::Bot) };
     let found = match app.sites.0.get(&event.tracking_id) {
         Some(known) => Some(known),
         None => {
@@ -110,7 +108,7 @@ pub async fn ingest(app: &App, sender: Sender, event: EventInput) -> Result<Inge
     {
         return Ok(Ingested::Excluded { allow_origin });
     }
-    let visit = new_visit(app, &sender, &event, &hosts, site.website_id.clone(), settings.mode)?;
+    let visit = new_visit(app, &sender, &event, &hosts, agent, site.website_id.clone(), settings.mode)?;
     // Unsynced: answered once in the WAL (a crash of revlink loses nothing), on disk within 2 s (a power cut may
     // lose those 2 s of visits); payments stay synced at each commit.
     app.db.write_unsynced(move |c| visitors::record(c, &visit)).await?;
@@ -124,6 +122,7 @@ fn new_visit(
     sender: &Sender,
     event: &EventInput,
     hosts: &SiteHosts,
+    agent: Agent,
     website_id: ObjectId,
     mode: TrackingMode,
 ) -> Result<NewVisit, Error> {
@@ -132,7 +131,7 @@ fn new_visit(
         _ => app.cookieless.visitor_id(sender.address, &sender.user_agent, &website_id)?,
     };
     let location = locate(app, sender);
-    let mut acquisition = Acquisition::derive(event, hosts, user_agent::describe(&sender.user_agent), location.country);
+    let mut acquisition = Acquisition::derive(event, hosts, agent, location.country);
     (acquisition.region, acquisition.city) = (location.region, location.city);
     let now = OffsetDateTime::now_utc();
     Ok(NewVisit {
