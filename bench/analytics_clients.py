@@ -98,6 +98,38 @@ def verdict(ok):
     return "PASS" if ok else "FAIL"
 
 
+def cpu(pid):
+    """CPU seconds so far of revlink's threads, by kind (the request workers, the writer, the rest), and the machine's
+    /proc/stat counters (jiffies: user nice system idle iowait irq softirq steal), as one JSON line."""
+    tick = os.sysconf("SC_CLK_TCK")
+    kinds = {"rocket-worker": "requests", "revlink-writer": "writer"}
+    threads = {"requests": 0.0, "writer": 0.0, "other": 0.0}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/stat") as f:
+            stat = f.read()
+        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        kind = next((k for prefix, k in kinds.items() if name.startswith(prefix)), "other")
+        threads[kind] += (int(fields[11]) + int(fields[12])) / tick
+    with open("/proc/stat") as f:
+        machine = [int(x) for x in f.readline().split()[1:9]]
+    print(json.dumps({"threads": threads, "machine": machine}))
+
+
+def cpu_rows(before, after, events):
+    """Where the machine's time went during the load: each kind of revlink thread's CPU per event, everything else
+    (wrk, the kernel's network work) per event, and the share the machine was idle or waiting for the disk."""
+    spent = {k: after["threads"][k] - before["threads"][k] for k in before["threads"]}
+    jiffies = [b - a for a, b in zip(before["machine"], after["machine"])]
+    total = sum(jiffies)
+    busy_seconds = (total - jiffies[3] - jiffies[4]) / os.sysconf("SC_CLK_TCK")
+    rest = busy_seconds - sum(spent.values())
+    per = lambda s: f"{s / events * 1e6:.0f}"
+    return [
+        ("  CPU per event, µs: request threads / writer / all else", f"{per(spent['requests'])} / {per(spent['writer'])} / {per(rest)}", "", ""),
+        ("  machine idle / waiting for the disk during the load, %", f"{jiffies[3] / total * 100:.0f} / {jiffies[4] / total * 100:.0f}", "", ""),
+    ]
+
+
 def events_report(path):
     run = json.load(open(path))
     samples = [json.loads(line) for line in open(run["samples"]) if line.strip()]
@@ -126,6 +158,7 @@ def events_report(path):
         (f"POST /api/events, req/s (non-2xx/errors: {post['errors']})", f"{post_rps:,.0f}", "", ""),
         ("  p50 / p99 latency, ms", f"{post['p50_ms']:.1f} / {post['p99_ms']:.1f}", "", ""),
         ("POST /api/events ÷ bare route", f"{ratio:.2f}", ">= 0.30", verdict(ratio >= 0.3 and post["errors"] == 0)),
+        *cpu_rows(json.load(open(run["cpu"][0])), json.load(open(run["cpu"][1])), post["requests"]),
         ("  ceiling: events stored alone (writer, 32 tasks, no HTTP), /s", f"{ceiling:,.0f}", "", ""),
         ("  ceiling ÷ bare route", f"{ceiling / bare_rps:.2f}", "", ""),
         (f"RSS, first {window:.0f} s mean, MB", f"{first_rss / 1024:.1f}", "", ""),
@@ -269,6 +302,8 @@ def main():
         acked_events(int(args[0]), args[1], args[2], args[3], int(args[4]), float(args[5]))
     elif command == "verify-events":
         verify_events(args[0], args[1], args[2])
+    elif command == "cpu":
+        cpu(*args)
     elif command == "events-report":
         events_report(args[0])
     elif command == "time-routes":

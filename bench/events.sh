@@ -6,7 +6,9 @@
 #      the whole duration with the same wrk settings: the tracking script's bodies (websiteId, domain, href with
 #      UTM parameters on some, referrer, viewport, visitorId, sessionId, type pageview), browser user agents, a
 #      third of the events from new visitors (a fresh visitorId and sessionId each) and the rest from a pool of
-#      10,000 returning ones; revlink's RSS and WAL size sampled every 5 s;
+#      10,000 returning ones; revlink's RSS and WAL size sampled every 5 s, and where the machine's time went (CPU
+#      per event of revlink's request threads, of its writer and of all else, wrk included; the share idle or
+#      waiting for the disk);
 #   3. a short phase of acknowledged events (4 clients, a new visitor id per event, each id answered 200 noted)
 #      ended by kill -9 at a random moment, a restart, and a look in the SQLite file for every acknowledged event;
 #   4. one table: each figure against its target (events ÷ bare >= 0.3; RSS of the last minute ÷ the first
@@ -153,7 +155,9 @@ probe=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/jso
 echo "POST /api/events for ${secs}s (RSS and WAL sampled every 5 s)..." >&2
 $clients sample "$server_pid" "$work/samples.jsonl" "$secs" "$db-wal" 5 &
 sampler_pid=$!
+$clients cpu "$server_pid" >"$work/cpu0.json"
 post=$(run_wrk "$secs" "$work/events.lua" "http://127.0.0.1:$port")
+$clients cpu "$server_pid" >"$work/cpu1.json"
 wait "$sampler_pid"
 events_stored=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM events').fetchone()[0])" "$db")
 db_bytes=$(stat -c %s "$db")
@@ -175,6 +179,6 @@ kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
 cat >"$work/run.json" <<JSON
 {"seconds": $secs, "cores": $(nproc), "loadavg": "$loadavg", "bare": $bare, "post": $post, "ceiling": $ceiling,
  "samples": "$work/samples.jsonl", "verify": "$work/verify.json", "hwm_kib": $hwm,
- "events_stored": $events_stored, "db_bytes": $db_bytes}
+ "events_stored": $events_stored, "db_bytes": $db_bytes, "cpu": ["$work/cpu0.json", "$work/cpu1.json"]}
 JSON
 $clients events-report "$work/run.json"
