@@ -66,9 +66,32 @@ impl SiteCache {
     }
 }
 
+/// What each user agent says (`user_agent::visitor`: a bot, or its device, browser and OS), remembered. Visitors
+/// send the same few thousand user agents again and again, and reading one (the bot patterns, then Woothee) was
+/// the largest part of an event's own work. Only user agents of at most `MAX_CACHED_AGENT` bytes are kept (a
+/// browser's is about 150), so the cache stays within a few megabytes whatever requests send.
+pub struct AgentCache(Cache<String, Option<Agent>>);
+
+const MAX_CACHED_AGENT: usize = 512;
+
+impl Default for AgentCache {
+    fn default() -> Self {
+        Self(Cache::new(4_096))
+    }
+}
+
+impl AgentCache {
+    fn read(&self, user_agent: &str) -> Option<Agent> {
+        if user_agent.len() > MAX_CACHED_AGENT {
+            return user_agent::visitor(user_agent);
+        }
+        self.0.get_with_by_ref(user_agent, || user_agent::visitor(user_agent))
+    }
+}
+
 /// Checks and stores one event.
 pub async fn ingest(app: &App, sender: Sender, event: EventInput) -> Result<Ingested, Error> {
-    let Some(agent) = user_agent::visitor(&sender.user_agent) else { return Ok(Ingested::Bot) };
+    let Some(agent) = app.agents.read(&sender.user_agent) else { return Ok(Ingested::Bot) };
     let found = match app.sites.0.get(&event.tracking_id) {
         Some(known) => Some(known),
         None => {
@@ -213,6 +236,22 @@ impl DailySalt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_agents_are_remembered_as_read_and_long_ones_are_not_kept() {
+        const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                              Chrome/124.0.0.0 Safari/537.36";
+        let agents = AgentCache::default();
+        let chrome = agents.read(CHROME);
+        assert_eq!(chrome.as_ref().and_then(|a| a.browser.as_deref()), Some("Chrome"));
+        assert_eq!(agents.read(CHROME), chrome, "the remembered answer is the same");
+        assert_eq!(agents.read("curl/8.5.0"), None, "a bot stays a bot");
+        let long = format!("{CHROME} {}", "x".repeat(MAX_CACHED_AGENT));
+        assert_eq!(agents.read(&long), chrome, "a long one is read all the same");
+        agents.0.run_pending_tasks();
+        assert!(agents.0.contains_key(CHROME) && agents.0.contains_key("curl/8.5.0"));
+        assert!(!agents.0.contains_key(long.as_str()), "but not kept");
+    }
 
     #[test]
     fn origins_are_read_for_their_host() {

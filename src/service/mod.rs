@@ -54,6 +54,8 @@ pub struct App {
     tracking_rules: tracking::RulesCache,
     /// The websites events name, with their tracking settings (forgotten when either changes).
     sites: events::SiteCache,
+    /// What the user agents events come with say.
+    agents: events::AgentCache,
 }
 
 impl App {
@@ -80,6 +82,7 @@ impl App {
             geoip: None,
             tracking_rules: tracking::RulesCache::default(),
             sites: events::SiteCache::default(),
+            agents: events::AgentCache::default(),
         }
     }
 
