@@ -13,7 +13,7 @@ mod ceiling;
 
 use revlink::db::{Db, visitors};
 use revlink::domain::ObjectId;
-use revlink::domain::event::{EventInput, EventKind};
+use revlink::domain::event::EventInput;
 use revlink::domain::site_hosts::SiteHosts;
 use revlink::domain::user_agent;
 use revlink::domain::visit::{Acquisition, NewVisit};
@@ -36,20 +36,7 @@ fn visit(site: &ObjectId, hosts: &SiteHosts, domain: &str, (task, n, run, every)
         let v = format!("old-{run}-{}", (n * 7919 + task * 104_729) % 10_000);
         (v.clone(), format!("{v}-s{}", now / 1_800_000))
     };
-    NewVisit {
-        website_id: site.clone(),
-        visitor_id: visitor,
-        session_id: Some(session),
-        fresh_session_id: String::new(),
-        at: now,
-        kind: EventKind::Pageview,
-        name: None,
-        path: acquisition.landing_path.clone(),
-        hostname: acquisition.hostname.clone(),
-        params: None,
-        acquisition,
-        identity: None,
-    }
+    NewVisit::pageview(site.clone(), visitor, session, now, acquisition)
 }
 
 #[tokio::main]

@@ -394,19 +394,12 @@ fn write_visits(conn: &mut Connection, site: &ObjectId, plan: &Plan, pages: &[St
                 Some(g) => (EventKind::Custom, Some(GOALS[usize::from(g)].to_owned())),
                 None => (EventKind::Pageview, None),
             };
+            let session = plan.session_ids[e.session as usize].clone();
             let visit = NewVisit {
-                website_id: site.clone(),
-                visitor_id: visitor.id.clone(),
-                session_id: Some(plan.session_ids[e.session as usize].clone()),
-                fresh_session_id: String::new(),
-                at: e.at,
                 kind,
                 name,
                 path: pages[usize::from(e.page)].clone(),
-                hostname: visitor.acquisition.hostname.clone(),
-                params: None,
-                acquisition: visitor.acquisition.clone(),
-                identity: None,
+                ..NewVisit::pageview(site.clone(), visitor.id.clone(), session, e.at, visitor.acquisition.clone())
             };
             visitors::record(&tx, &visit)?;
             if e.goal.is_some() {

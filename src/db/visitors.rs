@@ -337,18 +337,9 @@ pub(crate) mod tests {
         let event = EventInput::parse(body.as_bytes()).unwrap();
         let acquisition = Acquisition::derive(&event, &SiteHosts::new("example.com", ""), Agent::default(), None);
         NewVisit {
-            website_id: site.clone(),
-            visitor_id: "v1".into(),
             session_id: session.map(str::to_owned),
             fresh_session_id: format!("s-fresh-{at}"),
-            at,
-            kind: EventKind::Pageview,
-            name: None,
-            path: acquisition.landing_path.clone(),
-            hostname: acquisition.hostname.clone(),
-            params: None,
-            identity: None,
-            acquisition,
+            ..NewVisit::pageview(site.clone(), "v1".into(), String::new(), at, acquisition)
         }
     }
 

@@ -174,6 +174,33 @@ pub struct NewVisit {
     pub identity: Option<Identity>,
 }
 
+impl NewVisit {
+    /// A page view of the acquisition's landing page in a session the client named, with nothing else said: what
+    /// the seeders, the benches and the tests store (they change the fields their event differs in).
+    pub fn pageview(
+        website_id: ObjectId,
+        visitor_id: String,
+        session_id: String,
+        at: i64,
+        acquisition: Acquisition,
+    ) -> Self {
+        Self {
+            website_id,
+            visitor_id,
+            session_id: Some(session_id),
+            fresh_session_id: String::new(),
+            at,
+            kind: EventKind::Pageview,
+            name: None,
+            path: acquisition.landing_path.clone(),
+            hostname: acquisition.hostname.clone(),
+            params: None,
+            acquisition,
+            identity: None,
+        }
+    }
+}
+
 /// Who a visitor said they are (`datafast("identify", {user_id, name})`, `datafast("payment", {email})`,
 /// `POST /api/v1/identify`): a payment without a visitor id whose customer email is known is attributed to
 /// the visitor who gave it.

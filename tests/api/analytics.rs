@@ -36,20 +36,7 @@ fn visit(app: &TestApp, site: &ObjectId, hit: Hit<'_>) {
         user_agent::describe(agent),
         country.map(str::to_owned),
     );
-    let visit = NewVisit {
-        website_id: site.clone(),
-        visitor_id: visitor.into(),
-        session_id: Some(session.into()),
-        fresh_session_id: String::new(),
-        at: ms(at),
-        kind: revlink::domain::event::EventKind::Pageview,
-        name: None,
-        path: acquisition.landing_path.clone(),
-        hostname: acquisition.hostname.clone(),
-        params: None,
-        acquisition,
-        identity: None,
-    };
+    let visit = NewVisit::pageview(site.clone(), visitor.into(), session.into(), ms(at), acquisition);
     app.state().db.with_conn(|c| visitors::record(c, &visit)).unwrap();
 }
 
