@@ -38,6 +38,7 @@ pub fn templates() -> impl rocket::fairing::Fairing {
                 Some((name.to_string(), String::from_utf8_lossy(&file.data).into_owned()))
             })
             .collect();
+        crate::web::format::register(&mut engines.tera);
         if let Err(e) = engines.tera.add_raw_templates(sources) {
             tracing::error!(error = %e, "a template does not parse");
         }

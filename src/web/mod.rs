@@ -5,6 +5,7 @@
 pub mod account;
 pub mod assets;
 pub mod dashboard;
+pub mod format;
 pub mod integrations;
 pub mod revenue;
 pub mod session;
