@@ -14,20 +14,15 @@ use chrono_tz::Tz;
 use rocket_dyn_templates::tera::{self, Tera, Value};
 
 pub fn register(tera: &mut Tera) {
-    tera.register_filter("when", when_filter);
-    tera.register_filter("short_id", short_id_filter);
+    tera.register_filter("when", |value: &Value, args: &HashMap<String, Value>| Ok(when_filter(value, args)));
+    tera.register_filter("short_id", |value: &Value, _: &HashMap<String, Value>| {
+        Ok(Value::String(value.as_str().map_or_else(|| DASH.to_owned(), short_id)))
+    });
 }
 
-fn when_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
+fn when_filter(value: &Value, args: &HashMap<String, Value>) -> Value {
     let tz = args.get("tz").and_then(Value::as_str).and_then(|name| name.parse::<Tz>().ok()).unwrap_or(Tz::UTC);
-    Ok(Value::String(match value.as_str() {
-        Some(iso) => when(iso, tz, Utc::now()),
-        None => DASH.to_owned(),
-    }))
-}
-
-fn short_id_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
-    Ok(Value::String(value.as_str().map_or_else(|| DASH.to_owned(), short_id)))
+    Value::String(value.as_str().map_or_else(|| DASH.to_owned(), |iso| when(iso, tz, Utc::now())))
 }
 
 const DASH: &str = r#"<span class="muted">—</span>"#;
