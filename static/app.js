@@ -88,7 +88,37 @@ function refreshVisitorsNow(element) {
   }, 15000);
 }
 
+// A chart (templates/chart.html) is one keyboard stop: the arrow keys, Home and End move between its buckets; the
+// focused, tapped or hovered bucket's figures are written in the readout above it.
+function enhanceChart(svg) {
+  const buckets = [...svg.querySelectorAll(".bucket")];
+  const readout = document.getElementById(svg.dataset.readout);
+  const show = (bucket) => {
+    buckets.forEach((b) => {
+      b.classList.toggle("current", b === bucket);
+      b.setAttribute("tabindex", b === bucket ? "0" : "-1");
+    });
+    if (readout) {
+      readout.querySelector("strong").textContent = bucket.dataset.label;
+      readout.querySelector("span").textContent = bucket.dataset.figures;
+    }
+  };
+  buckets.forEach((bucket) => {
+    bucket.addEventListener("focus", () => show(bucket));
+    bucket.addEventListener("mouseenter", () => show(bucket));
+    bucket.addEventListener("click", () => bucket.focus());
+  });
+  svg.addEventListener("keydown", (event) => {
+    const at = buckets.indexOf(document.activeElement);
+    const to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: buckets.length - 1 }[event.key];
+    if (at < 0 || to === undefined) return;
+    event.preventDefault();
+    buckets[Math.max(0, Math.min(buckets.length - 1, to))].focus();
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("svg[data-chart]").forEach(enhanceChart);
   const install = document.querySelector("[data-live].install");
   if (install) watchLive(install);
   else document.querySelectorAll("#visitors-now[data-live]").forEach(refreshVisitorsNow);

@@ -3,7 +3,7 @@
 use rusqlite::{Connection, params};
 
 use crate::db::{self, audit};
-use crate::domain::payment::{NewPayment, PaymentView, Recorded, Selection};
+use crate::domain::payment::{NewPayment, PaymentFilter, PaymentView, Recorded, Selection};
 use crate::domain::{Actor, ObjectId};
 use crate::error::Result;
 
@@ -139,15 +139,34 @@ fn view(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentView> {
 }
 
 /// Newest first; `after` is the `_id` of the last payment of the previous page.
-pub fn list(conn: &Connection, website: &ObjectId, limit: u32, after: Option<&ObjectId>) -> Result<Vec<PaymentView>> {
+pub fn list(
+    conn: &Connection,
+    website: &ObjectId,
+    limit: u32,
+    after: Option<&ObjectId>,
+    filter: &PaymentFilter,
+) -> Result<Vec<PaymentView>> {
+    // The bounds always apply (open ones as the widest strings), so the time index serves any range.
     let sql = format!(
-        "SELECT {VIEW_COLUMNS} FROM payments WHERE website_id = ?1
+        "SELECT {VIEW_COLUMNS} FROM payments WHERE website_id = ?1 AND paid_at >= ?4 AND paid_at < ?5
            AND (?2 IS NULL OR (paid_at, id) < (SELECT paid_at, id FROM payments WHERE id = ?2 AND website_id = ?1))
+           AND CASE ?6 WHEN 'new' THEN renewal = 0 WHEN 'renewal' THEN renewal = 1
+                       WHEN 'refunded' THEN refunded_amount > 0 WHEN 'attributed' THEN visitor_id IS NOT NULL
+                       WHEN 'unattributed' THEN visitor_id IS NULL ELSE 1 END
          ORDER BY paid_at DESC, id DESC LIMIT ?3"
     );
+    let (from, to) = (filter.from.as_deref().unwrap_or(""), filter.to.as_deref().unwrap_or("\u{10FFFF}"));
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![website, after, limit], view)?;
+    let rows = stmt.query_map(params![website, after, limit, from, to, filter.kind.name()], view)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// When the website's first payment was made (a stored-time string), if it has any.
+pub fn first_paid_at(conn: &Connection, website: &ObjectId) -> Result<Option<String>> {
+    let first = conn
+        .prepare_cached("SELECT min(paid_at) FROM payments WHERE website_id = ?1")?
+        .query_row(params![website], |r| r.get(0))?;
+    Ok(first)
 }
 
 /// Renewals from `source` that no visitor is attributed to, with their customer: `(row id, customer)`.

@@ -46,6 +46,59 @@ pub enum Selection {
     Range(String, String),
 }
 
+/// Which payments a list shows: one kind, paid within `[from, to)` (stored-time strings; open when `None`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentFilter {
+    pub kind: PaymentKind,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// A kind of payment a list can be narrowed to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PaymentKind {
+    #[default]
+    All,
+    New,
+    Renewal,
+    Refunded,
+    Attributed,
+    Unattributed,
+}
+
+impl PaymentKind {
+    pub const ALL: [Self; 6] =
+        [Self::All, Self::New, Self::Renewal, Self::Refunded, Self::Attributed, Self::Unattributed];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::New => "new",
+            Self::Renewal => "renewal",
+            Self::Refunded => "refunded",
+            Self::Attributed => "attributed",
+            Self::Unattributed => "unattributed",
+        }
+    }
+
+    /// What a person picks it as.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::All => "All",
+            Self::New => "New",
+            Self::Renewal => "Renewals",
+            Self::Refunded => "Refunded",
+            Self::Attributed => "Attributed to a visitor",
+            Self::Unattributed => "Not attributed",
+        }
+    }
+
+    /// The kind named `raw`; anything else is all payments.
+    pub fn parse(raw: Option<&str>) -> Self {
+        Self::ALL.into_iter().find(|k| Some(k.name()) == raw).unwrap_or_default()
+    }
+}
+
 /// A payment as the API shows it.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -20,8 +20,13 @@ pub struct RevenueBucket {
     pub attributed_payments: i64,
 }
 
-/// The longest range one request may ask for.
-pub const MAX_DAYS: u64 = 731;
+/// The longest range one request may ask for: ten years (the Revenue page's "All time" starts at most this far back).
+pub const MAX_DAYS: u64 = 3653;
+
+/// What a range longer than `MAX_DAYS` is told, on every page and API route.
+pub fn too_long() -> String {
+    format!("A range may span at most 10 years ({MAX_DAYS} days); pick a later start date")
+}
 
 /// Local dates `[first, last]`, inclusive, in a time zone.
 #[derive(Debug, Clone, Copy)]
@@ -47,7 +52,7 @@ impl DateRange {
             return Err("start must not be after end".into());
         }
         if (last - first).num_days() >= MAX_DAYS.cast_signed() {
-            return Err(format!("The range may span at most {MAX_DAYS} days"));
+            return Err(too_long());
         }
         Ok(Self { first, last, tz })
     }
@@ -82,7 +87,7 @@ fn stamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-#[derive(Debug, Default, Serialize, ToSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Day {
     pub date: String,
@@ -232,7 +237,8 @@ mod tests {
         let d = DateRange::parse(None, None, Tz::UTC, today).unwrap();
         assert_eq!((d.first.to_string(), d.last.to_string()), ("2026-04-22".into(), "2026-05-21".into()));
         assert!(DateRange::parse(Some("2026-05-22"), Some("2026-05-21"), Tz::UTC, today).is_err());
-        assert!(DateRange::parse(Some("2020-01-01"), Some("2026-05-21"), Tz::UTC, today).is_err());
+        assert_eq!(DateRange::parse(Some("2016-05-20"), Some("2026-05-21"), Tz::UTC, today).unwrap_err(), too_long());
+        assert!(DateRange::parse(Some("2016-05-21"), Some("2026-05-21"), Tz::UTC, today).is_ok());
         assert!(DateRange::parse(Some("May 1"), None, Tz::UTC, today).unwrap_err().contains("2026-05-21"));
     }
 }

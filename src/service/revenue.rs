@@ -2,7 +2,7 @@
 //! website's currency and time zone.
 
 use crate::db::{payments, rollups, websites};
-use crate::domain::payment::PaymentView;
+use crate::domain::payment::{PaymentFilter, PaymentView};
 use crate::domain::revenue::{self, DateRange, Revenue};
 use crate::domain::{ObjectId, Role, WebsiteId};
 use crate::error::Error;
@@ -21,6 +21,17 @@ pub async fn payments(
     limit: Option<u32>,
     cursor: Option<&str>,
 ) -> Result<PaymentsPage, Error> {
+    payments_where(app, website, limit, cursor, PaymentFilter::default()).await
+}
+
+/// Like `payments`, only those `filter` keeps.
+pub async fn payments_where(
+    app: &App,
+    website: &WebsiteId,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+    filter: PaymentFilter,
+) -> Result<PaymentsPage, Error> {
     let limit = limit.unwrap_or(50);
     if !(1..=100).contains(&limit) {
         return Err(Error::BadRequest("limit must be between 1 and 100".into()));
@@ -33,7 +44,7 @@ pub async fn payments(
         .transpose()?;
     let site = website.id().clone();
     // One more than asked tells whether another page follows.
-    let mut page = app.db.run(move |c| payments::list(c, &site, limit + 1, after.as_ref())).await?;
+    let mut page = app.db.run(move |c| payments::list(c, &site, limit + 1, after.as_ref(), &filter)).await?;
     let next = (page.len() > limit as usize).then(|| {
         page.truncate(limit as usize);
         page.last().map(|p| p.id.to_string())
@@ -58,4 +69,11 @@ pub async fn summary(
     let (site, currency) = (website.id().clone(), shown.currency.clone());
     let (buckets, all) = app.db.run(move |c| rollups::revenue_buckets(c, &site, &currency, from, to)).await?;
     Ok(revenue::summarize(&buckets, all, &range, &shown.currency))
+}
+
+/// The local date (in the website's zone) of the website's first payment, if it has any: where "all time" starts.
+pub async fn first_day(app: &App, website: &WebsiteId, tz: chrono_tz::Tz) -> Result<Option<chrono::NaiveDate>, Error> {
+    let site = website.id().clone();
+    let first = app.db.run(move |c| payments::first_paid_at(c, &site)).await?;
+    Ok(first.and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok()).map(|at| at.with_timezone(&tz).date_naive()))
 }

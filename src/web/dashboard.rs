@@ -1,10 +1,10 @@
 //! The Dashboard: a website's visitors and the revenue they brought, on one page. Totals, a chart of visitors
-//! and revenue per day (SVG drawn here), and tables by source, campaign, landing page, country and device, each
+//! and revenue per day, week or month (`chart`), and tables by source, campaign, landing page, country and device, each
 //! row with visitors, payments and revenue; a row's link filters the whole page. The Install section shows the
 //! snippet until the first event arrives. Everything is server-rendered; `live` feeds the "visitors now" figure
 //! and the install state to the page's script.
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use rocket::serde::json::Json;
 use rocket::{Route, State, get, routes};
 use serde::Serialize;
@@ -17,22 +17,14 @@ use crate::domain::website::WebsiteView;
 use crate::error::Error;
 use crate::service::analytics::{Breakdown, BreakdownRow};
 use crate::service::{self, App};
+use crate::web::chart::{Bucket, Chart, Step, compact, draw};
+use crate::web::range;
 use crate::web::revenue::{money, thousands};
 use crate::web::{PageResult, SitePage};
 
 pub fn routes() -> Vec<Route> {
     routes![dashboard, live]
 }
-
-/// The range presets, in the picker's order: (value, label, days back from today; `None`: all time).
-const PRESETS: [(&str, &str, Option<u64>); 6] = [
-    ("today", "Today", Some(0)),
-    ("7d", "7 days", Some(6)),
-    ("30d", "30 days", Some(29)),
-    ("90d", "90 days", Some(89)),
-    ("12mo", "12 months", Some(364)),
-    ("all", "All time", None),
-];
 
 /// How many rows each table shows.
 const TABLE_ROWS: usize = 10;
@@ -46,134 +38,49 @@ const TABLES: [(&str, Breakdown, Dimension, &str); 5] = [
     ("Devices", Breakdown::Devices, Dimension::Device, "Device"),
 ];
 
-/// What the page was asked: a preset or two dates, and the filters (as the API spells them).
-struct Asked {
-    preset: String,
-    start: Option<String>,
-    end: Option<String>,
-    filters: Vec<(String, String)>,
-}
-
-fn asked(pairs: &[(String, String)]) -> Asked {
-    let get =
-        |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty());
-    let filters = pairs.iter().filter(|(k, _)| k.starts_with("filter_")).cloned().collect();
-    let (start, end) = (get("start"), get("end"));
-    let preset = match get("range") {
-        Some(p) => p,
-        None if start.is_some() || end.is_some() => "custom".to_owned(),
-        None => "30d".to_owned(),
-    };
-    Asked { preset, start, end, filters }
-}
-
-/// The local dates `[first, last]` of the range (`None`: all time), or what is wrong with it.
-fn dates(asked: &Asked, today: NaiveDate) -> Result<Option<(NaiveDate, NaiveDate)>, String> {
-    if asked.preset == "custom" {
-        let date = |raw: Option<&String>, name: &str| {
-            raw.and_then(|r| NaiveDate::parse_from_str(r, "%Y-%m-%d").ok())
-                .ok_or_else(|| format!("Pick a {name} date (such as {today})"))
-        };
-        let (first, last) = (date(asked.start.as_ref(), "start")?, date(asked.end.as_ref(), "end")?);
-        if first > last {
-            return Err("The start date must not be after the end date".into());
-        }
-        return Ok(Some((first, last)));
-    }
-    let (_, _, back) = PRESETS
-        .iter()
-        .find(|(value, _, _)| *value == asked.preset)
-        .ok_or_else(|| format!("Unknown range {:?}: pick one of the presets or two dates", asked.preset))?;
-    Ok(back.map(|days| (today.checked_sub_days(Days::new(days)).unwrap_or(today), today)))
-}
-
-/// The series' bucket for a range of `days`: days while a bar stays readable, then weeks, then months.
-fn interval(days: Option<i64>) -> &'static str {
-    match days {
-        Some(d) if d <= 400 => "day",
-        Some(d) if d <= 1500 => "week",
-        _ => "month",
-    }
-}
-
-/// The page's URL with `changes` applied to its query (a value of `None` removes the parameter).
+/// The Dashboard's URL with `changes` applied to its query.
 fn link(website: &WebsiteId, pairs: &[(String, String)], changes: &[(&str, Option<&str>)]) -> String {
-    let mut kept: Vec<(String, String)> =
-        pairs.iter().filter(|(k, _)| !changes.iter().any(|(name, _)| name == k)).cloned().collect();
-    for (name, value) in changes {
-        if let Some(v) = value {
-            kept.push(((*name).to_owned(), (*v).to_owned()));
-        }
-    }
-    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish();
-    let base = format!("/websites/{website}/dashboard");
-    if query.is_empty() { base } else { format!("{base}?{query}") }
+    range::link(&format!("/websites/{website}/dashboard"), pairs, changes)
 }
 
-const CHART_WIDTH: f64 = 720.0;
-const CHART_HEIGHT: f64 = 200.0;
-
-#[derive(Debug, Serialize)]
-struct Bar {
-    x: f64,
-    width: f64,
-    y: f64,
-    height: f64,
-    title: String,
-}
-
-/// The chart: revenue per bucket as bars, visitors as a line on their own scale, in SVG user units.
-// Chart geometry: counts and amounts become SVG units, where a float's 52 bits are more than enough.
-#[allow(clippy::cast_precision_loss)]
-fn chart(rows: &[Value], currency: &str) -> Value {
-    let revenue: Vec<f64> = rows.iter().map(|r| r["revenue"].as_f64().unwrap_or(0.0).max(0.0)).collect();
-    let visitors: Vec<f64> = rows.iter().map(|r| r["visitors"].as_f64().unwrap_or(0.0)).collect();
-    let max_revenue = revenue.iter().copied().fold(0.0, f64::max);
-    let max_visitors = visitors.iter().copied().fold(0.0, f64::max);
-    let slot = CHART_WIDTH / rows.len().max(1) as f64;
-    let round = |v: f64| (v * 100.0).round() / 100.0;
-    let scale = |v: f64, max: f64| if max > 0.0 { v * (CHART_HEIGHT - 10.0) / max } else { 0.0 };
-    let bars: Vec<Bar> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let height = scale(revenue[i], max_revenue);
-            Bar {
-                x: round(i as f64 * slot + slot * 0.1),
-                width: round(slot * 0.8),
-                y: round(CHART_HEIGHT - height),
-                height: round(height),
-                title: format!(
-                    "{}: {} visitor(s), {} revenue, {} payment(s)",
-                    r["name"].as_str().unwrap_or_default(),
-                    r["visitors"],
-                    money_major(revenue[i], currency),
-                    r["payments"]
-                ),
-            }
-        })
-        .collect();
-    let line: Vec<String> = visitors
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            format!("{},{}", round(i as f64 * slot + slot / 2.0), round(CHART_HEIGHT - scale(*v, max_visitors)))
-        })
-        .collect();
-    let label = |i: usize| rows.get(i).and_then(|r| r["name"].as_str()).unwrap_or_default().to_owned();
-    let last = rows.len().saturating_sub(1);
-    json!({
-        "width": CHART_WIDTH, "height": CHART_HEIGHT, "bars": bars, "line": line.join(" "),
-        "max_revenue": money_major(max_revenue, currency), "max_visitors": max_visitors,
-        "first": label(0), "middle": label(last / 2), "last": label(last),
-    })
-}
-
-/// An amount in major units, shown like the Revenue page's.
-#[allow(clippy::cast_possible_truncation)] // major units × 10^exponent of an answer that came from minor units
-fn money_major(major: f64, currency: &str) -> String {
+/// The chart: revenue per bucket as bars, visitors as a line on their own scale.
+fn chart(rows: &[Value], step: Step, currency: &str) -> Chart {
     let exponent = iso_currency::Currency::from_code(currency).and_then(iso_currency::Currency::exponent).unwrap_or(2);
-    money((major * 10f64.powi(i32::from(exponent))).round() as i64, currency)
+    let unit = 10i64.pow(u32::from(exponent));
+    let buckets: Vec<Bucket> = rows
+        .iter()
+        .filter_map(|r| {
+            let name = r["name"].as_str()?;
+            let start = NaiveDate::parse_from_str(name, "%Y-%m-%d")
+                .or_else(|_| NaiveDate::parse_from_str(&format!("{name}-01"), "%Y-%m-%d"))
+                .ok()?;
+            let revenue = minor(r["revenue"].as_f64().unwrap_or(0.0), unit);
+            let visitors = r["visitors"].as_u64().unwrap_or(0);
+            let payments = r["payments"].as_u64().unwrap_or(0);
+            let figures = format!(
+                "{} visitor{}, {} payment{}, {} revenue",
+                thousands(visitors),
+                plural(visitors),
+                thousands(payments),
+                plural(payments),
+                money(revenue, currency)
+            );
+            Some(Bucket { start, bar: revenue, part: 0, line: Some(visitors), figures })
+        })
+        .collect();
+    #[allow(clippy::cast_precision_loss)] // an axis label
+    let y_label = |v: i64| compact(v as f64 / unit as f64);
+    draw(&buckets, step, unit, y_label, thousands)
+}
+
+/// Major units (as the API answers) → minor units.
+#[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)] // amounts that came from minor units
+fn minor(major: f64, unit: i64) -> i64 {
+    (major * unit as f64).round() as i64
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// One table row as the template shows it.
@@ -246,22 +153,24 @@ pub async fn dashboard(
     let site = service::websites::get(app, &website_id, role).await?;
     let tz: chrono_tz::Tz = site.timezone.parse().unwrap_or(chrono_tz::Tz::UTC);
     let today = chrono::Utc::now().with_timezone(&tz).date_naive();
-    let mut asked = asked(&query.0);
-    let (range_error, range) = match dates(&asked, today) {
+    let mut asked = range::asked(&query.0);
+    let filters: Vec<(String, String)> = query.0.iter().filter(|(k, _)| k.starts_with("filter_")).cloned().collect();
+    let (range_error, range) = match range::dates(&asked, today) {
         Ok(range) => (None, range),
         Err(message) => {
-            asked.preset = "30d".into();
-            (Some(message), dates(&asked, today).ok().flatten())
+            asked.preset = range::DEFAULT.into();
+            (Some(message), range::dates(&asked, today).ok().flatten())
         }
     };
-    let mut pairs: Vec<(String, String)> = asked.filters.clone();
+    let mut pairs: Vec<(String, String)> = filters.clone();
     if let Some((first, last)) = range {
         pairs.push(("startAt".into(), first.to_string()));
         pairs.push(("endAt".into(), last.to_string()));
     }
     let days = range.map(|(first, last)| (last - first).num_days() + 1);
     let mut series_pairs = pairs.clone();
-    series_pairs.push(("interval".into(), interval(days).into()));
+    let step = Step::picked(range::param(&query.0, "by"), days.unwrap_or(i64::MAX));
+    series_pairs.push(("interval".into(), step.name().into()));
     let (website, a) = (&website_id, app.inner());
     let breakdowns = TABLES.map(|(_, breakdown, _, _)| breakdown);
     let reports = tokio::try_join!(
@@ -288,45 +197,45 @@ pub async fn dashboard(
             json!({"title": title, "heading": heading, "rows": rows})
         })
         .collect();
-    let filters: Vec<Value> = asked
-        .filters
+    let shown_filters: Vec<Value> = filters
         .iter()
         .map(|(name, value)| {
             json!({"name": name.trim_start_matches("filter_").replace('_', " "), "value": value.trim_start_matches("is:"),
                    "param": name, "raw": value, "remove": link(&website_id, &query.0, &[(name, None)])})
         })
         .collect();
-    let presets: Vec<Value> = PRESETS
+    let base = format!("/websites/{website_id}/dashboard");
+    let steps: Vec<Value> = Step::ALL
         .iter()
-        .map(|(value, label, _)| {
-            let href = link(&website_id, &query.0, &[("range", Some(value)), ("start", None), ("end", None)]);
-            json!({"value": value, "label": label, "href": href, "current": asked.preset == *value})
-        })
+        .map(|s| json!({"name": s.name(), "href": link(&website_id, &query.0, &[("by", Some(s.name()))]), "current": *s == step}))
         .collect();
     let totals = &series.totals;
+    let exponent = iso_currency::Currency::from_code(&currency).and_then(iso_currency::Currency::exponent).unwrap_or(2);
+    let unit = 10i64.pow(u32::from(exponent));
     // The series' totals are in major units, as the API answers them.
     let major = |key: &str| totals[key].as_f64().unwrap_or(0.0);
     let stats = json!({
         "visitors": thousands(totals["visitors"].as_u64().unwrap_or(0)), "sessions": totals["sessions"],
         "payments": thousands(totals["payments"].as_u64().unwrap_or(0)),
-        "revenue": money_major(major("revenue"), &currency),
-        "revenue_per_visitor": money_major(major("revenue_per_visitor"), &currency),
+        "revenue": money(minor(major("revenue"), unit), &currency),
+        "revenue_per_visitor": money(minor(major("revenue_per_visitor"), unit), &currency),
         "conversion_rate": totals["conversion_rate"], "bounce_rate": totals["bounce_rate"],
     });
     let script_src = format!("{}/js/script.js", app.base_url);
     let extra = json!({
         "stats": stats,
-        "chart": chart(&series.rows, &currency),
+        "chart": chart(&series.rows, step, &currency),
         "series": series.rows,
-        "interval": interval(days),
+        "interval": step.name(),
+        "steps": steps,
         "tables": tables,
-        "filters": filters,
-        "clear_filters": (!asked.filters.is_empty()).then(|| link(&website_id, &query.0, &asked.filters.iter().map(|(k, _)| (k.as_str(), None)).collect::<Vec<_>>())),
-        "presets": presets,
+        "filters": shown_filters,
+        "clear_filters": (!filters.is_empty()).then(|| link(&website_id, &query.0, &filters.iter().map(|(k, _)| (k.as_str(), None)).collect::<Vec<_>>())),
+        "presets": range::presets(&base, &query.0, &asked.preset),
         "custom": asked.preset == "custom",
         "start": asked.start.clone().or_else(|| range.map(|(f, _)| f.to_string())),
         "end": asked.end.clone().or_else(|| range.map(|(_, l)| l.to_string())),
-        "range_label": range.map_or_else(|| "All time".to_owned(), |(f, l)| if f == l { f.to_string() } else { format!("{f} to {l}") }),
+        "range_label": range::label(range),
         "range_error": range_error,
         "visitors_now": now,
         "has_events": has_events,
@@ -362,45 +271,18 @@ pub async fn live(
 mod tests {
     use super::*;
 
-    fn pairs(q: &str) -> Vec<(String, String)> {
-        form_urlencoded::parse(q.as_bytes()).into_owned().collect()
-    }
-
     #[test]
-    fn presets_and_dates_make_the_range() {
-        let today = NaiveDate::from_ymd_opt(2026, 5, 21).unwrap();
-        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        assert_eq!(dates(&asked(&pairs("")), today), Ok(Some((d("2026-04-22"), today))), "30 days by default");
-        assert_eq!(dates(&asked(&pairs("range=7d")), today), Ok(Some((d("2026-05-15"), today))));
-        assert_eq!(dates(&asked(&pairs("range=all")), today), Ok(None));
-        assert_eq!(
-            dates(&asked(&pairs("start=2026-01-01&end=2026-01-31")), today),
-            Ok(Some((d("2026-01-01"), d("2026-01-31"))))
-        );
-        assert!(dates(&asked(&pairs("start=2026-02-01&end=2026-01-31")), today).unwrap_err().contains("not be after"));
-        assert!(dates(&asked(&pairs("start=soon")), today).unwrap_err().contains("Pick a start date"));
-        assert!(dates(&asked(&pairs("range=forever")), today).unwrap_err().contains("Unknown range"));
-    }
-
-    #[test]
-    fn links_keep_the_query_and_change_one_parameter() {
-        let site = WebsiteId::parse("665f0b3c4d2e1a0012345678").unwrap();
-        let q = pairs("range=7d&filter_country=is:US");
-        assert_eq!(
-            link(&site, &q, &[("filter_country", None)]),
-            "/websites/665f0b3c4d2e1a0012345678/dashboard?range=7d"
-        );
-        assert_eq!(
-            link(&site, &q, &[("filter_device", Some("is:mobile"))]),
-            "/websites/665f0b3c4d2e1a0012345678/dashboard?range=7d&filter_country=is%3AUS&filter_device=is%3Amobile"
-        );
-    }
-
-    #[test]
-    fn long_ranges_get_larger_buckets() {
-        assert_eq!(
-            (interval(Some(30)), interval(Some(365)), interval(Some(800)), interval(None)),
-            ("day", "day", "week", "month")
-        );
+    fn the_chart_reads_the_series_names_of_every_interval_and_writes_figures() {
+        let rows = vec![
+            json!({"name": "2026-05", "visitors": 3, "payments": 1, "revenue": 12.5}),
+            json!({"name": "2026-06-01", "visitors": 1, "payments": 0, "revenue": 0.0}),
+            json!({"name": "garbage", "visitors": 9, "payments": 9, "revenue": 9.0}),
+        ];
+        let drawn = serde_json::to_value(chart(&rows, Step::Month, "USD")).unwrap();
+        let bars = drawn["bars"].as_array().unwrap();
+        assert_eq!(bars.len(), 2, "a row without a date is not drawn");
+        assert_eq!(bars[0]["figures"], "3 visitors, 1 payment, 12.50 USD revenue");
+        assert_eq!(bars[0]["label"], "May 2026");
+        assert_eq!(drawn["y_labels"][0], "20", "12.50 USD under a top of 20");
     }
 }

@@ -4,9 +4,11 @@
 
 pub mod account;
 pub mod assets;
+pub mod chart;
 pub mod dashboard;
 pub mod format;
 pub mod integrations;
+pub mod range;
 pub mod revenue;
 pub mod session;
 pub mod settings;

@@ -1,15 +1,19 @@
-//! The Revenue page: totals for a date range, a daily chart drawn here as SVG, and the latest payments
-//! with the visitor each is attributed to.
+//! The Revenue page: totals for a date range (net revenue first), a chart per day, week or month (`chart`), and
+//! the range's payments with the visitor each is attributed to, paged newest first and filtered by kind.
 
+use chrono::NaiveDate;
+use chrono_tz::Tz;
 use rocket::{Route, State, get, routes};
-use serde::Serialize;
 use serde_json::json;
 
-use crate::auth::PaymentsRead;
+use crate::auth::{PaymentsRead, QueryPairs};
 use crate::domain::WebsiteId;
-use crate::domain::revenue::Day;
+use crate::domain::payment::{PaymentFilter, PaymentKind, PaymentView};
+use crate::domain::revenue::{DateRange, Day};
 use crate::error::Error;
 use crate::service::{self, App};
+use crate::web::chart::{self, Bucket, Step};
+use crate::web::range;
 use crate::web::{PageResult, SitePage};
 
 pub fn routes() -> Vec<Route> {
@@ -43,104 +47,149 @@ pub fn thousands(n: u64) -> String {
     grouped
 }
 
-const CHART_WIDTH: f64 = 720.0;
-const CHART_HEIGHT: f64 = 180.0;
+/// Payments per page of the table.
+const PAGE_SIZE: u32 = 25;
 
-/// One day's bar: the net part and the refunded part stacked to the day's gross (SVG user units).
-#[derive(Debug, Serialize)]
-struct Bar {
-    x: f64,
-    width: f64,
-    net_y: f64,
-    net_height: f64,
-    refund_y: f64,
-    refund_height: f64,
-    title: String,
-}
-
-/// Two decimals are plenty for a 720-unit-wide drawing.
-fn round(v: f64) -> f64 {
-    (v * 100.0).round() / 100.0
-}
-
-// Chart geometry: amounts become SVG user units, where a float's 52 bits are more than enough.
-#[allow(clippy::cast_precision_loss)]
-fn bars(series: &[Day], currency: &str) -> Vec<Bar> {
-    let max = series.iter().map(|d| d.gross).max().unwrap_or(0).max(1) as f64;
-    let slot = CHART_WIDTH / series.len().max(1) as f64;
-    series
-        .iter()
-        .enumerate()
-        .map(|(i, day)| {
-            let gross_height = day.gross.max(0) as f64 * CHART_HEIGHT / max;
-            let refund_height = day.refunds.clamp(0, day.gross.max(0)) as f64 * CHART_HEIGHT / max;
-            let net_height = gross_height - refund_height;
-            Bar {
-                x: round(i as f64 * slot),
-                width: round(slot * 0.8),
-                net_y: round(CHART_HEIGHT - net_height),
-                net_height: round(net_height),
-                refund_y: round(CHART_HEIGHT - gross_height),
-                refund_height: round(refund_height),
-                title: format!(
-                    "{}: {} gross, {} refunded, {} payment(s)",
-                    day.date,
-                    money(day.gross, currency),
-                    money(day.refunds, currency),
-                    day.payments
-                ),
-            }
+/// The range's days summed into the chart's buckets: gross bars with the refunded part on top.
+fn buckets(series: &[Day], step: Step, (first, last): (NaiveDate, NaiveDate), currency: &str) -> Vec<Bucket> {
+    let starts = step.starts(first, last);
+    let mut sums = vec![Day::default(); starts.len()];
+    for day in series {
+        let Ok(date) = NaiveDate::parse_from_str(&day.date, "%Y-%m-%d") else { continue };
+        if let Ok(i) = starts.binary_search(&step.floor(date)) {
+            let sum = &mut sums[i];
+            sum.gross = sum.gross.saturating_add(day.gross);
+            sum.refunds = sum.refunds.saturating_add(day.refunds);
+            sum.net = sum.net.saturating_add(day.net);
+            sum.payments = sum.payments.saturating_add(day.payments);
+        }
+    }
+    starts
+        .into_iter()
+        .zip(sums)
+        .map(|(start, d)| {
+            let figures = format!(
+                "{} net ({} gross, {} refunded), {} payment{}",
+                money(d.net, currency),
+                money(d.gross, currency),
+                money(d.refunds, currency),
+                thousands(d.payments),
+                if d.payments == 1 { "" } else { "s" }
+            );
+            Bucket { start, bar: d.gross, part: d.refunds, line: None, figures }
         })
         .collect()
 }
 
-/// The latest payments shown under the chart.
-const LATEST: u32 = 25;
-
-#[get("/websites/<website_id>/revenue?<start>&<end>")]
+#[get("/websites/<website_id>/revenue")]
 pub async fn revenue_page(
     website_id: WebsiteId,
     page: SitePage<'_, PaymentsRead>,
-    start: Option<&str>,
-    end: Option<&str>,
+    query: QueryPairs,
     app: &State<App>,
 ) -> PageResult {
     let role = page.access.role;
-    let (range_error, revenue) = match service::revenue::summary(app, &website_id, role, start, end).await {
-        Ok(r) => (None, r),
-        Err(Error::BadRequest(m)) => (Some(m), service::revenue::summary(app, &website_id, role, None, None).await?),
-        Err(e) => return Err(e.into()),
+    let site = service::websites::get(app, &website_id, role).await?;
+    let tz: Tz = site.timezone.parse().unwrap_or(Tz::UTC);
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let first_payment = service::revenue::first_day(app, &website_id, tz).await?;
+    let mut asked = range::asked(&query.0);
+    let (range_error, span) = match range::dates(&asked, today) {
+        Ok(span) => (None, span),
+        Err(message) => {
+            asked.preset = range::DEFAULT.into();
+            (Some(message), range::dates(&asked, today).ok().flatten())
+        }
     };
-    let latest = service::revenue::payments(app, &website_id, Some(LATEST), None).await?.payments;
-    let (stripe, _) = service::stripe::status(app, &website_id).await?;
+    // All time starts at the first payment (at most ten years back).
+    let (first, last) =
+        span.unwrap_or_else(|| (first_payment.unwrap_or(today).clamp(range::earliest(today), today), today));
+    let dates = (first.to_string(), last.to_string());
+    let revenue = service::revenue::summary(app, &website_id, role, Some(&dates.0), Some(&dates.1)).await?;
     let cur = revenue.currency.clone();
-    let latest: Vec<_> = latest
-        .into_iter()
-        .map(|p| {
-            let shown = match (&p.settled_currency, p.settled_amount) {
-                (Some(c), Some(a)) if *c == cur && p.currency != cur => format!("{} ({})", money(p.amount, &p.currency), money(a, c)),
-                _ => money(p.amount, &p.currency),
-            };
-            json!({"paid_at": p.paid_at, "amount": shown, "refunded": (p.refunded_amount > 0).then(|| money(p.refunded_amount, &p.currency)),
-                   "renewal": p.renewal, "disputed": p.disputed, "visitor_id": p.visitor_id, "customer": p.customer_email.or(p.customer_id),
-                   "source": p.source, "transaction_id": p.transaction_id})
+    let step = Step::picked(range::param(&query.0, "by"), (last - first).num_days() + 1);
+    let unit = 10i64.pow(u32::from(
+        iso_currency::Currency::from_code(&cur).and_then(iso_currency::Currency::exponent).unwrap_or(2),
+    ));
+    #[allow(clippy::cast_precision_loss)] // an axis label
+    let chart = chart::draw(
+        &buckets(&revenue.series, step, (first, last), &cur),
+        step,
+        unit,
+        |v| chart::compact(v as f64 / unit as f64),
+        |v| v.to_string(),
+    );
+
+    let kind = PaymentKind::parse(range::param(&query.0, "kind"));
+    let (from, to) = DateRange { first, last, tz }.utc_bounds();
+    let filter = PaymentFilter { kind, from: Some(from), to: Some(to) };
+    let after = range::param(&query.0, "after");
+    let (list_error, shown) =
+        match service::revenue::payments_where(app, &website_id, Some(PAGE_SIZE), after, filter.clone()).await {
+            Ok(found) => (None, found),
+            Err(Error::BadRequest(_)) => (
+                Some("That page of payments no longer exists; here are the newest."),
+                service::revenue::payments_where(app, &website_id, Some(PAGE_SIZE), None, filter).await?,
+            ),
+            Err(e) => return Err(e.into()),
+        };
+    let base = format!("/websites/{website_id}/revenue");
+    let payments: Vec<_> = shown.payments.into_iter().map(|p| row(p, &cur)).collect();
+    let kinds: Vec<_> = PaymentKind::ALL
+        .iter()
+        .map(|k| {
+            json!({"label": k.label(), "current": *k == kind,
+                        "href": range::link(&base, &query.0, &[("kind", Some(k.name())), ("after", None)])})
         })
         .collect();
+    let steps: Vec<_> = Step::ALL
+        .iter()
+        .map(|s| json!({"name": s.name(), "current": *s == step, "href": range::link(&base, &query.0, &[("by", Some(s.name()))])}))
+        .collect();
+    let (stripe, _) = service::stripe::status(app, &website_id).await?;
     let totals = json!({
         "gross": money(revenue.gross, &cur), "refunds": money(revenue.refunds, &cur), "net": money(revenue.net, &cur),
         "new_revenue": money(revenue.new_revenue, &cur), "renewal_revenue": money(revenue.renewal_revenue, &cur),
         "attributed_revenue": money(revenue.attributed_revenue, &cur),
+        "payments": thousands(revenue.payments),
     });
     let extra = json!({
         "revenue": revenue,
         "totals": totals,
-        "bars": bars(&revenue.series, &cur),
-        "chart": {"width": CHART_WIDTH, "height": CHART_HEIGHT},
-        "latest": latest,
-        "stripe": stripe,
+        "chart": chart,
+        "step": step.name(),
+        "steps": steps,
+        "presets": range::presets(&base, &query.0, &asked.preset),
+        "custom": asked.preset == "custom",
+        "start": asked.start.clone().unwrap_or_else(|| dates.0.clone()),
+        "end": asked.end.clone().unwrap_or_else(|| dates.1.clone()),
+        "range_label": range::label(Some((first, last))),
+        "all_time": span.is_none(),
         "range_error": range_error,
+        "has_payments": first_payment.is_some(),
+        "payments": payments,
+        "kinds": kinds,
+        "kind": kind.label(),
+        "filtered": kind != PaymentKind::All,
+        "list_error": list_error,
+        "older": shown.next.map(|next| range::link(&base, &query.0, &[("after", Some(&next))])),
+        "newest": after.map(|_| range::link(&base, &query.0, &[("after", None)])),
+        "stripe": stripe,
     });
     page.render(app, &website_id, "revenue.html", extra).await
+}
+
+/// One payment as the table shows it: the amount in its currency (and the settled amount in the website's).
+fn row(p: PaymentView, currency: &str) -> serde_json::Value {
+    let shown = match (&p.settled_currency, p.settled_amount) {
+        (Some(c), Some(a)) if c == currency && p.currency != currency => {
+            format!("{} ({})", money(p.amount, &p.currency), money(a, c))
+        }
+        _ => money(p.amount, &p.currency),
+    };
+    json!({"paid_at": p.paid_at, "amount": shown, "refunded": (p.refunded_amount > 0).then(|| money(p.refunded_amount, &p.currency)),
+           "renewal": p.renewal, "disputed": p.disputed, "visitor_id": p.visitor_id, "customer": p.customer_email.or(p.customer_id),
+           "source": p.source, "transaction_id": p.transaction_id})
 }
 
 #[cfg(test)]
@@ -160,17 +209,19 @@ mod tests {
     }
 
     #[test]
-    #[allow(clippy::float_cmp)] // the expected values are exact binary fractions
-    fn bars_stack_refunds_on_net_and_fill_the_width() {
-        let day = |gross, refunds| Day { date: "2026-05-01".into(), gross, refunds, net: gross - refunds, payments: 1 };
-        let b = bars(&[day(1000, 0), day(500, 250), day(0, 0)], "USD");
-        assert_eq!((b[0].net_height, b[0].refund_height, b[0].net_y), (CHART_HEIGHT, 0.0, 0.0));
-        assert_eq!((b[1].net_height, b[1].refund_height), (CHART_HEIGHT / 4.0, CHART_HEIGHT / 4.0));
-        assert_eq!(b[1].refund_y, CHART_HEIGHT / 2.0);
-        assert_eq!((b[2].net_height, b[2].x, b[2].width), (0.0, 480.0, 192.0));
-        let year: Vec<Day> = (0..365).map(|_| day(100, 0)).collect();
-        let last = bars(&year, "USD").pop().unwrap();
-        assert!(last.x + last.width <= CHART_WIDTH && last.x > CHART_WIDTH * 0.99, "{last:?}");
+    fn days_are_summed_into_their_weeks_and_every_week_is_drawn() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let day =
+            |date: &str, gross, refunds| Day { date: date.into(), gross, refunds, net: gross - refunds, payments: 1 };
+        let series = [day("2026-03-04", 1000, 0), day("2026-03-08", 500, 250), day("2026-03-18", 700, 0)];
+        let weeks = buckets(&series, Step::Week, (d("2026-03-04"), d("2026-03-18")), "USD");
+        assert_eq!(
+            weeks.iter().map(|b| b.start).collect::<Vec<_>>(),
+            vec![d("2026-03-02"), d("2026-03-09"), d("2026-03-16")]
+        );
+        assert_eq!((weeks[0].bar, weeks[0].part, weeks[1].bar), (1500, 250, 0));
+        assert_eq!(weeks[0].figures, "12.50 USD net (15.00 USD gross, 2.50 USD refunded), 2 payments");
+        assert_eq!(weeks[2].figures, "7.00 USD net (7.00 USD gross, 0.00 USD refunded), 1 payment");
     }
 }
 
