@@ -5,63 +5,23 @@
 //! Needs Chromium, so it is ignored by plain `cargo test`; `.ci/run` installs Chromium and runs it
 //! with `cargo test --test e2e -- --ignored`. Screenshots go to `target/e2e-screenshots/`.
 
+#[path = "support/chrome.rs"]
+mod chrome;
 #[path = "support/stripe_fake.rs"]
 mod stripe_fake;
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use chrome::{Killed, admin, api, chromedriver, chromium, fill, free_port, shot, submit, wait_for_text};
+use fantoccini::Locator;
 use serde_json::json;
 use wiremock::matchers::{header, path, query_param};
 use wiremock::{Mock, ResponseTemplate};
 
 const GOOD_KEY: &str = "rk_live_51GoodKeyAbcdefghijklmnopqrst";
 const WRONG_KEY: &str = "rk_live_51WrongKeyAbcdefghijklmnopqrs";
-
-/// Kills a child process when the test ends, however it ends.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn shot(browser: &Client, name: &str) {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../e2e-screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    if let Ok(png) = browser.screenshot().await {
-        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-    }
-}
-
-async fn fill(browser: &Client, id: &str, value: &str) {
-    let field = browser.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}"));
-    field.clear().await.unwrap();
-    field.send_keys(value).await.unwrap();
-}
-
-async fn submit(browser: &Client, form_css: &str) {
-    browser.find(Locator::Css(&format!("{form_css} button[type=submit]"))).await.unwrap().click().await.unwrap();
-}
-
-async fn wait_for_text(browser: &Client, text: &str) {
-    let xpath = format!("//*[contains(normalize-space(.), '{text}')]");
-    if let Err(e) = browser.wait().at_most(Duration::from_secs(15)).for_element(Locator::XPath(&xpath)).await {
-        shot(browser, "failure").await;
-        let source = browser.source().await.unwrap_or_default();
-        panic!("{text:?} never appeared ({e}); page:\n{source}");
-    }
-}
 
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver; .ci/run installs them and runs this with --ignored"]
@@ -108,13 +68,7 @@ async fn from_setup_link_to_connected_stripe_in_a_browser() {
         .expect("revlink prints a setup link");
 
     // ... and a browser.
-    let driver_port = free_port();
-    let driver = Command::new("chromedriver")
-        .arg(format!("--port={driver_port}"))
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("chromedriver");
-    let _driver = Killed(driver);
+    let (_driver, driver_port) = chromedriver();
     let profile = tempfile::tempdir().unwrap();
     let browser = chromium(driver_port, profile.path(), false).await;
     let base = format!("http://127.0.0.1:{port}");
@@ -222,63 +176,6 @@ async fn from_setup_link_to_connected_stripe_in_a_browser() {
     browser.close().await.unwrap();
 }
 
-const DESKTOP_UA: &str =
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
-
-/// A Chromium driven by `driver_port`, with `*.example.test` resolved to 127.0.0.1. `as_a_person`: a normal
-/// user agent and no `navigator.webdriver` (else the tracking script rightly takes it for a robot).
-async fn chromium(driver_port: u16, profile: &std::path::Path, as_a_person: bool) -> Client {
-    let mut args = vec![
-        "--headless".to_owned(),
-        "--no-sandbox".into(),
-        "--disable-gpu".into(),
-        "--disable-dev-shm-usage".into(),
-        "--disable-quic".into(),
-        "--no-first-run".into(),
-        "--disable-background-networking".into(),
-        "--disable-component-update".into(),
-        "--disable-sync".into(),
-        "--window-size=1280,1000".into(),
-        "--host-resolver-rules=MAP *.example.test 127.0.0.1".into(),
-        "--no-proxy-server".into(),
-        format!("--user-data-dir={}", profile.display()),
-    ];
-    if as_a_person {
-        args.push(format!("--user-agent={DESKTOP_UA}"));
-        args.push("--disable-blink-features=AutomationControlled".into());
-    }
-    let mut caps = serde_json::Map::new();
-    caps.insert("goog:chromeOptions".into(), json!({"binary": "/usr/bin/chromium", "args": args}));
-    for _ in 0..50 {
-        if let Ok(b) = ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
-            .await
-        {
-            return b;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("chromedriver answers");
-}
-
-/// Runs one admin command against the data directory and reads its JSON answer.
-fn admin(data: &std::path::Path, args: &[&str]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_revlink"))
-        .args(args)
-        .env("ROCKET_DATA_DIR", data)
-        .env("ROCKET_LOG_LEVEL", "critical")
-        .output()
-        .expect("revlink runs");
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
-}
-
-async fn api(url: &str, bearer: &str) -> serde_json::Value {
-    reqwest::Client::new().get(url).bearer_auth(bearer).send().await.unwrap().json().await.unwrap()
-}
-
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver; .ci/run installs them and runs this with --ignored"]
 #[allow(clippy::too_many_lines)] // one visitor's walk from a newsletter to revenue, told in order
@@ -349,13 +246,7 @@ async fn a_newsletter_visitor_who_pays_shows_as_newsletter_revenue_on_the_dashbo
         .mount(&pages)
         .await;
 
-    let driver_port = free_port();
-    let driver = Command::new("chromedriver")
-        .arg(format!("--port={driver_port}"))
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("chromedriver");
-    let _driver = Killed(driver);
+    let (_driver, driver_port) = chromedriver();
     let profile = tempfile::tempdir().unwrap();
     let browser = chromium(driver_port, profile.path(), true).await;
 
