@@ -67,7 +67,7 @@ pub async fn list_payments(
         ("start" = Option<String>, Query, format = Date, example = "2026-05-01",
             description = "first day (YYYY-MM-DD, the website's time zone); default: the 30 days ending at `end`"),
         ("end" = Option<String>, Query, format = Date, example = "2026-05-31",
-            description = "last day (YYYY-MM-DD); default: today; the range spans at most a year")),
+            description = "last day (YYYY-MM-DD); default: today; the range spans at most 10 years (3,653 days)")),
     responses((status = 200, description = "the summary and one entry per day", body = Success<Revenue>), Authenticated,
         WebsiteScoped))]
 #[get("/websites/<website_id>/revenue?<start>&<end>")]
