@@ -108,6 +108,9 @@ mod tests {
         let html = short_id("cs_test_a1B2c3D4e5F6g7H8i9J0");
         assert!(html.contains("<code>cs_test_…i9J0</code>"), "{html}");
         assert!(html.contains("<code>cs_test_a1B2c3D4e5F6g7H8i9J0</code></details>"), "{html}");
-        assert!(short_id("<b>aaaaaaaaaaaaaaaaaaa").starts_with("<details") && !short_id("<b>aaaaaaaaaaaaaaaaaaaa").contains("<b>"));
+        assert!(
+            short_id("<b>aaaaaaaaaaaaaaaaaaa").starts_with("<details")
+                && !short_id("<b>aaaaaaaaaaaaaaaaaaaa").contains("<b>")
+        );
     }
 }
