@@ -1,19 +1,66 @@
 // revlink settings pages: progressive enhancement only; every form also works without JavaScript.
 "use strict";
 
+// The hint line under a refused key's message: the same rule as service::stripe::KeyHints::for_refusal, with the
+// texts the page rendered into the form's data-hint-* attributes (the API's message itself stays as it came).
+function keyHint(form, key, status) {
+  const k = key.trim();
+  if (status === 502 || status === 504) return form.dataset.hintUnreachable || "";
+  if (status !== 400) return "";
+  if (k.startsWith("sk_")) return form.dataset.hintSecret || "";
+  if (k.startsWith("pk_")) return form.dataset.hintPublishable || "";
+  if (k.startsWith("rk_test_")) return form.dataset.hintTest || "";
+  return "";
+}
+
+// A success message kept across the reload that follows it (sessionStorage: this tab only, no secret in it), shown
+// where the server's own flash messages are.
+const KEPT_FLASH = "revlink.flash";
+
+function keepFlash(message) {
+  try {
+    sessionStorage.setItem(KEPT_FLASH, JSON.stringify({ path: window.location.pathname, message }));
+    return true;
+  } catch (err) {
+    return false;
+  }
+}
+
+function showKeptFlash() {
+  let kept = null;
+  try {
+    kept = JSON.parse(sessionStorage.getItem(KEPT_FLASH) || "null");
+    sessionStorage.removeItem(KEPT_FLASH);
+  } catch (err) {
+    return;
+  }
+  const main = document.getElementById("main");
+  if (!kept || kept.path !== window.location.pathname || !main) return;
+  const flash = document.createElement("p");
+  flash.className = "flash flash-success";
+  flash.setAttribute("role", "status");
+  flash.textContent = kept.message;
+  main.prepend(flash);
+}
+
 // A form marked data-api-form posts JSON to its data-api-action (the JSON API route) with the session's
-// CSRF token and shows the answer in place; without JavaScript it posts to its page route as a plain form.
+// CSRF token and shows the answer in place (the message, and a hint line under it); without JavaScript it posts to
+// its page route as a plain form. With data-reload-on-success the page is reloaded after a success, which then
+// shows the success message at the top, as the page route's redirect would.
 function enhanceApiForm(form) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const input = form.querySelector("input:not([type=hidden])");
-    const message = document.getElementById(input.getAttribute("aria-describedby"));
+    const [messageId, hintId] = input.getAttribute("aria-describedby").split(" ");
+    const message = document.getElementById(messageId);
+    const hint = hintId ? document.getElementById(hintId) : null;
     const button = form.querySelector("button[type=submit]");
     const body = {};
     body[input.name] = input.value;
     button.disabled = true;
     message.className = "field-message";
     message.textContent = "Checking the key with Stripe…";
+    if (hint) hint.textContent = "";
     try {
       const res = await fetch(form.dataset.apiAction, {
         method: "POST",
@@ -24,11 +71,12 @@ function enhanceApiForm(form) {
       const answer = await res.json();
       if (answer.status === "success") {
         message.className = "field-message ok";
-        message.textContent = answer.data[0].message;
+        message.textContent = answer.data[0].message + (answer.data[0].currency ? " (" + answer.data[0].currency + ")" : "");
         input.value = "";
-        if (form.hasAttribute("data-reload-on-success")) window.location.reload();
+        if (form.hasAttribute("data-reload-on-success") && keepFlash(message.textContent)) window.location.reload();
       } else {
         message.textContent = answer.error.message;
+        if (hint) hint.textContent = keyHint(form, input.value, res.status);
         input.focus();
       }
     } catch (err) {
@@ -39,15 +87,36 @@ function enhanceApiForm(form) {
   });
 }
 
-// An element marked data-auto-refresh="N" (an import under way) reloads the page every N seconds,
-// unless someone is using a form on it: a focused field, or one changed from its initial value.
+// An element marked data-auto-refresh="N" (an import under way) is brought up to date every N seconds, unless
+// someone is using a form on the page (a focused field, or one changed from its initial value). An element with
+// an id is replaced in place by its fresh copy (the rest of the page, a message included, stays), until the fresh
+// copy no longer refreshes; one without an id reloads the page.
 function autoRefresh(element) {
   const seconds = Number(element.dataset.autoRefresh) || 3;
-  setInterval(() => {
+  let current = element;
+  const timer = setInterval(async () => {
     const active = document.activeElement;
     const busy = (active && active.matches("input, textarea, select")) ||
       [...document.querySelectorAll("input:not([type=hidden]), textarea")].some((f) => f.value !== f.defaultValue);
-    if (!busy) window.location.reload();
+    if (busy) return;
+    if (!current.id) {
+      window.location.reload();
+      return;
+    }
+    try {
+      const res = await fetch(window.location.pathname, { credentials: "same-origin", headers: { "Accept": "text/html" } });
+      if (!res.ok) return;
+      const fresh = new DOMParser().parseFromString(await res.text(), "text/html").getElementById(current.id);
+      if (!fresh) {
+        window.location.reload();
+        return;
+      }
+      current.replaceWith(fresh);
+      current = fresh;
+      if (!fresh.hasAttribute("data-auto-refresh")) clearInterval(timer);
+    } catch (err) {
+      // Offline for a moment: the next tick tries again.
+    }
   }, seconds * 1000);
 }
 
@@ -118,6 +187,7 @@ function enhanceChart(svg) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  showKeptFlash();
   document.querySelectorAll("svg[data-chart]").forEach(enhanceChart);
   const install = document.querySelector("[data-live].install");
   if (install) watchLive(install);

@@ -118,6 +118,7 @@ async fn from_setup_link_to_connected_stripe_in_a_browser() {
     fill(&browser, "stripeRak", "sk_live_notrestricted").await;
     submit(&browser, "form[data-api-form]").await;
     wait_for_text(&browser, "Invalid key format (must start with rk_)").await;
+    wait_for_text(&browser, "This is a secret key (sk_)").await;
     shot(&browser, "03-wrong-key").await;
 
     // The right key: connected, with the account's currency.
@@ -141,6 +142,8 @@ async fn from_setup_link_to_connected_stripe_in_a_browser() {
     shot(&browser, "05-importing").await;
     wait_for_text(&browser, "Up to date.").await;
     wait_for_text(&browser, "1 payment imported").await;
+    // The card followed the import in place: the success message is still there.
+    wait_for_text(&browser, "Stripe connected successfully (EUR)").await;
     shot(&browser, "05-imported").await;
     browser.find(Locator::LinkText("See revenue")).await.unwrap().click().await.unwrap();
     wait_for_text(&browser, "Net revenue").await;
@@ -171,6 +174,7 @@ async fn from_setup_link_to_connected_stripe_in_a_browser() {
     submit(&browser, "form[action$='/integrations/stripe/disconnect']").await;
     wait_for_text(&browser, "Stripe disconnected successfully").await;
     wait_for_text(&browser, "Not connected.").await;
+    wait_for_text(&browser, "Stripe is disconnected: revlink no longer reads from it").await;
     shot(&browser, "07-disconnected").await;
 
     browser.close().await.unwrap();

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0008_visit_reports", include_str!("../../migrations/0008_visit_reports.sql")),
     ("0009_tracking_settings", include_str!("../../migrations/0009_tracking_settings.sql")),
     ("0010_packed_columns", include_str!("../../migrations/0010_packed_columns.sql")),
+    ("0011_invitation_expiry", include_str!("../../migrations/0011_invitation_expiry.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

@@ -31,6 +31,25 @@ pub struct Invitation {
     pub invite_url: String,
 }
 
+/// How long an invitation link works after it was sent (or sent again with a new link).
+pub const INVITATION_LIFETIME_DAYS: i64 = 7;
+
+/// An invitation as the Team page lists it: who, with which role, sent when and by whom, expiring when. Its
+/// link is not here: only a hash of it is stored, so a lost link is replaced by a new one.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentInvitation {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub email: String,
+    pub role: Role,
+    /// The inviter's address (`None` once their account is gone).
+    pub invited_by: Option<String>,
+    pub sent_at: String,
+    pub expires_at: String,
+    pub expired: bool,
+}
+
 /// A pending invitation, found by the secret in its link.
 pub struct PendingInvitation {
     pub id: ObjectId,

@@ -168,7 +168,8 @@ pub async fn change_password(
 
 fn invitation_gone() -> Error {
     Error::NotFound(
-        "This invitation link is not valid any more: it was used, withdrawn, or mistyped. Ask for a new one.".into(),
+        "This invitation link is not valid any more: it was used, withdrawn, expired or mistyped. Ask for a new one."
+            .into(),
     )
 }
 

@@ -14,6 +14,7 @@ pub mod events;
 pub mod metrics;
 pub mod payments;
 pub mod revenue;
+pub mod shown_once;
 pub mod stripe;
 pub mod team;
 pub mod tokens;
@@ -56,6 +57,8 @@ pub struct App {
     sites: events::SiteCache,
     /// What the user agents events come with say.
     agents: events::AgentCache,
+    /// New secrets waiting for the one page view after their creation.
+    shown_once: shown_once::ShownOnce,
 }
 
 impl App {
@@ -83,6 +86,7 @@ impl App {
             tracking_rules: tracking::RulesCache::default(),
             sites: events::SiteCache::default(),
             agents: events::AgentCache::default(),
+            shown_once: shown_once::ShownOnce::default(),
         }
     }
 

@@ -1,9 +1,10 @@
-//! A website's team: members, invitations (the owner's), removals (the owner's), and the admin
-//! command's direct additions. A removed member loses access from the next request on.
+//! A website's team: members, invitations (the owner's: sent, listed, sent again with a new link, withdrawn),
+//! removals (the owner's), and the admin command's direct additions. A removed member loses access from the
+//! next request on.
 
 use crate::db::{team, users, websites};
 use crate::domain::account::{User, parse_email};
-use crate::domain::team::{Invitation, TeamMember};
+use crate::domain::team::{Invitation, SentInvitation, TeamMember};
 use crate::domain::{Actor, ObjectId, Role, WebsiteId};
 use crate::error::Error;
 use crate::service::App;
@@ -24,6 +25,34 @@ pub async fn invite(
 ) -> Result<Invitation, Error> {
     let (site, base_url) = (website.id().clone(), app.base_url.clone());
     app.db.run(move |c| team::invite(c, &site, &inviter, &email, role, &base_url, &actor)).await
+}
+
+/// The invitations not yet accepted (their links are not kept: only hashes are).
+pub async fn invitations(app: &App, website: &WebsiteId) -> Result<Vec<SentInvitation>, Error> {
+    let site = website.id().clone();
+    app.db.run(move |c| team::list_invitations(c, &site)).await
+}
+
+/// A new link for an invitation (the old one stops working), valid for a new lifetime.
+pub async fn renew_invitation(
+    app: &App,
+    website: &WebsiteId,
+    invitation: ObjectId,
+    actor: Actor,
+) -> Result<Invitation, Error> {
+    let (site, base_url) = (website.id().clone(), app.base_url.clone());
+    app.db.run(move |c| team::renew_invitation(c, &site, &invitation, &base_url, &actor)).await
+}
+
+/// Withdraws an invitation: its link stops working. Answers the invited address.
+pub async fn revoke_invitation(
+    app: &App,
+    website: &WebsiteId,
+    invitation: ObjectId,
+    actor: Actor,
+) -> Result<String, Error> {
+    let site = website.id().clone();
+    app.db.run(move |c| team::revoke_invitation(c, &site, &invitation, &actor)).await
 }
 
 /// Removes a member (never the owner).

@@ -1,4 +1,4 @@
-//! The account pages: access tokens (create, revoke) and the password.
+//! The account pages: access tokens (create, shown once after a redirect; revoke) and the password.
 
 use rocket::form::FromForm;
 use rocket::http::CookieJar;
@@ -10,33 +10,108 @@ use serde_json::{Value, json};
 
 use crate::auth::csrf::CsrfForm;
 use crate::auth::guards::SESSION_COOKIE;
-use crate::domain::access::PERMISSIONS;
+use crate::domain::Permission;
 use crate::domain::credentials::parse_scope;
 use crate::domain::ids::parse_path_id;
 use crate::domain::website::parse_name;
 use crate::error::Error;
+use crate::service::shown_once::OnceSecret;
 use crate::service::tokens::{Creator, NewToken};
 use crate::service::{self, App};
 use crate::web::ButtonForm;
+use crate::web::settings::{NoStore, redirect_showing, shown_secret};
 use crate::web::{Browser, PageResult, back, merged, page, render};
 
 pub fn routes() -> Vec<Route> {
     routes![tokens, create_token, revoke_token, password_page, change_password]
 }
 
-async fn tokens_view(browser: &Browser<'_>, flash: Option<&FlashMessage<'_>>, app: &App, extra: Value) -> PageResult {
+const TOKENS: &str = "/account/tokens";
+
+/// The permissions a token can be given here: those some route of revlink checks (`goals:read`, `funnels:*` and
+/// `alerts:*` are in the contract's list, but no feature of revlink uses them), grouped by what they open.
+const PERMISSION_GROUPS: [(&str, &[(Permission, &str)]); 5] = [
+    (
+        "Reading analytics and revenue",
+        &[
+            (
+                Permission::ANALYTICS_READ,
+                "the Analytics API: reports, visitors, goals, realtime, and the revenue summary",
+            ),
+            (Permission::PAYMENTS_READ, "list a website's payments, page by page"),
+        ],
+    ),
+    (
+        "Sending from your server",
+        &[
+            (Permission::PAYMENTS_WRITE, "record and delete payments (POST and DELETE /api/v1/payments)"),
+            (Permission::GOALS_WRITE, "record goals (POST /api/v1/goals)"),
+            (Permission::IDENTIFY_WRITE, "tie a visitor to your user id (POST /api/v1/identify)"),
+        ],
+    ),
+    (
+        "Websites and their settings",
+        &[
+            (Permission::WEBSITES_READ, "list your websites"),
+            (Permission::WEBSITES_WRITE, "add websites"),
+            (Permission::SETTINGS_READ, "read a website's settings and its Stripe connection (never the key)"),
+            (Permission::SETTINGS_WRITE, "change settings; connect, disconnect and sync Stripe"),
+        ],
+    ),
+    (
+        "Team",
+        &[
+            (Permission::TEAM_READ, "list a website's members"),
+            (Permission::TEAM_WRITE, "invite and remove members (on websites you own)"),
+        ],
+    ),
+    (
+        "Keys and tokens",
+        &[
+            (Permission::API_KEYS_READ, "list website keys and your access tokens (masked)"),
+            (Permission::API_KEYS_WRITE, "create, roll and delete them (never beyond this token's own reach)"),
+        ],
+    ),
+];
+
+fn permission_groups() -> Value {
+    let groups: Vec<Value> = PERMISSION_GROUPS
+        .iter()
+        .map(|(group, permissions)| {
+            let offered: Vec<Value> =
+                permissions.iter().map(|(p, note)| json!({"name": p.as_str(), "note": note})).collect();
+            json!({"group": group, "permissions": offered})
+        })
+        .collect();
+    Value::Array(groups)
+}
+
+/// The tokens page with `extra` (made once the lists are read, so a secret is not taken for a page that fails).
+async fn tokens_view(
+    browser: &Browser<'_>,
+    flash: Option<&FlashMessage<'_>>,
+    app: &App,
+    extra: impl FnOnce() -> Value,
+) -> PageResult {
     let tokens = service::tokens::list(app, browser.user()).await?;
     let sites = service::websites::of_user(app, browser.user()).await?;
-    let ctx = merged(json!({"tokens": tokens, "websites": sites, "permissions": PERMISSIONS}), extra);
+    let ctx = merged(json!({"tokens": tokens, "websites": sites, "groups": permission_groups(), "form": {}}), extra());
     Ok(render("tokens.html", page(Some(browser.0), flash, ctx)))
 }
 
-#[get("/account/tokens")]
-pub async fn tokens(browser: Browser<'_>, flash: Option<FlashMessage<'_>>, app: &State<App>) -> PageResult {
-    tokens_view(&browser, flash.as_ref(), app, json!({})).await
+/// The tokens page; `shown`, after a creation, names the new token to show once.
+#[get("/account/tokens?<shown>")]
+pub async fn tokens(
+    shown: Option<&str>,
+    browser: Browser<'_>,
+    flash: Option<FlashMessage<'_>>,
+    app: &State<App>,
+) -> PageResult<NoStore> {
+    let secret = || json!({"secret": shown_secret(app, &browser, TOKENS, shown)});
+    Ok(tokens_view(&browser, flash.as_ref(), app, secret).await?.into())
 }
 
-#[derive(FromForm)]
+#[derive(FromForm, serde::Serialize)]
 pub struct TokenForm {
     #[field(default = String::new())]
     name: String,
@@ -44,15 +119,21 @@ pub struct TokenForm {
     websites: Vec<String>,
 }
 
-/// Answers with the page itself, so the raw token is shown once and never stored in a cookie.
+/// Asks for at least one permission (a token does only what it is given), creates the token and redirects to
+/// the page that shows it once. A refused form comes back with its message and what was ticked.
 #[post("/account/tokens", data = "<form>")]
-pub async fn create_token(browser: Browser<'_>, form: CsrfForm<TokenForm>, app: &State<App>) -> PageResult {
+pub async fn create_token(
+    browser: Browser<'_>,
+    form: CsrfForm<TokenForm>,
+    app: &State<App>,
+) -> PageResult<Either<Redirect, Template>> {
     let form = form.0;
     let parsed = (|| {
         let name = parse_name(Some(&form.name), "name")?;
-        // None ticked: the default, every permission.
-        let permissions = (!form.permissions.is_empty()).then_some(form.permissions.as_slice());
-        let (permissions, websites) = parse_scope(permissions, Some(&form.websites))?;
+        if form.permissions.is_empty() {
+            return Err("Tick at least one permission: a token can do only what you tick here".to_owned());
+        }
+        let (permissions, websites) = parse_scope(Some(form.permissions.as_slice()), Some(form.websites.as_slice()))?;
         Ok::<_, String>(NewToken { name, permissions, websites })
     })();
     let created = match parsed {
@@ -60,8 +141,15 @@ pub async fn create_token(browser: Browser<'_>, form: CsrfForm<TokenForm>, app: 
         Err(message) => Err(Error::BadRequest(message)),
     };
     match created {
-        Ok(token) => tokens_view(&browser, None, app, json!({"new_token": token})).await,
-        Err(e @ Error::BadRequest(_)) => tokens_view(&browser, None, app, json!({"error": e.to_string()})).await,
+        Ok(token) => {
+            let raw = token.key.ok_or_else(|| Error::internal("a new token without its raw value"))?;
+            let secret = OnceSecret::new(token.name.unwrap_or_else(|| "New token".to_owned()), raw);
+            Ok(Either::Left(redirect_showing(app, &browser, TOKENS, secret)))
+        }
+        Err(e @ Error::BadRequest(_)) => {
+            let extra = || json!({"error": e.to_string(), "form": form});
+            Ok(Either::Right(tokens_view(&browser, None, app, extra).await?))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -78,7 +166,7 @@ pub async fn revoke_token(
         service::tokens::revoke(app, browser.user(), id, browser.actor()).await?;
         Ok("Token revoked".to_owned())
     };
-    back("/account/tokens".to_owned(), outcome.await)
+    back(TOKENS.to_owned(), outcome.await)
 }
 
 #[get("/account/password")]

@@ -1,5 +1,6 @@
 //! The Integrations page: Stripe's status and import progress, the key form, disconnect and "Sync now".
-//! With JavaScript the key form posts JSON to the API route; without, it posts here.
+//! With JavaScript the key form posts JSON to the API route; without, it posts here. Either way a refused key
+//! shows the API's message with a hint line under it (`service::stripe::KeyHints`).
 
 use rocket::form::FromForm;
 use rocket::response::{Flash, Redirect};
@@ -13,9 +14,14 @@ use crate::domain::WebsiteId;
 use crate::domain::stripe_key::KEY_REQUIRED;
 use crate::error::Error;
 use crate::providers::stripe::verify::{REQUIRED_PERMISSIONS, create_key_url};
+use crate::service::stripe::KeyHints;
 use crate::service::{self, App};
 use crate::web::ButtonForm;
 use crate::web::{PageResult, SitePage, back};
+
+/// A refused connect comes back as an error flash: the message, then (after this separator) its hint. The flash
+/// carries no key: the hint is chosen from the key's prefix before the redirect.
+const HINT_SEPARATOR: char = '\n';
 
 pub fn routes() -> Vec<Route> {
     routes![integrations, connect_stripe, confirm_disconnect, disconnect, sync_now]
@@ -39,6 +45,10 @@ pub async fn integrations(website_id: WebsiteId, mut page: SitePage<'_, Settings
             None
         }
     };
+    let (field_error, field_hint) = match field_error.as_deref().map(|m| m.split_once(HINT_SEPARATOR)) {
+        Some(Some((message, hint))) => (Some(message.to_owned()), Some(hint.to_owned())),
+        _ => (field_error, None),
+    };
     let extra = json!({
         "stripe": stripe,
         "currency": currency,
@@ -46,6 +56,8 @@ pub async fn integrations(website_id: WebsiteId, mut page: SitePage<'_, Settings
         "create_key_url": create_key_url(development),
         "allow_test": development,
         "field_error": field_error,
+        "field_hint": field_hint,
+        "hints": KeyHints::of(app),
     });
     page.render(app, &website_id, "integrations.html", extra).await
 }
@@ -64,13 +76,25 @@ pub async fn connect_stripe(
     form: CsrfForm<ConnectForm>,
     app: &State<App>,
 ) -> Flash<Redirect> {
-    let outcome = match form.0.stripe_rak {
-        Some(raw) => service::stripe::connect(app, &website_id, &raw, page.actor())
+    let raw = form.0.stripe_rak;
+    let outcome = match &raw {
+        Some(raw) => service::stripe::connect(app, &website_id, raw, page.actor())
             .await
             .map(|currency| format!("{} ({currency})", service::stripe::CONNECTED)),
         None => Err(Error::BadRequest(KEY_REQUIRED.into())),
     };
-    back(to_page(&website_id), outcome)
+    match outcome {
+        Err(
+            e @ (Error::BadRequest(_) | Error::BadGateway(_) | Error::GatewayTimeout(_) | Error::Unavailable { .. }),
+        ) => {
+            let message = match KeyHints::of(app).for_refusal(raw.as_deref().unwrap_or_default(), &e) {
+                Some(hint) => format!("{e}{HINT_SEPARATOR}{hint}"),
+                None => e.to_string(),
+            };
+            Flash::error(Redirect::to(to_page(&website_id)), message)
+        }
+        other => back(to_page(&website_id), other),
+    }
 }
 
 #[get("/websites/<website_id>/integrations/stripe/disconnect")]

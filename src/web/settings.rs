@@ -1,23 +1,56 @@
-//! The website pages: list and create, General (with the tracking settings, and deletion) and API keys.
+//! The website pages: list and create, General (with the tracking settings, and deletion) and API keys; and
+//! how every page that creates a secret shows it once (Post/Redirect/Get through `service::shown_once`).
 
 use rocket::form::FromForm;
+use rocket::http::Header;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
-use rocket::{Either, Route, State, get, post, routes};
+use rocket::{Either, Responder, Route, State, get, post, routes};
 use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 use crate::auth::csrf::CsrfForm;
 use crate::auth::{ApiKeysRead, ApiKeysWrite, Need, SettingsRead, SettingsWrite, WebsitesDelete};
-use crate::domain::WebsiteId;
 use crate::domain::credentials::WebsiteKeyView;
 use crate::domain::ids::parse_path_id;
 use crate::domain::tracking::TrackingSettings;
 use crate::domain::website::{NewWebsite, WebsiteChanges, parse_currency, parse_domain, parse_name, parse_timezone};
+use crate::domain::{Role, WebsiteId};
 use crate::error::Error;
-use crate::service::{App, api_keys, tracking, websites};
+use crate::service::shown_once::{self, OnceSecret};
+use crate::service::{App, api_keys, team, tracking, websites};
 use crate::web::ButtonForm;
 use crate::web::{Browser, PageResult, SitePage, back, merged, page, render};
+
+/// A page that may show a new secret: kept by no cache, so the back button asks again (and finds it gone).
+#[derive(Responder)]
+pub struct NoStore {
+    page: Template,
+    cache: Header<'static>,
+}
+
+impl From<Template> for NoStore {
+    fn from(page: Template) -> Self {
+        Self { page, cache: Header::new("Cache-Control", "no-store") }
+    }
+}
+
+/// Post/Redirect/Get for a creation: the new secret waits in memory for this session's next view of `place`,
+/// and the browser is sent there. Only the secret's random id is in the URL; a refresh creates nothing.
+pub fn redirect_showing(app: &App, browser: &Browser<'_>, place: &str, secret: OnceSecret) -> Redirect {
+    let id = shown_once::keep(app, browser.0, place, secret);
+    Redirect::to(format!("{place}?shown={id}#new-secret"))
+}
+
+/// The secret the URL's `shown` names, for `secret_once.html`: `{name, key}` the first time, `{gone: true}`
+/// after (a refresh, the back button, a copied address); `null` without `shown`.
+pub fn shown_secret(app: &App, browser: &Browser<'_>, place: &str, shown: Option<&str>) -> Value {
+    match shown.map(|id| shown_once::take(app, browser.0, place, id)) {
+        None => Value::Null,
+        Some(Some(secret)) => json!({"name": secret.label, "key": secret.expose()}),
+        Some(None) => json!({"gone": true}),
+    }
+}
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -111,7 +144,13 @@ async fn general_page<N: Need>(
             "excluded_ips": stored.excluded_ips, "excluded_paths": stored.excluded_paths}),
         ),
     };
-    let extra = json!({"script_src": script_src, "tracking": form, "tracking_error": tracking_error});
+    // A viewer reads the settings as text, with whom to ask for a change.
+    let owners: Vec<String> = if page.access.role == Role::Viewer {
+        team::list(app, website_id).await?.into_iter().filter(|m| m.role == Role::Owner).map(|m| m.email).collect()
+    } else {
+        Vec::new()
+    };
+    let extra = json!({"script_src": script_src, "tracking": form, "tracking_error": tracking_error, "owners": owners});
     page.render(app, website_id, "general.html", extra).await
 }
 
@@ -212,19 +251,21 @@ pub async fn delete_website(
     }
 }
 
-async fn keys_page<N: Need>(
-    website_id: &WebsiteId,
-    page: &SitePage<'_, N>,
-    app: &App,
-    new_key: Option<WebsiteKeyView>,
-) -> PageResult {
-    let keys = api_keys::list(app, website_id).await?;
-    page.render(app, website_id, "keys.html", json!({"keys": keys, "new_key": new_key})).await
+fn keys_place(website_id: &WebsiteId) -> String {
+    format!("/websites/{website_id}/keys")
 }
 
-#[get("/websites/<website_id>/keys")]
-pub async fn keys(website_id: WebsiteId, page: SitePage<'_, ApiKeysRead>, app: &State<App>) -> PageResult {
-    keys_page(&website_id, &page, app, None).await
+/// The API keys page; `shown`, after a creation or a roll, names the new key's value to show once.
+#[get("/websites/<website_id>/keys?<shown>")]
+pub async fn keys(
+    website_id: WebsiteId,
+    shown: Option<&str>,
+    page: SitePage<'_, ApiKeysRead>,
+    app: &State<App>,
+) -> PageResult<NoStore> {
+    let keys = api_keys::list(app, &website_id).await?;
+    let secret = shown_secret(app, &page.browser, &keys_place(&website_id), shown);
+    Ok(page.render(app, &website_id, "keys.html", json!({"keys": keys, "secret": secret})).await?.into())
 }
 
 #[derive(FromForm)]
@@ -233,26 +274,33 @@ pub struct NameForm {
     name: String,
 }
 
-/// Creating a key answers with the page itself (never a redirect), so the raw key travels only once.
+/// The raw value of a key just created or rolled, to show once.
+fn key_secret(key: WebsiteKeyView, unnamed: &str) -> Result<OnceSecret, Error> {
+    let raw = key.key.ok_or_else(|| Error::internal("a new key without its raw value"))?;
+    Ok(OnceSecret::new(key.name.unwrap_or_else(|| unnamed.to_owned()), raw))
+}
+
+/// Creates a key and redirects to the page that shows it once.
 #[post("/websites/<website_id>/keys", data = "<form>")]
 pub async fn create_key(
     website_id: WebsiteId,
     page: SitePage<'_, ApiKeysWrite>,
     form: CsrfForm<NameForm>,
     app: &State<App>,
-) -> PageResult<Either<Template, Flash<Redirect>>> {
-    let to = format!("/websites/{website_id}/keys");
+) -> PageResult<Either<Redirect, Flash<Redirect>>> {
+    let to = keys_place(&website_id);
     let name = match parse_name(Some(&form.0.name), "name") {
         Ok(n) => n,
         Err(m) => return Ok(Either::Right(back(to, Err(Error::BadRequest(m))))),
     };
     match api_keys::create(app, &website_id, name, page.actor()).await {
-        Ok(key) => Ok(Either::Left(keys_page(&website_id, &page, app, Some(key)).await?)),
+        Ok(key) => Ok(Either::Left(redirect_showing(app, &page.browser, &to, key_secret(key, "New key")?))),
         Err(e @ Error::BadRequest(_)) => Ok(Either::Right(back(to, Err(e)))),
         Err(e) => Err(e.into()),
     }
 }
 
+/// Gives the key a new value (the old one stops working) and redirects to the page that shows it once.
 #[post("/websites/<website_id>/keys/<key_id>/roll", data = "<_form>")]
 pub async fn roll_key(
     website_id: WebsiteId,
@@ -260,12 +308,11 @@ pub async fn roll_key(
     page: SitePage<'_, ApiKeysWrite>,
     _form: CsrfForm<ButtonForm>,
     app: &State<App>,
-) -> PageResult {
+) -> PageResult<Redirect> {
     let id = parse_path_id(key_id, "apiKeyId")?;
     let key = api_keys::roll(app, &website_id, id, page.actor()).await?;
-    keys_page(&website_id, &page, app, Some(key)).await
+    Ok(redirect_showing(app, &page.browser, &keys_place(&website_id), key_secret(key, "Rolled key")?))
 }
-
 #[post("/websites/<website_id>/keys/<key_id>/delete", data = "<_form>")]
 pub async fn delete_key(
     website_id: WebsiteId,

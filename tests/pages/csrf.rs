@@ -132,7 +132,7 @@ async fn a_session_write_another_site_sends_is_refused_even_with_the_token() {
 
     let same =
         [("Origin", "http://revlink.test:8000"), ("Host", "revlink.test:8000"), ("Sec-Fetch-Site", "same-origin")];
-    assert_eq!(post_with(&app, &keys, &form, &same).await, Status::Ok, "the page's own form");
+    assert_eq!(post_with(&app, &keys, &form, &same).await, Status::SeeOther, "the page's own form");
 
     // The probe's gap: a JSON route with the session cookie and a form body carrying no token.
     let sync = format!("/api/v1/admin/websites/{site}/integrations/stripe/sync");

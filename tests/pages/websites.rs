@@ -55,6 +55,19 @@ async fn viewers_see_no_write_forms_and_are_refused_writes() {
     app.member(&site, &viewer, Role::Viewer);
     let csrf = app.login("viewer@example.com").await;
 
+    let general = text(app.client.get(format!("/websites/{site}")).dispatch().await).await;
+    assert!(!general.contains("<input id=\"domain\"") && !general.contains("disabled"), "no disabled form: {general}");
+    assert!(
+        general.contains("<dt>Domain</dt><dd>shop.example.com</dd>")
+            && general.contains("<dt>Time zone</dt><dd>UTC</dd>")
+    );
+    assert!(
+        general.contains(
+            "As a viewer you can read these settings; the owner (owner@example.com) or a member can change them"
+        ),
+        "who can: {general}"
+    );
+
     let keys = app.client.get(format!("/websites/{site}/keys")).dispatch().await;
     assert_eq!(keys.status(), Status::Ok);
     assert!(!text(keys).await.contains("Create key"));
