@@ -288,12 +288,7 @@ fn event_retention() -> AdHoc {
 /// While no user exists, prints (once, at start) the link with a fresh one-time setup code.
 async fn print_setup_link(rocket: &Rocket<Orbit>) {
     let Some(app) = rocket.state::<App>() else { return };
-    match service::accounts::offer_setup(app).await {
-        Ok(Some(code)) => {
-            let link = format!("{}/setup?code={code}", app.base_url);
-            println!("revlink has no account yet. Open this link to set it up:\n\n    {link}\n");
-        }
-        Ok(None) => {}
-        Err(e) => tracing::error!(error = %e, "cannot count users for the setup link"),
+    if let Err(e) = service::accounts::print_setup_link(app).await {
+        tracing::error!(error = %e, "cannot count users for the setup link");
     }
 }
