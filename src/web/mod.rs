@@ -161,7 +161,7 @@ pub fn back(to: String, outcome: Result<String, Error>) -> Flash<Redirect> {
 }
 
 pub fn routes() -> Vec<Route> {
-    let mut all = routes![assets::static_file, assets::tracking_script, session::home];
+    let mut all = routes![assets::static_file, assets::favicon, assets::tracking_script, session::home];
     all.extend(session::routes());
     all.extend(settings::routes());
     all.extend(integrations::routes());
