@@ -29,10 +29,7 @@ async fn invalid_json_is_called_invalid_with_where_it_broke() {
 #[rocket::async_test]
 async fn a_field_of_the_wrong_type_is_named_with_the_type_it_should_have() {
     let app = TestApp::new().await;
-    let (owner, site, token) = app.owner_with_site();
-    let member = app.user("member@example.com");
-    app.member(&site, &member, revlink::domain::Role::Viewer);
-    let _ = owner;
+    let (_, site, token) = app.owner_with_site();
     let admin = "/api/v1/admin";
     let cases = [
         (
