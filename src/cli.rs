@@ -247,7 +247,7 @@ async fn check(figment: &Figment, repair: bool) -> Result<Value, Failure> {
     if repair {
         service::check::repair_rollups(&storage.db).await.map_err(|e| e.to_string())?;
     }
-    let keys = storage.load_master_key().map_err(|e| e.to_string());
+    let keys = storage.load_master_key().map(|(keys, _)| keys).map_err(|e| e.to_string());
     let report = service::check::run(&storage.db, keys).await.map_err(|e| e.to_string())?;
     let json = serde_json::to_value(&report).map_err(|e| e.to_string())?;
     let problems = report.problems();

@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use rocket::http::Status;
+use rocket::http::{Method, Status};
 use rocket::request::{self, Request};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -12,6 +12,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error("{0}")]
     BadRequest(String),
+    /// 400 whose message a route fixes (the contract's `stripeRak is required`) and whose `detail` says
+    /// exactly what was wrong with the body (the JSON's syntax error and where; a field of the wrong type).
+    #[error("{message} ({detail})")]
+    BadBody { message: String, detail: String },
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("{0}")]
@@ -72,6 +76,7 @@ impl Error {
     fn log_copy(&self) -> Self {
         match self {
             Self::BadRequest(m) => Self::BadRequest(m.clone()),
+            Self::BadBody { message, detail } => Self::BadBody { message: message.clone(), detail: detail.clone() },
             Self::Unauthorized(m) => Self::Unauthorized(m),
             Self::Storage(m) => Self::Storage(m),
             Self::Forbidden(m) => Self::Forbidden(m.clone()),
@@ -94,7 +99,7 @@ impl Error {
 
     pub fn status(&self) -> Status {
         match self {
-            Self::BadRequest(_) => Status::BadRequest,
+            Self::BadRequest(_) | Self::BadBody { .. } => Status::BadRequest,
             Self::Unauthorized(_) => Status::Unauthorized,
             Self::Forbidden(_) => Status::Forbidden,
             Self::NotFound(_) => Status::NotFound,
@@ -123,6 +128,7 @@ impl Error {
             Self::Db(_) | Self::Pool(_) | Self::Internal(_) => {
                 format!("Internal server error; quote request id {request_id} when reporting it")
             }
+            Self::BadBody { message, .. } => message.clone(),
             other => other.to_string(),
         }
     }
@@ -174,10 +180,87 @@ pub fn stash(req: &Request<'_>, err: Error) {
 }
 
 /// What a catcher answers with: the error a guard or responder left, or one made from the status
-/// when Rocket failed on its own (no route, an unread body).
+/// when Rocket failed on its own (no route, an unread body). A path that exists, asked with a method it
+/// does not answer, is a 405 naming the ones it does.
 pub fn caught(status: Status, req: &Request<'_>) -> Error {
     let left = req.local_cache(GuardError::default).0.lock().ok().and_then(|mut s| s.take());
-    left.unwrap_or_else(|| Error::from_status(status, req))
+    left.or_else(|| method_not_allowed(status, req)).unwrap_or_else(|| Error::from_status(status, req))
+}
+
+/// No route ran: either none matched (404), or Rocket could not read the request (400: an unknown
+/// method such as QUERY, which Rocket hands the catcher as GET). Either is a 405 when the path is one
+/// that some route answers with another method.
+fn method_not_allowed(status: Status, req: &Request<'_>) -> Option<Error> {
+    if req.route().is_some() || !matches!(status.code, 400 | 404) {
+        return None;
+    }
+    let allowed = allowed_methods(req);
+    if allowed.is_empty() || (status.code == 404 && allowed.contains(&req.method())) {
+        return None;
+    }
+    let method = if status.code == 400 { "this method".to_owned() } else { req.method().to_string() };
+    let mut names: Vec<&str> = allowed.iter().copied().map(Method::as_str).collect();
+    names.sort_unstable();
+    Some(Error::MethodNotAllowed { method, allow: names.join(", ") })
+}
+
+/// The methods of the mounted routes whose path template matches the request's path (HEAD with GET,
+/// which Rocket answers for every GET route). `<name..>` takes the rest of the path.
+fn allowed_methods(req: &Request<'_>) -> Vec<Method> {
+    let segments: Vec<&str> = req.uri().path().segments().collect();
+    let mut methods = Vec::new();
+    for route in req.rocket().routes() {
+        let template: Vec<&str> = route.uri.path().split('/').filter(|s| !s.is_empty()).collect();
+        let matches = match template.split_last() {
+            Some((last, head)) if last.ends_with("..>") => {
+                segments.len() >= head.len() && head.iter().zip(&segments).all(|(t, s)| segment_matches(t, s))
+            }
+            _ => template.len() == segments.len() && template.iter().zip(&segments).all(|(t, s)| segment_matches(t, s)),
+        };
+        if matches && !methods.contains(&route.method) {
+            methods.push(route.method);
+            if route.method == Method::Get && !methods.contains(&Method::Head) {
+                methods.push(Method::Head);
+            }
+        }
+    }
+    methods
+}
+
+fn segment_matches(template: &str, segment: &str) -> bool {
+    (template.starts_with('<') && !segment.is_empty()) || template == segment
+}
+
+/// Whether an error answers as the JSON envelope rather than a page: always under `/api` (the contract:
+/// no HTML ever reaches an API client); elsewhere when the request's `Accept` prefers JSON to HTML (a
+/// page's script polling `/dashboard/live`, a scraper asking for JSON). A browser, or a client that says
+/// nothing, gets a page.
+pub fn answers_json(req: &Request<'_>) -> bool {
+    let path = req.uri().path();
+    if path == "/api" || path.starts_with("/api/") {
+        return true;
+    }
+    accepted(req, "application", "json") > accepted(req, "text", "html")
+}
+
+/// How much the request's `Accept` wants `top/sub`, from 0 to 1: the weight of the most specific entry
+/// that covers it (`top/sub`, then `top/*`, then `*/*`); 1 without the header.
+fn accepted(req: &Request<'_>, top: &str, sub: &str) -> f32 {
+    let Some(accept) = req.accept() else { return 1.0 };
+    let mut best: Option<(u8, f32)> = None;
+    for entry in accept.iter() {
+        let media = entry.media_type();
+        let specificity = match (media.top().as_str(), media.sub().as_str()) {
+            (t, s) if t.eq_ignore_ascii_case(top) && s.eq_ignore_ascii_case(sub) => 2,
+            (t, "*") if t.eq_ignore_ascii_case(top) => 1,
+            ("*", "*") => 0,
+            _ => continue,
+        };
+        if best.is_none_or(|(seen, _)| specificity > seen) {
+            best = Some((specificity, entry.weight_or(1.0)));
+        }
+    }
+    best.map_or(0.0, |(_, weight)| weight)
 }
 
 impl Error {

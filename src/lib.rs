@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod crypto;
 pub mod db;
 pub mod domain;
@@ -16,7 +17,9 @@ pub mod service;
 pub mod sync;
 pub mod web;
 
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rocket::fairing::{AdHoc, Fairing, Info, Kind};
@@ -65,11 +68,12 @@ impl Storage {
         Ok(Self { config, db })
     }
 
-    /// The configured master key (generated on first run, while no secret is stored), not yet checked
-    /// against the stored secrets.
-    pub fn load_master_key(&self) -> Result<StripeKeyBox, StartupError> {
+    /// The configured master key (generated on first run, while no secret is stored: then its file is
+    /// named too), not yet checked against the stored secrets.
+    pub fn load_master_key(&self) -> Result<(StripeKeyBox, Option<PathBuf>), StartupError> {
         let stored = self.db.with_conn(|c| db::stripe::count(c)).map_err(StartupError::Database)?;
-        Ok(StripeKeyBox::new(self.config.load_master_key(stored > 0)?))
+        let (key, generated) = self.config.load_master_key(stored > 0)?;
+        Ok((StripeKeyBox::new(key), generated))
     }
 }
 
@@ -79,13 +83,15 @@ pub struct Runtime {
     pub config: AppConfig,
     pub db: Db,
     pub stripe_keys: StripeKeyBox,
+    /// The secret files this opening generated (a first run): a server that then fails to start removes them.
+    pub generated: Vec<PathBuf>,
 }
 
 impl Runtime {
     /// Opens the storage and refuses when the master key cannot open every stored secret.
     pub fn open(figment: &Figment) -> Result<Self, StartupError> {
         let storage = Storage::open(figment)?;
-        let stripe_keys = storage.load_master_key()?;
+        let (stripe_keys, generated) = storage.load_master_key()?;
         storage.db.with_conn(|c| db::stripe::verify_master_key(c, &stripe_keys)).map_err(|e| {
             let detail = match e {
                 error::Error::Internal(m) => m,
@@ -94,7 +100,7 @@ impl Runtime {
             StartupError::MasterKey(detail)
         })?;
         let Storage { config, db } = storage;
-        Ok(Self { config, db, stripe_keys })
+        Ok(Self { config, db, stripe_keys, generated: generated.into_iter().collect() })
     }
 
     /// The use cases' `App` on this runtime; `base_url` is where people reach the server.
@@ -166,11 +172,15 @@ impl Fairing for HttpMetrics {
 
 /// The whole application from a figment (see `config::figment`); tests pass their own.
 pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
-    let runtime = Runtime::open(&figment)?;
+    let mut runtime = Runtime::open(&figment)?;
     let figment = match runtime.config.secret_key_hex(&figment)? {
-        Some(secret) => figment.merge(("secret_key", secret)),
+        Some((secret, generated)) => {
+            runtime.generated.extend(generated);
+            figment.merge(("secret_key", secret))
+        }
         None => figment,
     };
+    let generated = GeneratedSecrets(runtime.generated.clone());
     let base_url = runtime.config.base_url(&figment);
     let limits = Arc::new(RateLimits::new(
         runtime.config.rate_limit_per_minute,
@@ -187,10 +197,10 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
         .manage(app)
         .manage(Arc::clone(&limits))
         .manage(trusted_proxies)
+        .manage(generated)
         .attach(RequestIds)
         .attach(Shield::default().enable(Frame::Deny).enable(Referrer::SameOrigin).enable(NoSniff::Enable))
         .attach(web::assets::templates())
-        .attach(AdHoc::on_liftoff("first-run setup link", |rocket| Box::pin(print_setup_link(rocket))))
         .attach(RateLimitHeaders)
         .attach(AdHoc::on_liftoff("rate limit housekeeping", move |rocket| {
             Box::pin(async move {
@@ -207,30 +217,7 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
                 });
             })
         }))
-        .attach(AdHoc::on_liftoff("WAL checkpoints", |rocket| {
-            Box::pin(async move {
-                let Some(app) = rocket.state::<App>() else { return };
-                let (db, shutdown) = (app.db.clone(), rocket.shutdown());
-                tokio::spawn(async move {
-                    let mut tick = tokio::time::interval(Duration::from_secs(2));
-                    tokio::pin!(shutdown);
-                    loop {
-                        tokio::select! {
-                            _ = tick.tick() => {
-                                if let Err(e) = db.keep_wal_small(db::WAL_CHECKPOINT_BYTES).await {
-                                    tracing::warn!(error = %e, "a WAL checkpoint failed");
-                                }
-                                // The tracking events committed unsynced since the last tick reach the disk.
-                                if let Err(e) = db.sync_wal().await {
-                                    tracing::warn!(error = %e, "the WAL could not be synced");
-                                }
-                            }
-                            () = &mut shutdown => break,
-                        }
-                    }
-                });
-            })
-        }))
+        .attach(wal_checkpoints())
         .attach(AdHoc::on_shutdown("final checkpoint", |rocket| {
             Box::pin(async move {
                 if let Some(app) = rocket.state::<App>()
@@ -261,6 +248,8 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
             })
         }))
         .attach(event_retention())
+        // Last, so that the setup link is the last thing printed at start.
+        .attach(AdHoc::on_liftoff("start banner and setup link", |rocket| Box::pin(announce(rocket))))
         .mount("/api/v1/admin", api::admin_routes())
         .mount("/api/v1", api::v1_routes())
         .mount("/api", api::events::routes())
@@ -268,6 +257,34 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, StartupError> {
         .mount("/", api::metrics::routes())
         .register("/api", api::catchers())
         .register("/", web::catchers()))
+}
+
+/// Every 2 seconds: a WAL checkpoint when the log has grown past its bound, and a sync of the WAL.
+fn wal_checkpoints() -> AdHoc {
+    AdHoc::on_liftoff("WAL checkpoints", |rocket| {
+        Box::pin(async move {
+            let Some(app) = rocket.state::<App>() else { return };
+            let (db, shutdown) = (app.db.clone(), rocket.shutdown());
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(2));
+                tokio::pin!(shutdown);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {
+                            if let Err(e) = db.keep_wal_small(db::WAL_CHECKPOINT_BYTES).await {
+                                tracing::warn!(error = %e, "a WAL checkpoint failed");
+                            }
+                            // The tracking events committed unsynced since the last tick reach the disk.
+                            if let Err(e) = db.sync_wal().await {
+                                tracing::warn!(error = %e, "the WAL could not be synced");
+                            }
+                        }
+                        () = &mut shutdown => break,
+                    }
+                }
+            });
+        })
+    })
 }
 
 /// The hourly deletion of raw events older than `events_retention_days` (none when it is 0).
@@ -285,15 +302,82 @@ fn event_retention() -> AdHoc {
     })
 }
 
-/// While no user exists, prints (once, at start) the link with a fresh one-time setup code.
-async fn print_setup_link(rocket: &Rocket<Orbit>) {
+/// The secret files `build` generated (a first run), which `serve` removes when the start fails.
+struct GeneratedSecrets(Vec<PathBuf>);
+
+/// Prints the start banner and, while no account exists, the setup link after it.
+async fn announce(rocket: &Rocket<Orbit>) {
     let Some(app) = rocket.state::<App>() else { return };
-    match service::accounts::offer_setup(app).await {
-        Ok(Some(code)) => {
-            let link = format!("{}/setup?code={code}", app.base_url);
-            println!("revlink has no account yet. Open this link to set it up:\n\n    {link}\n");
+    let setup_pending = match service::accounts::user_count(app).await {
+        Ok(n) => n == 0,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot count users for the setup link");
+            false
         }
-        Ok(None) => {}
-        Err(e) => tracing::error!(error = %e, "cannot count users for the setup link"),
+    };
+    let config = rocket.config();
+    let scheme = if config.tls_enabled() { "https" } else { "http" };
+    let listening = format!("{scheme}://{}", std::net::SocketAddr::new(config.address, config.port));
+    let data_dir = std::path::absolute(&app.config.data_dir).unwrap_or_else(|_| app.config.data_dir.clone());
+    let banner = console::StartBanner {
+        version: env!("CARGO_PKG_VERSION"),
+        environment: app.config.environment.as_str(),
+        listening: &listening,
+        public_url: app.config.public_url.as_deref().filter(|url| url.trim_end_matches('/') != listening),
+        data_dir: &data_dir,
+        stripe_api_base: &app.config.stripe_api_base,
+        setup_pending,
+    };
+    println!("{}", banner.render());
+    if setup_pending && let Err(e) = service::accounts::print_setup_link(app).await {
+        tracing::error!(error = %e, "cannot print the setup link");
+    }
+}
+
+/// Builds revlink and serves until it is shut down. The port is tried first, so that a second instance that
+/// cannot have it stops before writing anything to its data directory; a start that still fails before
+/// liftoff removes the secret files it generated, so it leaves no new secret behind.
+pub async fn serve(figment: Figment) -> Result<(), String> {
+    port_is_free(&figment)?;
+    let rocket = build(figment).map_err(|e| e.to_string())?;
+    launch_or_forget(rocket).await
+}
+
+/// Launches `rocket` (from `build`); when it fails before liftoff, deletes the secret files `build` generated.
+pub async fn launch_or_forget(rocket: Rocket<Build>) -> Result<(), String> {
+    let generated = rocket.state::<GeneratedSecrets>().map(|g| g.0.clone()).unwrap_or_default();
+    let lifted = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&lifted);
+    let rocket = rocket.attach(AdHoc::on_liftoff("liftoff seen", move |_| {
+        Box::pin(async move { flag.store(true, Ordering::SeqCst) })
+    }));
+    let Err(e) = rocket.launch().await else { return Ok(()) };
+    let message = e.to_string();
+    // Nothing was served, so nothing was sealed with a key generated now: it can go with the failed start.
+    if !lifted.load(Ordering::SeqCst) {
+        for path in &generated {
+            match std::fs::remove_file(path) {
+                Ok(()) => tracing::info!(path = %path.display(), "removed the secret this failed start generated"),
+                Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not remove a generated secret"),
+            }
+        }
+    }
+    Err(message)
+}
+
+/// Fails when the configured address and port cannot be listened on (another server has them).
+fn port_is_free(figment: &Figment) -> Result<(), String> {
+    let (Ok(address), Ok(port)) =
+        (figment.extract_inner::<std::net::IpAddr>("address"), figment.extract_inner::<u16>("port"))
+    else {
+        return Ok(()); // Rocket reports a bad address or port itself.
+    };
+    match std::net::TcpListener::bind((address, port)) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!(
+            "cannot listen on {}: {e}. Is revlink (or something else) already running there? \
+             Nothing was written to the data directory.",
+            std::net::SocketAddr::new(address, port)
+        )),
     }
 }

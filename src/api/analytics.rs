@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::body::{JsonBody, text};
+use crate::api::body::{JsonBody, kind, text};
 use crate::api::doc::{Authenticated, JsonBody as BodyErrors, WebsiteQuery, WebsiteScoped};
 use crate::api::{ApiResult, Success, one};
 use crate::auth::{AnalyticsRead, GoalsWrite, IdentifyWrite, QueryPairs, QueryWebsiteAccess};
@@ -251,14 +251,7 @@ fn required_string<'a>(body: &'a Map<String, Value>, name: &str) -> Result<&'a s
     match body.get(name) {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim()),
         Some(Value::String(_) | Value::Null) | None => Err(Error::BadRequest(format!("{name} is required"))),
-        Some(_) => Err(Error::BadRequest(format!("{name} must be a string"))),
-    }
-}
-
-fn object(body: JsonBody) -> Result<Map<String, Value>, Error> {
-    match body.parse::<Value>()? {
-        Value::Object(map) => Ok(map),
-        _ => Err(Error::BadRequest("Request body must be a JSON object".into())),
+        Some(other) => Err(Error::BadRequest(format!("{name} must be a string, not {}", kind(other)))),
     }
 }
 
@@ -293,7 +286,7 @@ pub async fn create_goal(
     body: JsonBody,
     app: &State<App>,
 ) -> ApiResult<GoalCreated> {
-    let body = object(body)?;
+    let body = body.object()?;
     let visitor_id = checked_visitor_id(required_string(&body, "datafast_visitor_id")?)?;
     let name = required_string(&body, "name")?;
     let metadata = match body.get("metadata") {
@@ -304,10 +297,15 @@ pub async fn create_goal(
                 Value::String(s) => Ok((k.clone(), s.clone())),
                 Value::Number(n) => Ok((k.clone(), n.to_string())),
                 Value::Bool(b) => Ok((k.clone(), b.to_string())),
-                _ => Err(Error::BadRequest(format!("metadata.{k} must be a string, number or boolean"))),
+                other => Err(Error::BadRequest(format!(
+                    "metadata.{k} must be a string, number or boolean, not {}",
+                    kind(other)
+                ))),
             })
             .collect::<Result<_, _>>()?,
-        Some(_) => return Err(Error::BadRequest("metadata must be an object of strings".into())),
+        Some(other) => {
+            return Err(Error::BadRequest(format!("metadata must be an object of strings, not {}", kind(other))));
+        }
     };
     let event_id = service::visitors::add_goal(app, &access.website_id, visitor_id, name, &metadata).await?;
     one(GoalCreated { message: "Custom event created successfully", event_id })
@@ -345,7 +343,7 @@ pub async fn identify(
     body: JsonBody,
     app: &State<App>,
 ) -> Result<Json<Identified>, Error> {
-    let body = object(body)?;
+    let body = body.object()?;
     let visitor_id = checked_visitor_id(required_string(&body, "datafast_visitor_id")?)?;
     let user_id = text(&body, &["user_id"], 255)?.ok_or_else(|| Error::BadRequest("user_id is required".into()))?;
     let email = match text(&body, &["email"], 254)? {

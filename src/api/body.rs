@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 use crate::error::{Error, data_failure};
 
 /// A request body that was JSON-typed and within the limit. Whether it parsed is kept, so that each
-/// route can answer a malformed body with its own message (the connect route's is fixed by §4).
+/// route can answer a malformed body with its own message (the connect route's is fixed by §4, and the
+/// parse error goes in the envelope's `detail`).
 pub enum JsonBody {
     Empty,
     Malformed(String),
@@ -38,31 +39,59 @@ impl<'r> FromData<'r> for JsonBody {
         }
         data::Outcome::Success(match serde_json::from_slice(&bytes) {
             Ok(value) => JsonBody::Value(value),
-            Err(e) => JsonBody::Malformed(format!("Request body is not valid JSON ({e})")),
+            // serde_json says what it expected and where: "expected `,` or `}` at line 1 column 19".
+            Err(e) => JsonBody::Malformed(format!("Request body is not valid JSON: {e}")),
         })
     }
 }
 
 impl JsonBody {
-    /// Deserializes into `T`; every failure is a 400 that names the problem.
+    /// Deserializes into `T`; every failure is a 400 that names the problem: where the JSON broke, or which
+    /// field is missing or has the wrong type and what it should be.
     pub fn parse<T: DeserializeOwned>(self) -> Result<T, Error> {
-        let value = match self {
-            Self::Empty => return Err(Error::BadRequest("Request body is empty; send a JSON object".into())),
-            Self::Malformed(message) => return Err(Error::BadRequest(message)),
-            Self::Value(value) => value,
-        };
-        if !value.is_object() {
-            return Err(Error::BadRequest("Request body must be a JSON object".into()));
-        }
-        serde_json::from_value(value).map_err(|e| Error::BadRequest(format!("Invalid request body: {e}")))
+        let value = self.object().map(Value::Object)?;
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            // The path is `.` when the body as a whole is wrong (a missing field, an unknown one).
+            if path == "." {
+                Error::BadRequest(format!("Invalid request body: {inner}"))
+            } else {
+                Error::BadRequest(format!("Invalid request body: {path}: {inner}"))
+            }
+        })
     }
 
     /// Like `parse`, but an empty body (or a JSON `null`) means every field takes its default.
     pub fn parse_or_default<T: DeserializeOwned + Default>(self) -> Result<T, Error> {
         match self {
-            Self::Empty | Self::Value(serde_json::Value::Null) => Ok(T::default()),
+            Self::Empty | Self::Value(Value::Null) => Ok(T::default()),
             other => other.parse(),
         }
+    }
+
+    /// The body as a JSON object, for routes that read each field themselves (so each message names it).
+    pub fn object(self) -> Result<Map<String, Value>, Error> {
+        match self {
+            Self::Empty => Err(Error::BadRequest("Request body is empty; send a JSON object".into())),
+            Self::Malformed(message) => Err(Error::BadRequest(message)),
+            Self::Value(Value::Object(map)) => Ok(map),
+            Self::Value(other) => {
+                Err(Error::BadRequest(format!("Request body must be a JSON object, not {}", kind(&other))))
+            }
+        }
+    }
+}
+
+/// What a JSON value is, for messages: "a string", "a number", "true or false" …
+pub fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "true or false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -81,7 +110,7 @@ pub fn text(body: &Map<String, Value>, names: &[&str], max: usize) -> Result<Opt
             Some(Value::String(_)) => {
                 return Err(Error::BadRequest(format!("{name} must be at most {max} characters")));
             }
-            Some(_) => return Err(Error::BadRequest(format!("{name} must be a string"))),
+            Some(other) => return Err(Error::BadRequest(format!("{name} must be a string, not {}", kind(other)))),
         }
     }
     Ok(None)

@@ -36,6 +36,11 @@ pub struct ErrorDetail {
     pub code: u16,
     /// What went wrong, and what to do about it.
     pub message: String,
+    /// (revlink) Where a route's `message` is fixed by the contract (connecting Stripe answers every unusable
+    /// body with `stripeRak is required`): exactly what was wrong, such as where the JSON broke
+    /// (`Request body is not valid JSON: expected value at line 1 column 14`). Absent elsewhere.
+    #[schema(example = "Request body is not valid JSON: expected value at line 1 column 14")]
+    pub detail: Option<String>,
 }
 
 /// A response whose body is the envelope, with these integer headers (name, what it says).

@@ -3,23 +3,39 @@
 
 use std::io::Cursor;
 
-use rocket::http::{ContentType, Header, Method, Status};
+use rocket::http::{ContentType, Header, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
 use rocket::{Catcher, catch, catchers};
 use serde_json::json;
 
-use crate::error::{Error, caught};
+use crate::error::{Error, answers_json, caught, stash};
 
 /// The envelope for a status, with a message.
 pub fn envelope(status: Status, message: &str) -> String {
     json!({"status": "error", "error": {"code": status.code, "message": message}}).to_string()
 }
 
+/// The envelope with a `detail` beside the message: what exactly was wrong (where the JSON broke), when a
+/// route's message is fixed by the contract. Clients that read only `code` and `message` see no change.
+fn envelope_with_detail(status: Status, message: &str, detail: &str) -> String {
+    json!({"status": "error", "error": {"code": status.code, "message": message, "detail": detail}}).to_string()
+}
+
+/// Under `/api`, or for a client that prefers JSON, the envelope; elsewhere the error is left for the page
+/// catcher, so that a browser never sees JSON (`/metrics` refused, for one).
 impl<'r> Responder<'r, 'static> for Error {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        if !answers_json(req) {
+            let status = self.status();
+            stash(req, self);
+            return Err(status);
+        }
         let (status, message) = self.describe(req);
-        let body = envelope(status, &message);
+        let body = match &self {
+            Error::BadBody { detail, .. } => envelope_with_detail(status, &message, detail),
+            _ => envelope(status, &message),
+        };
         let mut res = Response::build();
         res.status(status).header(ContentType::JSON).sized_body(body.len(), Cursor::new(body));
         if let Some(secs) = self.retry_after() {
@@ -33,41 +49,11 @@ impl<'r> Responder<'r, 'static> for Error {
 }
 
 /// Every failure Rocket itself produces under `/api` (unknown route, unread body, guard refusals)
-/// becomes the envelope; a guard's own error, left in the request, supplies the message. A path that
-/// exists asked with a method it does not answer is a 405 naming the ones it does.
+/// becomes the envelope; a guard's own error, left in the request, supplies the message; a path asked
+/// with a method it does not answer is a 405 naming the ones it does (see `caught`).
 #[catch(default)]
 fn api_catcher(status: Status, req: &Request<'_>) -> Error {
-    // No route ran: either none matched (404), or Rocket could not read the request (400: an unknown
-    // method such as QUERY, which Rocket hands the catcher as GET).
-    if req.route().is_none() && matches!(status.code, 400 | 404) {
-        let allowed = allowed_methods(req);
-        let method = if status.code == 400 { "this method".to_owned() } else { req.method().to_string() };
-        if !allowed.is_empty() && (status.code == 400 || !allowed.contains(&req.method())) {
-            let mut names: Vec<&str> = allowed.iter().copied().map(Method::as_str).collect();
-            names.sort_unstable();
-            return Error::MethodNotAllowed { method, allow: names.join(", ") };
-        }
-    }
     caught(status, req)
-}
-
-/// The methods of the mounted routes whose path template matches the request's path (HEAD with GET,
-/// which Rocket answers for every GET route).
-fn allowed_methods(req: &Request<'_>) -> Vec<Method> {
-    let segments: Vec<&str> = req.uri().path().segments().collect();
-    let mut methods = Vec::new();
-    for route in req.rocket().routes().filter(|r| r.uri.base().starts_with("/api")) {
-        let template: Vec<&str> = route.uri.path().split('/').filter(|s| !s.is_empty()).collect();
-        let matches = template.len() == segments.len()
-            && template.iter().zip(&segments).all(|(t, s)| (t.starts_with('<') && !s.is_empty()) || t == s);
-        if matches && !methods.contains(&route.method) {
-            methods.push(route.method);
-            if route.method == Method::Get && !methods.contains(&Method::Head) {
-                methods.push(Method::Head);
-            }
-        }
-    }
-    methods
 }
 
 pub fn catchers() -> Vec<Catcher> {

@@ -123,8 +123,10 @@ pub async fn connect_stripe(
     body: JsonBody,
     app: &State<App>,
 ) -> ApiResult<StripeConnected> {
-    // §4 step 1: every way of not sending a string `stripeRak` answers the same.
-    let input: ConnectStripe = body.parse().map_err(|_| Error::BadRequest(KEY_REQUIRED.into()))?;
+    // §4 step 1: every way of not sending a string `stripeRak` answers the same message; `detail` says which
+    // it was (where the JSON broke, the field missing or not a string).
+    let input: ConnectStripe =
+        body.parse().map_err(|e| Error::BadBody { message: KEY_REQUIRED.into(), detail: e.to_string() })?;
     let currency = service::stripe::connect(app, &website_id, &input.stripe_rak, access.actor).await?;
     one(StripeConnected { message: service::stripe::CONNECTED, currency })
 }

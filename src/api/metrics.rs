@@ -1,5 +1,6 @@
 //! `GET /metrics`: the Prometheus text of `service::metrics::scrape`, for a `Scraper` only. Anyone else
-//! gets the 404 envelope an unknown API path gets. Mounted at `/`, outside the OpenAPI document.
+//! gets the 404 an unknown path gets (a page, or the envelope for a client that prefers JSON). Mounted at `/`,
+//! outside the OpenAPI document.
 
 use rocket::http::ContentType;
 use rocket::{Route, State, get, routes};

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::api::body::{JsonBody, text};
+use crate::api::body::{JsonBody, kind, text};
 use rocket::form::Errors;
 
 use crate::api::doc::{Authenticated, CurrencyCode, JsonBody as BodyErrors, PaidAt, WebsiteQuery, WebsiteScoped};
@@ -44,7 +44,7 @@ fn flag(body: &Map<String, Value>, name: &str) -> Result<bool, Error> {
     match body.get(name) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(Error::BadRequest(format!("{name} must be true or false"))),
+        Some(other) => Err(Error::BadRequest(format!("{name} must be true or false, not {}", kind(other)))),
     }
 }
 
@@ -80,23 +80,35 @@ fn minor_units(amount: f64, currency: iso_currency::Currency) -> Result<i64, Err
     Ok(minor as i64)
 }
 
+const AMOUNT: &str = "a number of at least 0 in major units (e.g. 29.99)";
+const CURRENCY: &str = "the ISO 4217 code of a circulating currency, such as USD";
+const TRANSACTION_ID: &str = "your unique id for this payment (at most 255 characters)";
+
 fn parse_payment(body: JsonBody) -> Result<NewPayment, Error> {
-    let Ok(Value::Object(body)) = body.parse::<Value>() else {
-        return Err(Error::BadRequest("Send a JSON object with amount, currency and transaction_id".into()));
-    };
-    let amount =
-        body.get("amount").and_then(Value::as_f64).filter(|a| a.is_finite() && *a >= 0.0).ok_or_else(|| {
-            Error::BadRequest("amount is required: a number of at least 0 in major units (e.g. 29.99)".into())
-        })?;
-    let currency = circulating(body.get("currency").and_then(Value::as_str).unwrap_or_default()).ok_or_else(|| {
-        Error::BadRequest("currency is required: the ISO 4217 code of a circulating currency, such as USD".into())
+    let body = body.object().map_err(|e| match e {
+        // Where the JSON broke is worth more than a list of the fields.
+        Error::BadRequest(m) if m.starts_with("Request body is not valid JSON") => Error::BadRequest(m),
+        _ => Error::BadRequest("Send a JSON object with amount, currency and transaction_id".into()),
     })?;
-    let transaction_id =
-        optional_string(&body, &["transaction_id"])?.filter(|t| t.chars().count() <= 255).ok_or_else(|| {
-            Error::BadRequest(
-                "transaction_id is required: your unique id for this payment (at most 255 characters)".into(),
-            )
-        })?;
+    let amount = match body.get("amount") {
+        None | Some(Value::Null) => return Err(Error::BadRequest(format!("amount is required: {AMOUNT}"))),
+        Some(Value::Number(n)) => n.as_f64().filter(|a| a.is_finite() && *a >= 0.0),
+        Some(other) => return Err(Error::BadRequest(format!("amount must be {AMOUNT}, not {}", kind(other)))),
+    }
+    .ok_or_else(|| Error::BadRequest(format!("amount must be {AMOUNT}")))?;
+    let currency = match body.get("currency") {
+        None | Some(Value::Null) => return Err(Error::BadRequest(format!("currency is required: {CURRENCY}"))),
+        Some(Value::String(code)) => circulating(code)
+            .ok_or_else(|| Error::BadRequest(format!("currency {code:?} is not known: send {CURRENCY}")))?,
+        Some(other) => {
+            return Err(Error::BadRequest(format!("currency must be a string, {CURRENCY}; not {}", kind(other))));
+        }
+    };
+    let transaction_id = optional_string(&body, &["transaction_id"])?
+        .ok_or_else(|| Error::BadRequest(format!("transaction_id is required: {TRANSACTION_ID}")))?;
+    if transaction_id.chars().count() > 255 {
+        return Err(Error::BadRequest("transaction_id must be at most 255 characters".into()));
+    }
     let amount = minor_units(amount, currency)?;
     let refunded = flag(&body, "refunded")?;
     let paid_at = match optional_string(&body, &["timestamp"])? {

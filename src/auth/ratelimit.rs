@@ -21,6 +21,7 @@ pub struct RateLimits {
     login_by_address: Keyed<IpAddr>,
     login_by_account: Keyed<String>,
     events_by_address: Keyed<IpAddr>,
+    setup_links: Keyed<()>,
     clock: DefaultClock,
 }
 
@@ -41,6 +42,9 @@ pub struct Exceeded {
 
 const LOGINS_PER_ADDRESS_PER_MINUTE: u32 = 10;
 const LOGINS_PER_ACCOUNT_PER_MINUTE: u32 = 5;
+/// Fresh setup links printed at a visitor's request, whoever asks: enough for an operator who lost one, too
+/// few for anyone to flood the server's output.
+const SETUP_LINKS_PER_MINUTE: u32 = 3;
 
 fn quota(per_minute: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
@@ -54,6 +58,7 @@ impl RateLimits {
             login_by_address: RateLimiter::keyed(quota(LOGINS_PER_ADDRESS_PER_MINUTE)).with_middleware(),
             login_by_account: RateLimiter::keyed(quota(LOGINS_PER_ACCOUNT_PER_MINUTE)).with_middleware(),
             events_by_address: RateLimiter::keyed(quota(events_per_minute)).with_middleware(),
+            setup_links: RateLimiter::keyed(quota(SETUP_LINKS_PER_MINUTE)).with_middleware(),
             clock: DefaultClock::default(),
         }
     }
@@ -104,6 +109,11 @@ impl RateLimits {
         let by_address = self.judge(self.login_by_address.check_key(&ip));
         let by_account = self.judge(self.login_by_account.check_key(&email.to_owned()));
         by_address.and(by_account).map(|_| ())
+    }
+
+    /// Counts one request for a fresh setup link (one budget for all callers).
+    pub fn check_setup_link(&self) -> Result<(), Exceeded> {
+        self.judge(self.setup_links.check_key(&())).map(|_| ())
     }
 
     /// Forgets keys that are back at full capacity, so memory tracks only recent callers.

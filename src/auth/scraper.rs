@@ -17,7 +17,7 @@ use crate::service::App;
 /// someone else, so loopback alone does not let it in.
 const FORWARDING_HEADERS: [&str; 3] = ["Forwarded", "X-Forwarded-For", "X-Real-IP"];
 
-/// Proof that the caller may scrape. Refused, the guard fails with the 404 an unknown API path gets
+/// Proof that the caller may scrape. Refused, the guard fails with the 404 an unknown path gets
 /// (take it as `Result<Scraper, Error>` and answer the error: the route is not advertised).
 pub struct Scraper;
 

@@ -216,8 +216,13 @@ pub use crate::domain::timestamp::{format_time, now};
 
 /// SQLite's write-ahead log beside the database: its name with `-wal` appended.
 fn wal_path(database: &Path) -> std::path::PathBuf {
+    sibling(database, "-wal")
+}
+
+/// The database's name with `suffix` appended (`-wal`, `-shm`).
+fn sibling(database: &Path, suffix: &str) -> std::path::PathBuf {
     let mut name = database.as_os_str().to_owned();
-    name.push("-wal");
+    name.push(suffix);
     name.into()
 }
 
@@ -226,14 +231,25 @@ fn file_len(path: &Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
-/// Creates the database file readable by its owner only (it holds sealed secrets and the audit log);
-/// SQLite gives its `-wal` and `-shm` files the same permissions. An existing file is left as it is.
+/// Creates the database file readable by its owner only (it holds sealed secrets, customer emails and the
+/// audit log); SQLite gives its `-wal` and `-shm` files the same permissions. An existing file, and its `-wal`
+/// and `-shm`, that others could read (copied in, restored with a loose umask) are tightened, with a warning.
 fn create_private(path: &Path) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let created = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
     match created {
         Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            for file in [path.to_owned(), sibling(path, "-wal"), sibling(path, "-shm")] {
+                match crate::config::make_private(&file) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(Error::internal(format!("cannot make {} private: {e}", file.display())));
+                    }
+                    _ => {}
+                }
+            }
+            Ok(())
+        }
         Err(e) => Err(Error::internal(format!("cannot create {}: {e}", path.display()))),
     }
 }
@@ -273,9 +289,22 @@ mod tests {
         let path = dir.path().join("t.sqlite3");
         let db = Db::open(&path, 2).unwrap();
         db.with_conn(|c| Ok(c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")?)).unwrap();
-        for file in ["t.sqlite3", "t.sqlite3-wal"] {
+        for file in ["t.sqlite3", "t.sqlite3-wal", "t.sqlite3-shm"] {
             let mode = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{file}");
+        }
+        drop(db);
+        // Files restored or copied in with a loose mode are tightened when the database opens.
+        for file in ["t.sqlite3", "t.sqlite3-wal", "t.sqlite3-shm"] {
+            let path = dir.path().join(file);
+            if path.exists() {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            }
+        }
+        let _db = Db::open(&path, 2).unwrap();
+        for file in ["t.sqlite3", "t.sqlite3-wal", "t.sqlite3-shm"] {
+            let mode = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{file} after reopening");
         }
     }
 

@@ -14,4 +14,12 @@ impl Environment {
     pub fn for_this_build() -> Self {
         if cfg!(debug_assertions) { Self::Development } else { Self::Production }
     }
+
+    /// The name the setting takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Production => "production",
+            Self::Development => "development",
+        }
+    }
 }

@@ -14,25 +14,41 @@ use crate::service::App;
 
 pub const WRONG_LOGIN: &str = "Wrong email or password";
 
-/// The one-time code of the first-run setup link, while no user exists.
+/// The one-time codes of the first-run setup links printed so far (the newest last), while no user exists.
+/// Printing a new link leaves the earlier ones working, so someone who asks for links cannot take away the
+/// one the operator is about to open; only the last `SETUP_CODES_KEPT` are kept.
 #[derive(Default)]
-pub struct SetupGate(Mutex<Option<String>>);
+pub struct SetupGate(Mutex<Vec<String>>);
+
+/// How many printed setup links work at once.
+const SETUP_CODES_KEPT: usize = 5;
 
 impl SetupGate {
-    /// The code now offered, if any.
+    /// The code of the newest link printed, if any.
     pub fn code(&self) -> Option<String> {
-        self.0.lock().ok().and_then(|g| g.clone())
+        self.0.lock().ok().and_then(|g| g.last().cloned())
     }
 
-    fn set(&self, code: Option<String>) {
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = code;
+    fn add(&self, code: String) {
+        if let Ok(mut codes) = self.0.lock() {
+            codes.push(code);
+            let excess = codes.len().saturating_sub(SETUP_CODES_KEPT);
+            codes.drain(..excess);
         }
     }
 
-    /// Whether `code` is the offered one (compared in constant time).
+    fn close(&self) {
+        if let Ok(mut codes) = self.0.lock() {
+            codes.clear();
+        }
+    }
+
+    /// Whether `code` is one of the offered ones (each compared in constant time).
     fn admits(&self, code: &str) -> bool {
-        self.code().is_some_and(|expected| crypto::constant_time_eq(expected.as_bytes(), code.as_bytes()))
+        let codes = self.0.lock().map(|g| g.clone()).unwrap_or_default();
+        codes
+            .iter()
+            .fold(false, |found, expected| crypto::constant_time_eq(expected.as_bytes(), code.as_bytes()) | found)
     }
 }
 
@@ -40,14 +56,30 @@ pub async fn user_count(app: &App) -> Result<i64, Error> {
     app.db.run(|c| users::count(c)).await
 }
 
-/// While no user exists: a fresh one-time setup code (the link printed at start-up).
+/// While no user exists: a fresh one-time setup code.
 pub async fn offer_setup(app: &App) -> Result<Option<String>, Error> {
     if user_count(app).await? > 0 {
         return Ok(None);
     }
     let code = hex::encode(rand::random::<[u8; 16]>());
-    app.setup.set(Some(code.clone()));
+    app.setup.add(code.clone());
     Ok(Some(code))
+}
+
+/// While no user exists: prints a link with a fresh setup code to the server's output (stdout: the terminal or
+/// the journal), set apart from the log lines around it. Answers whether it printed one; the code itself is
+/// never returned, so no caller can show it to anyone but the operator.
+pub async fn print_setup_link(app: &App) -> Result<bool, Error> {
+    let Some(code) = offer_setup(app).await? else { return Ok(false) };
+    let rule = "-".repeat(72);
+    let base = &app.base_url;
+    let text = format!(
+        "\n{rule}\nrevlink has no account yet. Open this link to set it up:\n\n    {base}/setup?code={code}\n\n\
+         It works until the first account exists. Lost it? Open {base}/ and ask for a new one.\n{rule}\n"
+    );
+    // One `println!` (which tests capture), so the lines stay together.
+    println!("{text}");
+    Ok(true)
 }
 
 fn setup_refused() -> Error {
@@ -95,7 +127,7 @@ pub async fn set_up(app: &App, code: &str, owner: NewOwner) -> Result<(ObjectId,
             })
         })
         .await?;
-    app.setup.set(None);
+    app.setup.close();
     Ok(created)
 }
 

@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::future::Future;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -78,7 +79,8 @@ fn write_scheduled(
     now: DateTime<Utc>,
     stop: &AtomicBool,
 ) -> Result<(Copied, Vec<PathBuf>), BackupError> {
-    fs::create_dir_all(dir).map_err(|source| BackupError::Io {
+    // Readable by its owner only, like the data directory: the copies hold what the database holds.
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|source| BackupError::Io {
         what: "cannot create the backup directory",
         path: dir.to_owned(),
         source,
@@ -176,6 +178,17 @@ mod tests {
         assert_eq!(until_due(Some(at(2026, 5, 21, 2)), day, at(2026, 5, 21, 8)), Duration::from_hours(18));
         assert_eq!(until_due(Some(at(2026, 5, 19, 8)), day, at(2026, 5, 21, 8)), Duration::ZERO);
         assert_eq!(until_due(Some(at(2026, 5, 22, 8)), day, at(2026, 5, 21, 8)), day, "a clock gone back");
+    }
+
+    #[test]
+    fn a_backup_directory_it_creates_is_its_owners_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("revlink.sqlite3"), 1).unwrap();
+        let backups = dir.path().join("new/backups");
+        let (copied, _) = write_scheduled(db.path(), &backups, 2, at(2026, 5, 21, 8), &AtomicBool::new(false)).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&backups), mode(&copied.path)), (0o700, 0o600));
     }
 
     #[test]

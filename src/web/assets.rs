@@ -66,6 +66,18 @@ pub fn static_file(path: PathBuf) -> Option<Asset> {
     Some(Asset { body: file.data, content_type, cache: Header::new("Cache-Control", "public, max-age=3600") })
 }
 
+/// `/favicon.ico`, which browsers ask for on their own whatever the page links: the embedded SVG icon
+/// (`/static/favicon.svg`), so that no page load ends in a 404.
+#[get("/favicon.ico")]
+pub fn favicon() -> Option<Asset> {
+    let file = Static::get("favicon.svg")?;
+    Some(Asset {
+        body: file.data,
+        content_type: ContentType::SVG,
+        cache: Header::new("Cache-Control", "public, max-age=86400"),
+    })
+}
+
 /// `/js/script.js`, `/js/script.cookieless.js`, `/js/script.hash.js`: the tracking script merchants put
 /// on their sites, with its ETag (304 when the browser's copy is current) and a day's caching.
 #[get("/js/<file>")]

@@ -6,6 +6,7 @@ pub mod account;
 pub mod assets;
 pub mod chart;
 pub mod dashboard;
+pub mod errors;
 pub mod format;
 pub mod integrations;
 pub mod range;
@@ -16,12 +17,10 @@ pub mod team;
 pub mod tracking_script;
 
 use rocket::form::FromForm;
-use rocket::http::Status;
 use rocket::outcome::try_outcome;
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
-use rocket::response::status::Custom;
 use rocket::response::{self, Flash, Redirect, Responder};
-use rocket::{Catcher, Either, Route, catch, catchers, routes};
+use rocket::{Catcher, Route, routes};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -30,7 +29,7 @@ use crate::auth::{Need, WebsiteAccess};
 use crate::domain::account::SessionRecord;
 use crate::domain::credentials::Caller;
 use crate::domain::{Actor, ObjectId, Role, WebsiteId};
-use crate::error::{Error, MISSING_CREDENTIAL, caught, guard_failure, stash};
+use crate::error::{Error, MISSING_CREDENTIAL, guard_failure, stash};
 use crate::service::{self, App};
 
 /// A logged-in browser. Anything else is sent to the login page (by the catcher).
@@ -165,7 +164,7 @@ pub fn back(to: String, outcome: Result<String, Error>) -> Flash<Redirect> {
 }
 
 pub fn routes() -> Vec<Route> {
-    let mut all = routes![assets::static_file, assets::tracking_script, session::home];
+    let mut all = routes![assets::static_file, assets::favicon, assets::tracking_script, session::home];
     all.extend(session::routes());
     all.extend(settings::routes());
     all.extend(integrations::routes());
@@ -176,34 +175,6 @@ pub fn routes() -> Vec<Route> {
     all
 }
 
-/// Every failure outside `/api` becomes a page: the error a guard or handler left, or Rocket's own.
-#[catch(default)]
-fn page_catcher(status: Status, req: &Request<'_>) -> Either<Custom<Template>, Redirect> {
-    error_page(req, &caught(status, req))
-}
-
 pub fn catchers() -> Vec<Catcher> {
-    catchers![page_catcher]
-}
-
-/// The HTML answer to a failed page request: the login page for a missing session, else an error page.
-fn error_page(req: &Request<'_>, err: &Error) -> Either<Custom<Template>, Redirect> {
-    if err.status() == Status::Unauthorized {
-        let next = req.uri().path().to_string();
-        let target = if req.method() == rocket::http::Method::Get && next != "/" {
-            format!("/login?next={}", form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>())
-        } else {
-            "/login".to_owned()
-        };
-        return Either::Right(Redirect::to(target));
-    }
-    let (status, message) = err.describe(req);
-    let title = match status.code {
-        403 => "Not allowed",
-        404 => "Not found",
-        429 => "Too many requests",
-        code if code >= 500 => "Something went wrong",
-        _ => "That did not work",
-    };
-    Either::Left(Custom(status, render("error.html", json!({"code": status.code, "title": title, "message": message}))))
+    errors::catchers()
 }

@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use rocket::form::{Form, FromForm};
-use rocket::http::{Cookie, CookieJar};
+use rocket::http::{Cookie, CookieJar, Status};
 use rocket::request::FlashMessage;
+use rocket::response::status::Custom;
 use rocket::response::{Flash, Redirect};
 use rocket::time::Duration;
 use rocket::{Either, Route, State, get, post, routes, uri};
@@ -26,7 +27,7 @@ use crate::service::accounts::{self, Joining, NewOwner, WRONG_LOGIN};
 use crate::web::{Browser, ButtonForm, PageResult, page, render};
 
 pub fn routes() -> Vec<Route> {
-    routes![login_page, login, logout, setup_page, setup, invite_page, accept_invite]
+    routes![login_page, login, logout, setup_page, setup, new_setup_link, invite_page, accept_invite]
 }
 
 /// `/`: for a logged-in browser, the Dashboard of their one website, or the list of their websites; else the
@@ -148,14 +149,57 @@ pub async fn logout(
     Flash::success(Redirect::to(uri!(login_page(None::<&str>))), "You are logged out")
 }
 
+/// The setup form for a valid code; without one (or with a wrong one, 403) the page that says where the link
+/// was printed and offers to print a fresh one; once set up, the login page.
 #[get("/setup?<code>")]
-pub async fn setup_page(code: Option<&str>, app: &State<App>) -> PageResult<Either<Template, Redirect>> {
+pub async fn setup_page(
+    code: Option<&str>,
+    flash: Option<FlashMessage<'_>>,
+    app: &State<App>,
+) -> PageResult<Either<Custom<Template>, Redirect>> {
     let code = code.unwrap_or_default();
-    if !accounts::setup_open(app, code).await? {
-        return Ok(Either::Right(Redirect::to("/login")));
+    let refused = match accounts::setup_open(app, code).await {
+        Ok(true) => None,
+        Ok(false) => return Ok(Either::Right(Redirect::to("/login"))),
+        Err(Error::Forbidden(message)) => Some(message),
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(message) = refused {
+        // No code at all is someone arriving at a fresh install; a wrong one is a link that does not work.
+        let (status, error) = if code.is_empty() { (Status::Ok, None) } else { (Status::Forbidden, Some(message)) };
+        let ctx = page(None, flash.as_ref(), json!({"error": error}));
+        return Ok(Either::Left(Custom(status, render("setup_pending.html", ctx))));
     }
     let form = json!({"email": "", "name": "", "domain": "", "timezone": "UTC"});
-    Ok(Either::Left(render("setup.html", page(None, None, json!({"code": code, "form": form})))))
+    Ok(Either::Left(Custom(Status::Ok, render("setup.html", page(None, None, json!({"code": code, "form": form}))))))
+}
+
+/// Prints a link with a fresh setup code to the server's output (never to the browser), a few times a minute
+/// at most, while no account exists.
+#[post("/setup/link")]
+pub async fn new_setup_link(
+    _origin: SameSiteForm,
+    client: ClientAddress,
+    limits: &State<Arc<RateLimits>>,
+    app: &State<App>,
+) -> PageResult<Flash<Redirect>> {
+    if accounts::user_count(app).await? > 0 {
+        return Ok(Flash::error(Redirect::to("/login"), "revlink is already set up; log in"));
+    }
+    if let Err(exceeded) = limits.check_setup_link() {
+        let message = format!(
+            "A setup link was printed moments ago: look for it in the server's output, or try again in {} seconds",
+            exceeded.retry_after
+        );
+        return Ok(Flash::error(Redirect::to("/setup"), message));
+    }
+    if accounts::print_setup_link(app).await? {
+        tracing::info!(client = %client.0, "printed a fresh setup link at a visitor's request");
+    }
+    Ok(Flash::success(
+        Redirect::to("/setup"),
+        "A fresh setup link was printed to the server's output. Earlier links still work.",
+    ))
 }
 
 #[derive(FromForm)]

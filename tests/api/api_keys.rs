@@ -24,7 +24,7 @@ async fn website_keys_create_roll_delete_and_limit() {
     let null_body = app.send(Method::Post, &base, Some(&token), Some("null")).await;
     assert_eq!(null_body.status.code, 200, "a null body is no body: {}", null_body.body);
     let not_an_object = app.send(Method::Post, &base, Some(&token), Some("[]")).await;
-    assert_error(&not_an_object, 400, "Request body must be a JSON object");
+    assert_error(&not_an_object, 400, "Request body must be a JSON object, not an array");
 
     let listed = app.get(&base, &token).await;
     assert!(!listed.body.to_string().contains(&raw), "list shows masked keys only");

@@ -99,7 +99,7 @@ fn routes() -> Vec<Route> {
             false,
             Website,
             Some(r#"{"name":5}"#),
-            (400, "Invalid request body: invalid type: integer `5`, expected a string"),
+            (400, "Invalid request body: name: invalid type: integer `5`, expected a string"),
         ),
         r(Put, "/websites/{w}/apikeys/{none}", "api-keys:write", false, Website, None, (404, "API key not found")),
         r(Delete, "/websites/{w}/apikeys/{none}", "api-keys:write", false, Website, None, (404, "API key not found")),

@@ -77,9 +77,22 @@ async fn connects_a_live_key_and_stores_it_encrypted() {
 async fn body_must_carry_a_string_stripe_rak() {
     let app = TestApp::new().await;
     let (_, site, token) = app.owner_with_site();
-    for body in ["{}", "[]", "\"rk_live_x\"", "{\"stripeRak\":5}", "{\"stripeRak\":null}", "{bad json", "  "] {
+    // The contract fixes the message; `detail` (additive) says what exactly was wrong.
+    let cases = [
+        ("{}", "missing field `stripeRak`"),
+        ("[]", "must be a JSON object"),
+        ("\"rk_live_x\"", "must be a JSON object"),
+        ("{\"stripeRak\":5}", "stripeRak: invalid type: integer `5`, expected a string"),
+        ("{\"stripeRak\":null}", "stripeRak: invalid type: null, expected a string"),
+        ("{bad json", "Request body is not valid JSON: key must be a string at line 1 column 2"),
+        ("{\"stripeRak\": rk_live_x}", "not valid JSON: expected value at line 1 column 15"),
+        ("  ", "Request body is empty"),
+    ];
+    for (body, detail) in cases {
         let reply = app.send(Method::Post, &stripe_path(&site), Some(&token), Some(body)).await;
         assert_error(&reply, 400, REQUIRED);
+        let said = reply.body["error"]["detail"].as_str().unwrap_or_default();
+        assert!(said.contains(detail), "{body}: {said}");
     }
     assert_eq!(app.stripe.calls_with_key(LIVE_KEY).await.0, 0);
 }

@@ -4,6 +4,7 @@ mod access_tokens;
 mod analytics;
 mod api_keys;
 mod authorization;
+mod bodies;
 #[path = "../support/browser.rs"]
 mod browser;
 mod connect_stripe;

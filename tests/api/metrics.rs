@@ -27,7 +27,8 @@ struct Scrape {
 
 /// `GET /metrics` from `peer` (none: the local client's default), with `bearer` and other headers.
 async fn scrape(app: &TestApp, peer: Option<&str>, bearer: Option<&str>, headers: &[(&'static str, &str)]) -> Scrape {
-    let mut req = app.client.get("/metrics");
+    // A client that prefers JSON is refused with the envelope (a browser gets the 404 page: tests/pages/errors.rs).
+    let mut req = app.client.get("/metrics").header(Header::new("Accept", "application/json"));
     if let Some(peer) = peer {
         req = req.remote(peer.parse::<SocketAddr>().expect("socket address"));
     }
@@ -42,7 +43,7 @@ async fn scrape(app: &TestApp, peer: Option<&str>, bearer: Option<&str>, headers
     Scrape { status, content_type, body: res.into_string().await.unwrap_or_default() }
 }
 
-/// Refused exactly as `GET /api/v1/nothing` would be: 404 and the error envelope.
+/// Refused exactly as an unknown path would be: 404 and, to a client that prefers JSON, the error envelope.
 fn assert_refused(s: &Scrape, why: &str) {
     assert_eq!(s.status, Status::NotFound, "{why}: {}", s.body);
     let v: Value = serde_json::from_str(&s.body).unwrap_or_else(|_| panic!("{why}: not the envelope: {}", s.body));

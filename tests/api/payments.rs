@@ -77,7 +77,7 @@ async fn lengths_count_characters_not_bytes() {
     assert_eq!(ok.status.code, 200, "{}", ok.body);
     let body = json!({"amount": 1, "currency": "EUR", "transaction_id": "é".repeat(256)});
     let long = app.send(Method::Post, &path, Some(&token), Some(&body.to_string())).await;
-    assert_error(&long, 400, "transaction_id is required: your unique id for this payment (at most 255 characters)");
+    assert_error(&long, 400, "transaction_id must be at most 255 characters");
     let body = json!({"amount": 1, "currency": "EUR", "transaction_id": "t", "name": "ü".repeat(501)});
     let long = app.send(Method::Post, &path, Some(&token), Some(&body.to_string())).await;
     assert_error(&long, 400, "name must be at most 500 characters");
@@ -95,15 +95,27 @@ async fn bad_input_says_what_to_fix_and_stores_nothing() {
         ),
         (
             json!({"amount": -1, "currency": "USD", "transaction_id": "t"}),
-            "amount is required: a number of at least 0 in major units (e.g. 29.99)",
+            "amount must be a number of at least 0 in major units (e.g. 29.99)",
         ),
         (
             json!({"amount": "10", "currency": "USD", "transaction_id": "t"}),
-            "amount is required: a number of at least 0 in major units (e.g. 29.99)",
+            "amount must be a number of at least 0 in major units (e.g. 29.99), not a string",
         ),
         (
             json!({"amount": 10, "currency": "EURO", "transaction_id": "t"}),
-            "currency is required: the ISO 4217 code of a circulating currency, such as USD",
+            "currency \"EURO\" is not known: send the ISO 4217 code of a circulating currency, such as USD",
+        ),
+        (
+            json!({"amount": 10, "currency": 840, "transaction_id": "t"}),
+            "currency must be a string, the ISO 4217 code of a circulating currency, such as USD; not a number",
+        ),
+        (
+            json!({"amount": 10, "currency": "USD", "transaction_id": 7}),
+            "transaction_id must be a string, not a number",
+        ),
+        (
+            json!({"amount": 10, "currency": "USD", "transaction_id": "t", "refunded": 1}),
+            "refunded must be true or false, not a number",
         ),
         (
             json!({"amount": 10, "currency": "USD"}),
@@ -111,13 +123,16 @@ async fn bad_input_says_what_to_fix_and_stores_nothing() {
         ),
         (
             json!({"amount": 10, "currency": "USD", "transaction_id": "t", "renewal": "yes"}),
-            "renewal must be true or false",
+            "renewal must be true or false, not a string",
         ),
         (
             json!({"amount": 10, "currency": "USD", "transaction_id": "t", "timestamp": "yesterday"}),
             "timestamp must be an ISO 8601 time such as 2026-05-21T10:00:00Z",
         ),
-        (json!({"amount": 10, "currency": "USD", "transaction_id": "t", "email": 5}), "email must be a string"),
+        (
+            json!({"amount": 10, "currency": "USD", "transaction_id": "t", "email": 5}),
+            "email must be a string, not a number",
+        ),
         // The probe's defects: a time whose UTC form overflows, a year-9999 payment, a future one, amounts
         // that made sums wrap, non-circulating codes, NUL characters.
         (
@@ -138,7 +153,7 @@ async fn bad_input_says_what_to_fix_and_stores_nothing() {
         ),
         (
             json!({"amount": 10, "currency": "XAU", "transaction_id": "t"}),
-            "currency is required: the ISO 4217 code of a circulating currency, such as USD",
+            "currency \"XAU\" is not known: send the ISO 4217 code of a circulating currency, such as USD",
         ),
         (
             json!({"amount": 10, "currency": "USD", "transaction_id": "t\u{0}x"}),

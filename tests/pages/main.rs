@@ -5,6 +5,7 @@
 mod browser;
 mod csrf;
 mod dashboard;
+mod errors;
 #[path = "../support/helpers.rs"]
 mod helpers;
 mod integrations;

@@ -1,10 +1,7 @@
 //! AppConfig, read through Rocket's figment (defaults → Rocket.toml → ROCKET_* env), and the secrets
 //! generated on first run under the data directory.
 
-use std::fs;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rocket::data::{Limits, ToByteUnit};
 use rocket::figment::providers::{Env, Format, Serialized, Toml};
@@ -12,8 +9,10 @@ use rocket::figment::{Figment, Profile};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use crate::crypto::MasterKey;
 pub use crate::domain::environment::Environment;
+pub use files::{make_private, write_new_secret_file};
+
+mod files;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct AppConfig {
@@ -77,6 +76,10 @@ pub struct AppConfig {
     /// Scheduled backups (see `BackupConfig`).
     #[serde(flatten)]
     pub backup: BackupConfig,
+    /// Rocket's own launch banner (its configuration, every route, catcher and fairing: about a hundred lines)
+    /// on the console; off, revlink prints its short start banner only.
+    #[serde(default)]
+    pub rocket_banner: bool,
 }
 
 /// The server's scheduled backups. Flat keys in `Rocket.toml` / `ROCKET_*` like every other setting.
@@ -194,13 +197,15 @@ pub enum ConfigError {
 /// The shortest `metrics_token` accepted: the token is all that guards the route from afar.
 const MIN_METRICS_TOKEN: usize = 16;
 
-/// Rocket's own figment with revlink's defaults underneath: 64 KiB JSON bodies.
+/// Rocket's own figment with revlink's defaults underneath: 64 KiB JSON bodies, `log_level` normal.
 /// Same sources and precedence as `rocket::Config::figment()`.
 pub fn figment() -> Figment {
     let limits = Limits::default().limit("json", 64.kibibytes());
     // Rocket's `ip_header` would believe any client's X-Real-IP; `trusted_proxies` decides instead.
+    // `log_level` normal in every build (Rocket's release default is critical): revlink's info lines are for the
+    // operator (see `console`).
     Figment::from(rocket::Config::default())
-        .merge(Serialized::defaults(serde_json::json!({ "limits": limits, "ip_header": false })))
+        .merge(Serialized::defaults(serde_json::json!({ "limits": limits, "ip_header": false, "log_level": "normal" })))
         .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
         .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
         .select(Profile::from_env_or("ROCKET_PROFILE", rocket::Config::DEFAULT_PROFILE))
@@ -256,87 +261,12 @@ impl AppConfig {
     pub fn master_key_path(&self) -> PathBuf {
         self.master_key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
     }
-
-    pub fn ensure_data_dir(&self) -> Result<(), ConfigError> {
-        fs::create_dir_all(&self.data_dir).map_err(|source| ConfigError::Io {
-            what: "cannot create the data directory",
-            path: self.data_dir.clone(),
-            source,
-        })
-    }
-
-    /// The configured master key; when none is configured and no secret is stored yet, a new one
-    /// is written to the key file. With secrets stored, a missing key is an error, never a new key.
-    pub fn load_master_key(&self, secrets_exist: bool) -> Result<MasterKey, ConfigError> {
-        let malformed =
-            |source: &str| ConfigError::Invalid(format!("the master key in {source} is not 64 hexadecimal characters"));
-        if let Some(inline) = &self.master_key {
-            return MasterKey::from_hex(inline.expose_secret()).map_err(|_| malformed("master_key"));
-        }
-        let path = self.master_key_path();
-        if path.exists() {
-            let text = fs::read_to_string(&path).map_err(|source| ConfigError::Io {
-                what: "cannot read the master key file",
-                path: path.clone(),
-                source,
-            })?;
-            return MasterKey::from_hex(&text).map_err(|_| malformed(&path.display().to_string()));
-        }
-        if secrets_exist {
-            return Err(ConfigError::Invalid(format!(
-                "the master key file {} is missing, but the database holds encrypted Stripe keys. \
-                 Restore the key file (or set master_key / ROCKET_MASTER_KEY) — a new key would orphan them.",
-                path.display()
-            )));
-        }
-        let hex_key = MasterKey::generate_hex();
-        write_new_secret_file(&path, &hex_key)?;
-        tracing::info!(path = %path.display(), "generated a new master key");
-        MasterKey::from_hex(&hex_key).map_err(|_| malformed("the generated key"))
-    }
-
-    /// Rocket's cookie key: the configured `secret_key`, else `<data_dir>/secret.key`, generated once.
-    pub fn secret_key_hex(&self, figment: &Figment) -> Result<Option<String>, ConfigError> {
-        // Rocket's own defaults carry an all-zero key: only a non-zero one counts as configured.
-        let configured = figment.extract_inner::<rocket::config::SecretKey>("secret_key").is_ok_and(|k| !k.is_zero());
-        if configured {
-            return Ok(None);
-        }
-        let path = self.data_dir.join("secret.key");
-        if path.exists() {
-            let text = fs::read_to_string(&path).map_err(|source| ConfigError::Io {
-                what: "cannot read the cookie secret file",
-                path: path.clone(),
-                source,
-            })?;
-            return Ok(Some(text.trim().to_owned()));
-        }
-        // Rocket takes 256 bits as 64 hex characters.
-        let hex_key = hex::encode(rand::random::<[u8; 32]>());
-        write_new_secret_file(&path, &hex_key)?;
-        Ok(Some(hex_key))
-    }
-}
-
-/// Creates `path` with mode 0600; refuses to overwrite an existing file.
-pub fn write_new_secret_file(path: &Path, contents: &str) -> Result<(), ConfigError> {
-    let io_err = |source| ConfigError::Io { what: "cannot write the secret file", path: path.to_owned(), source };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(io_err)?;
-    }
-    let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io_err)?;
-    file.write_all(format!("{contents}\n").as_bytes()).map_err(io_err)?;
-    file.sync_all().map_err(io_err)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    fn config_in(dir: &Path) -> AppConfig {
-        AppConfig::from_figment(&figment().merge(("data_dir", dir))).unwrap()
-    }
+    use std::fs;
 
     #[test]
     fn defaults_apply_without_any_file() {
@@ -385,29 +315,10 @@ mod tests {
             "backup_dir",
             "backup_interval_hours",
             "backup_keep",
+            "rocket_banner",
         ] {
             assert!(mentioned(key), "Rocket.toml does not list {key}");
         }
-    }
-
-    #[test]
-    fn master_key_is_generated_once_with_mode_0600() {
-        let dir = tempfile::tempdir().unwrap();
-        let c = config_in(dir.path());
-        c.load_master_key(false).unwrap();
-        let path = dir.path().join("master.key");
-        let first = fs::read_to_string(&path).unwrap();
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        c.load_master_key(true).unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), first, "an existing key is never replaced");
-    }
-
-    #[test]
-    fn missing_key_with_stored_secrets_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = config_in(dir.path()).load_master_key(true).unwrap_err().to_string();
-        assert!(err.contains("orphan"), "{err}");
-        assert!(!dir.path().join("master.key").exists());
     }
 
     #[test]
@@ -418,13 +329,5 @@ mod tests {
         assert!(!format!("{config:?}").contains(token), "Debug shows the token");
         let err = AppConfig::from_figment(&figment().merge(("metrics_token", "short"))).unwrap_err();
         assert!(err.to_string().contains("at least 16"), "{err}");
-    }
-
-    #[test]
-    fn malformed_inline_key_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let fig = figment().merge(("data_dir", dir.path())).merge(("master_key", "nothex"));
-        let err = AppConfig::from_figment(&fig).unwrap().load_master_key(false).unwrap_err();
-        assert!(err.to_string().contains("64 hexadecimal"));
     }
 }
