@@ -176,7 +176,7 @@ async fn every_page_fits_a_phone_and_the_chart_reads_by_keyboard() {
 
     // On a phone, a tapped bucket shows its figures.
     browser.set_window_size(390, 844).await.unwrap();
-    let bucket = browser.find(Locator::Css("svg[data-chart] .bucket:nth-of-type(8) .hit")).await.unwrap();
+    let bucket = browser.find(Locator::Css("svg[data-chart] .bucket:nth-of-type(8)")).await.unwrap();
     bucket.click().await.unwrap();
     let tapped =
         script(&browser, "return document.querySelector('svg[data-chart] .bucket:nth-of-type(8)').dataset.label").await;
