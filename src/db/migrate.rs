@@ -39,7 +39,12 @@ fn run_to(conn: &mut Connection, count: usize) -> Result<()> {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i64::try_from(index + 1).map_err(Error::internal)?)?;
         tx.commit()?;
-        tracing::info!(migration = name, "applied database migration");
+        tracing::debug!(migration = name, "applied database migration");
+    }
+    let now = count.min(MIGRATIONS.len());
+    if now > applied {
+        let first = if applied == 0 { "created the database schema" } else { "upgraded the database schema" };
+        tracing::info!(from = applied, to = now, last = MIGRATIONS[now - 1].0, "{first}");
     }
     Ok(())
 }
