@@ -240,27 +240,8 @@ pub fn answers_json(req: &Request<'_>) -> bool {
     if path == "/api" || path.starts_with("/api/") {
         return true;
     }
-    accepted(req, "application", "json") > accepted(req, "text", "html")
-}
-
-/// How much the request's `Accept` wants `top/sub`, from 0 to 1: the weight of the most specific entry
-/// that covers it (`top/sub`, then `top/*`, then `*/*`); 1 without the header.
-fn accepted(req: &Request<'_>, top: &str, sub: &str) -> f32 {
-    let Some(accept) = req.accept() else { return 1.0 };
-    let mut best: Option<(u8, f32)> = None;
-    for entry in accept.iter() {
-        let media = entry.media_type();
-        let specificity = match (media.top().as_str(), media.sub().as_str()) {
-            (t, s) if t.eq_ignore_ascii_case(top) && s.eq_ignore_ascii_case(sub) => 2,
-            (t, "*") if t.eq_ignore_ascii_case(top) => 1,
-            ("*", "*") => 0,
-            _ => continue,
-        };
-        if best.is_none_or(|(seen, _)| specificity > seen) {
-            best = Some((specificity, entry.weight_or(1.0)));
-        }
-    }
-    best.map_or(0.0, |(_, weight)| weight)
+    // Rocket's pick: the highest weight, the first listed of equals.
+    req.accept().is_some_and(|accept| accept.preferred().media_type().is_json())
 }
 
 impl Error {
