@@ -179,7 +179,6 @@ pub async fn setup_page(
 #[post("/setup/link")]
 pub async fn new_setup_link(
     _origin: SameSiteForm,
-    client: ClientAddress,
     limits: &State<Arc<RateLimits>>,
     app: &State<App>,
 ) -> PageResult<Flash<Redirect>> {
@@ -194,7 +193,8 @@ pub async fn new_setup_link(
         return Ok(Flash::error(Redirect::to("/setup"), message));
     }
     if accounts::print_setup_link(app).await? {
-        tracing::info!(client = %client.0, "printed a fresh setup link at a visitor's request");
+        // No client address in the log: it is personal data (the README's privacy section).
+        tracing::info!("printed a fresh setup link at a visitor's request");
     }
     Ok(Flash::success(
         Redirect::to("/setup"),
