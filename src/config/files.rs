@@ -13,8 +13,10 @@ use super::{AppConfig, ConfigError};
 use crate::crypto::MasterKey;
 
 impl AppConfig {
-    /// Creates the data directory readable by its owner only (0700). One that exists is left as it is (it may
-    /// be someone's working directory), but a warning says when others can read it.
+    /// Creates the data directory readable by its owner only (0700). One that exists and holds nothing but
+    /// revlink's own files (and dotfiles, such as the repository's `data/.gitignore`) is tightened to 0700; any
+    /// other directory is left as it is (it may be someone's working directory), with a warning when others can
+    /// read it.
     pub fn ensure_data_dir(&self) -> Result<(), ConfigError> {
         use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
         let dir = &self.data_dir;
@@ -23,7 +25,14 @@ impl AppConfig {
             fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(io_err)?;
         }
         let mode = fs::metadata(dir).map_err(io_err)?.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
+        let others_may_read = mode & 0o077 != 0;
+        if !others_may_read {
+            return Ok(());
+        }
+        if only_revlink_files(dir).map_err(io_err)? {
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_err)?;
+            tracing::info!(path = %dir.display(), was = format!("{mode:o}"), "made the data directory private (0700)");
+        } else {
             tracing::warn!(
                 path = %dir.display(),
                 mode = format!("{mode:o}"),
@@ -114,6 +123,19 @@ pub fn write_new_secret_file(path: &Path, contents: &str) -> Result<(), ConfigEr
     file.sync_all().map_err(io_err)
 }
 
+/// Whether `dir` holds nothing but what revlink keeps there (its database and key files) and dotfiles.
+fn only_revlink_files(dir: &Path) -> std::io::Result<bool> {
+    const OURS: [&str; 2] = ["master.key", "secret.key"];
+    for entry in fs::read_dir(dir)? {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with('.') || name.starts_with("revlink.sqlite3") || OURS.contains(&name.as_ref())) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +185,22 @@ mod tests {
         let data = dir.path().join("a/data");
         config_in(&data).ensure_data_dir().unwrap();
         assert_eq!(mode(&data), 0o700);
+    }
+
+    #[test]
+    fn a_loose_data_directory_is_tightened_only_when_it_holds_nothing_but_revlink_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        fs::create_dir(&data).unwrap();
+        fs::write(data.join(".gitignore"), "*\n").unwrap();
+        fs::write(data.join("revlink.sqlite3"), "").unwrap();
+        fs::set_permissions(&data, fs::Permissions::from_mode(0o755)).unwrap();
+        config_in(&data).ensure_data_dir().unwrap();
+        assert_eq!(mode(&data), 0o700, "a fresh clone's data/ is revlink's own");
+        fs::write(data.join("notes.txt"), "mine").unwrap();
+        fs::set_permissions(&data, fs::Permissions::from_mode(0o755)).unwrap();
+        config_in(&data).ensure_data_dir().unwrap();
+        assert_eq!(mode(&data), 0o755, "someone else's files: warned about, not changed");
     }
 
     #[test]
