@@ -81,6 +81,16 @@ impl log::Log for Relevel {
     fn flush(&self) {}
 }
 
+/// Writes `text` and a newline to stdout (the terminal or the journal). A stdout that is closed or full (a
+/// supervisor that stopped reading) must not stop the server, as `println!`'s panic would: the failure is logged.
+pub fn say(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+        tracing::warn!(error = %e, "could not write to the server's output");
+    }
+}
+
 /// What the start banner says.
 pub struct StartBanner<'a> {
     pub version: &'a str,

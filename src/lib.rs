@@ -328,7 +328,7 @@ async fn announce(rocket: &Rocket<Orbit>) {
         stripe_api_base: &app.config.stripe_api_base,
         setup_pending,
     };
-    println!("{}", banner.render());
+    console::say(&banner.render());
     if setup_pending && let Err(e) = service::accounts::print_setup_link(app).await {
         tracing::error!(error = %e, "cannot print the setup link");
     }

@@ -167,3 +167,35 @@ async fn a_launch_that_fails_removes_the_secrets_it_generated() {
     assert!(secret.exists());
     drop(taken);
 }
+
+#[test]
+fn a_server_whose_output_is_closed_keeps_serving() {
+    // A supervisor (or a test) that stops reading stdout once it saw the banner's first line: the setup link that
+    // follows meets a closed pipe, and the server must go on answering.
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = server(dir.path(), port).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("revlink "), "{first}");
+    // The reader (and the pipe's read end) is gone now; wait for the server to have printed into it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let page = loop {
+        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+            write!(stream, "GET /setup HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            if !answer.is_empty() {
+                break answer;
+            }
+        }
+        assert!(Instant::now() < deadline, "the server stopped answering");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(child.try_wait().unwrap().is_none(), "the server is still running after writing into a closed pipe");
+    assert!(get(port, "/login").starts_with("HTTP/1.1 200"));
+    let _ = child.kill();
+    let _ = child.wait();
+}

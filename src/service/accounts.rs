@@ -77,8 +77,8 @@ pub async fn print_setup_link(app: &App) -> Result<bool, Error> {
         "\n{rule}\nrevlink has no account yet. Open this link to set it up:\n\n    {base}/setup?code={code}\n\n\
          It works until the first account exists. Lost it? Open {base}/ and ask for a new one.\n{rule}\n"
     );
-    // One `println!` (which tests capture), so the lines stay together.
-    println!("{text}");
+    // One write, so the lines stay together; a closed stdout is logged, never a panic.
+    crate::console::say(&text);
     Ok(true)
 }
 
