@@ -178,3 +178,26 @@ async fn the_same_account_connected_again_after_a_disconnect_continues() {
     assert_eq!(connect(&app, &site, &token, FIRST_KEY).await["import"], "continued");
     assert_eq!(positions(&app, &site), before);
 }
+
+/// A rotation in the middle of the backfill: the new key goes on from the last page the old one stored.
+#[rocket::async_test]
+async fn a_rotation_in_the_middle_of_the_backfill_goes_on_from_its_cursor() {
+    let account = Account::default();
+    account.with(|d| {
+        for i in 0..700 {
+            d.charge(NewCharge { amount: 100 + i, created: unix_days_ago(4) - i, ..Default::default() });
+        }
+        d.delay = std::time::Duration::from_millis(120);
+    });
+    let (app, site, token) = app_for(&account, |f| f).await;
+    connect(&app, &site, &token, FIRST_KEY).await;
+    crate::import::wait_for(&app, &site, &token, |s| s["imported"].as_i64() >= Some(300)).await;
+    assert_eq!(connect(&app, &site, &token, SECOND_KEY).await["import"], "continued");
+    account.with(|d| d.delay = std::time::Duration::ZERO);
+    let sync = crate::import::wait_for(&app, &site, &token, crate::import::finished).await;
+    assert_eq!((sync["state"].as_str(), sync["imported"].as_i64()), (Some("idle"), Some(700)), "{sync}");
+    assert_eq!(payment_ids(&app, &site).len(), 700);
+    // 7 pages; a backfill started over would read at least 3 of them again.
+    let pages = charge_pages_since(&app, 0).await.len();
+    assert!((7..=8).contains(&pages), "went on from the saved cursor, at most the interrupted page twice: {pages}");
+}
