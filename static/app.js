@@ -71,7 +71,12 @@ function enhanceApiForm(form) {
       const answer = await res.json();
       if (answer.status === "success") {
         message.className = "field-message ok";
-        message.textContent = answer.data[0].message + (answer.data[0].currency ? " (" + answer.data[0].currency + ")" : "");
+        const data = answer.data[0];
+        // What the connect did to the import, in the words the page route's message uses (data-import-* attributes).
+        const importNote = { "started": form.dataset.importStarted, "continued": form.dataset.importContinued,
+          "started over": form.dataset.importStartedOver }[data.import];
+        message.textContent = data.message + (data.currency ? " (" + data.currency + ")" : "") +
+          (importNote ? ". " + importNote : "");
         input.value = "";
         if (form.hasAttribute("data-reload-on-success") && keepFlash(message.textContent)) window.location.reload();
       } else {

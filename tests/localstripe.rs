@@ -7,7 +7,10 @@
 //! and `cargo test --test localstripe -- --ignored` (`LOCALSTRIPE_URL` overrides the address).
 //!
 //! localstripe accepts only `sk_test_` keys (so the key is stored directly, not through the connect
-//! route, which takes only restricted keys), lists charges oldest first and has no checkout sessions.
+//! route, which takes only restricted keys), lists charges oldest first and has no checkout sessions. It ignores
+//! `Stripe-Version` and answers in its own old shapes: a subscription's invoice names its charge itself
+//! (`invoice.charge`), and it refuses `expand[]=data.payments` (400 "Bad expand") once it holds an invoice, which the
+//! import then reads unexpanded.
 
 use std::time::{Duration, Instant};
 
@@ -99,6 +102,22 @@ async fn imports_charges_refunds_and_metadata_from_localstripe() {
         .await;
     let intent_charge = intent["latest_charge"]["id"].as_str().or(intent["latest_charge"].as_str()).unwrap().to_owned();
 
+    // A subscription: localstripe makes its first invoice and charges it at once.
+    let customer = ls.post("/v1/customers", &[("email", "subscriber@example.com")]).await;
+    let customer = customer["id"].as_str().unwrap().to_owned();
+    let card = ls.card().await;
+    ls.post(&format!("/v1/payment_methods/{card}/attach"), &[("customer", &customer)]).await;
+    ls.post(&format!("/v1/customers/{customer}"), &[("invoice_settings[default_payment_method]", &card)]).await;
+    let (product, plan) = (format!("prod_revlink{run}"), format!("plan_revlink{run}"));
+    ls.post("/v1/products", &[("id", &product), ("name", "Pro"), ("type", "service")]).await;
+    ls.post(
+        "/v1/plans",
+        &[("id", &plan), ("product", &product), ("amount", "1900"), ("currency", "usd"), ("interval", "month")],
+    )
+    .await;
+    let subscription = ls.post("/v1/subscriptions", &[("customer", &customer), ("items[0][plan]", &plan)]).await;
+    let invoice = subscription["latest_invoice"].as_str().expect("the subscription's first invoice").to_owned();
+
     // revlink, with the key stored as a connect would store it, imports on request.
     let dir = tempfile::tempdir().unwrap();
     let figment = revlink::config::figment()
@@ -173,5 +192,20 @@ async fn imports_charges_refunds_and_metadata_from_localstripe() {
     assert_eq!((b.0, b.1.as_str(), b.2, b.3), (5000, "EUR", 1200, None));
     let c = row(&intent_charge);
     assert_eq!((c.0, c.3.as_deref()), (4200, Some("visitor-from-intent")), "metadata from the payment intent");
-    assert!(status.imported >= 3, "{status:?}");
+    // The import ended without error although localstripe refuses `expand[]=data.payments` now that it holds an
+    // invoice: the invoices were read unexpanded. The subscription's charge, named on its invoice, is a payment.
+    let invoice: Value = ls
+        .http
+        .get(format!("{}/v1/invoices/{invoice}", ls.base))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let invoiced = invoice["charge"]["id"].as_str().or(invoice["charge"].as_str()).expect("a paid invoice").to_owned();
+    let d = row(&invoiced);
+    assert_eq!((d.0, d.1.as_str()), (1900, "USD"), "the subscription's charge");
+    assert!(status.imported >= 4, "{status:?}");
 }

@@ -11,7 +11,7 @@ use crate::api::doc::{Authenticated, JsonBody as BodyErrors, StripeCall, Website
 use crate::api::{ApiResult, Message, Success, one};
 use crate::auth::{SettingsRead, SettingsWrite, WebsiteAccess};
 use crate::domain::WebsiteId;
-use crate::domain::integrations::StripeStatus;
+use crate::domain::integrations::{ImportStart, MissingPermission, StripeStatus};
 use crate::domain::stripe_key::KEY_REQUIRED;
 use crate::error::Error;
 use crate::service::{self, App};
@@ -103,11 +103,20 @@ pub struct ConnectStripe {
     stripe_rak: String,
 }
 
+/// The contract's `message` and `currency`, and (revlink, additive) what happened to the import and which optional
+/// permissions the key lacks.
 #[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct StripeConnected {
     message: &'static str,
     #[schema(example = "USD")]
     currency: String,
+    /// `started` (no import before), `continued` (a key of the same Stripe account: imported payments and the
+    /// import's position kept) or `started over` (another account, or one revlink could not recognise; imported
+    /// payments stay, none is counted twice).
+    import: ImportStart,
+    /// Optional permissions the key lacks (the connect succeeds without them), and what each would add.
+    missing_optional_permissions: Vec<MissingPermission>,
 }
 
 /// Verifies the key with Stripe and stores it encrypted; nothing is stored unless verification passes.
@@ -127,8 +136,13 @@ pub async fn connect_stripe(
     // it was (where the JSON broke, the field missing or not a string).
     let input: ConnectStripe =
         body.parse().map_err(|e| Error::BadBody { message: KEY_REQUIRED.into(), detail: e.to_string() })?;
-    let currency = service::stripe::connect(app, &website_id, &input.stripe_rak, access.actor).await?;
-    one(StripeConnected { message: service::stripe::CONNECTED, currency })
+    let connected = service::stripe::connect(app, &website_id, &input.stripe_rak, access.actor).await?;
+    one(StripeConnected {
+        message: service::stripe::CONNECTED,
+        currency: connected.currency,
+        import: connected.import,
+        missing_optional_permissions: connected.missing_optional,
+    })
 }
 
 #[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),

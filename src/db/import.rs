@@ -147,8 +147,13 @@ pub fn commit_page(
             for payment in list {
                 new += i64::from(payments::upsert_imported(tx, website, payment)?);
             }
-            tx.prepare_cached("UPDATE stripe_sync SET imported = imported + ?2 WHERE website_id = ?1")?
-                .execute(params![website, new])?;
+            // The first payment stored identifies the account, when its key listed no charge at connect.
+            let charge = list.first().map(|p| p.transaction_id.as_str());
+            tx.prepare_cached(
+                "UPDATE stripe_sync SET imported = imported + ?2, account_charge = COALESCE(account_charge, ?3)
+                 WHERE website_id = ?1",
+            )?
+            .execute(params![website, new, charge])?;
         }
     }
     match &page.next {
@@ -264,13 +269,27 @@ pub fn last_successes(conn: &Connection) -> Result<Vec<(ObjectId, String)>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// A new key: the import starts over (it may be another Stripe account). Imported payments stay.
-pub fn reset(conn: &Connection, website: &ObjectId) -> Result<()> {
+/// A key of another account (or one not recognised): the import starts over, remembering `account_charge` as the
+/// charge that identifies the account it now reads. Imported payments stay.
+pub fn reset(conn: &Connection, website: &ObjectId, account_charge: Option<&str>) -> Result<()> {
     conn.execute("DELETE FROM stripe_sync_streams WHERE website_id = ?1", [website])?;
     conn.execute(
-        "INSERT INTO stripe_sync (website_id) VALUES (?1)
-         ON CONFLICT (website_id) DO UPDATE SET state = 'idle', halted = 0, stage = NULL, started_at = NULL, last_error = NULL",
-        [website],
+        "INSERT INTO stripe_sync (website_id, account_charge) VALUES (?1, ?2)
+         ON CONFLICT (website_id) DO UPDATE SET state = 'idle', halted = 0, stage = NULL, started_at = NULL,
+             last_error = NULL, account_charge = excluded.account_charge",
+        params![website, account_charge],
+    )?;
+    Ok(())
+}
+
+/// A new key of the same account: the import keeps its position (each list's high-water mark, a pass under way
+/// and its cursor) and continues with what is new; only a refusal of the old key is forgotten.
+pub fn resume(conn: &Connection, website: &ObjectId, account_charge: Option<&str>) -> Result<()> {
+    conn.execute(
+        "INSERT INTO stripe_sync (website_id, account_charge) VALUES (?1, ?2)
+         ON CONFLICT (website_id) DO UPDATE SET state = 'idle', halted = 0, stage = NULL, started_at = NULL,
+             last_error = NULL, account_charge = COALESCE(excluded.account_charge, account_charge)",
+        params![website, account_charge],
     )?;
     Ok(())
 }

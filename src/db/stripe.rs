@@ -4,7 +4,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 
 use crate::crypto::{Sealed, StripeKeyBox};
 use crate::db::{self, audit, optional};
-use crate::domain::integrations::{StripeStatus, SyncStatus};
+use crate::domain::integrations::{OptionalPermissions, StripeStatus, SyncStatus};
 use crate::domain::{Actor, ObjectId};
 use crate::error::{Error, Result};
 
@@ -16,20 +16,43 @@ pub struct NewConnection {
     pub currency: String,
 }
 
+/// What verification learned about the key's account, beyond the connection itself.
+#[derive(Debug, Default)]
+pub struct KeyAccount {
+    pub optional: OptionalPermissions,
+    /// A charge of the key's account (its newest), to recognise the account at the next key.
+    pub account_charge: Option<String>,
+    /// The key reads the same account as the import's: keep its position instead of starting over.
+    pub same_account: bool,
+}
+
 fn key_version(conn: &Connection) -> Result<i64> {
     let v: String = conn.query_row("SELECT value FROM settings WHERE key = 'master_key_version'", [], |r| r.get(0))?;
     v.parse().map_err(Error::internal)
 }
 
-/// Stores the connection (replacing any earlier key) and sets the website's currency, in one transaction.
+/// `connect_account` for a key nothing more is known of: no optional permission, the import starts over.
 pub fn connect(conn: &mut Connection, website: &ObjectId, new: &NewConnection, actor: &Actor) -> Result<()> {
+    connect_account(conn, website, new, &KeyAccount::default(), actor)
+}
+
+/// Stores the connection (replacing any earlier key) and sets the website's currency, in one transaction. The import
+/// continues where it was for the same account, and starts over otherwise.
+pub fn connect_account(
+    conn: &mut Connection,
+    website: &ObjectId,
+    new: &NewConnection,
+    account: &KeyAccount,
+    actor: &Actor,
+) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version = key_version(&tx)?;
     let replaced = tx.execute("DELETE FROM stripe_connections WHERE website_id = ?1", [website])? > 0;
     tx.execute(
         "INSERT INTO stripe_connections
-             (website_id, ciphertext, nonce, key_version, livemode, display_key, currency, connected_by, connected_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             (website_id, ciphertext, nonce, key_version, livemode, display_key, currency, connected_by, connected_at,
+              subscriptions_read, disputes_read)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             website,
             new.sealed.ciphertext,
@@ -39,16 +62,54 @@ pub fn connect(conn: &mut Connection, website: &ObjectId, new: &NewConnection, a
             new.display_key,
             new.currency,
             actor.user_id,
-            db::now()
+            db::now(),
+            account.optional.subscriptions,
+            account.optional.disputes,
         ],
     )?;
     tx.execute("UPDATE websites SET currency = ?1 WHERE id = ?2", params![new.currency, website])?;
-    db::import::reset(&tx, website)?;
+    if account.same_account {
+        db::import::resume(&tx, website, account.account_charge.as_deref())?;
+    } else {
+        db::import::reset(&tx, website, account.account_charge.as_deref())?;
+    }
     let action = if replaced { "stripe.reconnect" } else { "stripe.connect" };
     let mode = if new.livemode { "live" } else { "test" };
-    audit::record(&tx, actor, Some(website), action, &format!("{mode}, {}", new.currency))?;
+    let import = if account.same_account { "same account, import continued" } else { "import started" };
+    audit::record(&tx, actor, Some(website), action, &format!("{mode}, {}, {import}", new.currency))?;
     tx.commit()?;
     Ok(())
+}
+
+/// The optional permissions of the connection read with `nonce`, as a sync found them (if it is still the
+/// website's).
+pub fn set_optional_permissions(
+    conn: &Connection,
+    website: &ObjectId,
+    nonce: &[u8],
+    optional: OptionalPermissions,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE stripe_connections SET subscriptions_read = ?3, disputes_read = ?4 WHERE website_id = ?1 AND nonce = ?2",
+        params![website, nonce, optional.subscriptions, optional.disputes],
+    )?;
+    Ok(())
+}
+
+/// The charge that identifies the account the website's import reads (see migration 0016), and whether an import
+/// has begun at all.
+pub fn import_account(conn: &Connection, website: &ObjectId) -> Result<(Option<String>, bool)> {
+    let anchor: Option<Option<String>> =
+        optional(
+            conn.query_row("SELECT account_charge FROM stripe_sync WHERE website_id = ?1", [website], |r| r.get(0)),
+        )?;
+    let streams: bool =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM stripe_sync_streams WHERE website_id = ?1)", [website], |r| {
+            r.get(0)
+        })?;
+    let anchor = anchor.flatten();
+    let begun = anchor.is_some() || streams;
+    Ok((anchor, begun))
 }
 
 /// Deletes the ciphertext. `Ok(false)` when nothing was connected.
@@ -66,7 +127,8 @@ pub fn disconnect(conn: &mut Connection, website: &ObjectId, actor: &Actor) -> R
 /// The website's Stripe status and its currency, in one read.
 pub fn status(conn: &Connection, website: &ObjectId) -> Result<(StripeStatus, String)> {
     let mut stmt = conn.prepare_cached(
-        "SELECT w.currency, s.livemode, s.display_key, s.currency, s.connected_at, u.email
+        "SELECT w.currency, s.livemode, s.display_key, s.currency, s.connected_at, u.email,
+                s.subscriptions_read, s.disputes_read
          FROM websites w
          LEFT JOIN stripe_connections s ON s.website_id = w.id
          LEFT JOIN users u ON u.id = s.connected_by
@@ -81,6 +143,10 @@ pub fn status(conn: &Connection, website: &ObjectId) -> Result<(StripeStatus, St
             currency: r.get(3)?,
             connected_at: r.get(4)?,
             connected_by: r.get(5)?,
+            optional_permissions: OptionalPermissions {
+                subscriptions: r.get::<_, Option<bool>>(6)?.unwrap_or(false),
+                disputes: r.get::<_, Option<bool>>(7)?.unwrap_or(false),
+            },
             sync: SyncStatus::default(),
         };
         Ok((status, r.get(0)?))

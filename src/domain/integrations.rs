@@ -19,8 +19,70 @@ pub struct StripeStatus {
     pub connected_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connected_by: Option<String>,
+    /// Which optional Read permissions the connected key had when revlink last checked (at connect and at the
+    /// start of every sync); all false when not connected.
+    pub optional_permissions: OptionalPermissions,
     /// The revenue import: its state, phase and progress (also after a disconnect: imports stay).
     pub sync: SyncStatus,
+}
+
+/// The optional Read permissions of a Stripe key, by what they let revlink import. Without one, what it adds is
+/// not imported; nothing else changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OptionalPermissions {
+    /// `rak_subscription_read`: subscriptions (MRR, ARR, churn).
+    pub subscriptions: bool,
+    /// `rak_dispute_read`: disputes (lost ones subtract from net revenue).
+    pub disputes: bool,
+}
+
+/// One of the `OptionalPermissions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionalFeature {
+    Subscriptions,
+    Disputes,
+}
+
+impl OptionalPermissions {
+    pub fn get(self, feature: OptionalFeature) -> bool {
+        match feature {
+            OptionalFeature::Subscriptions => self.subscriptions,
+            OptionalFeature::Disputes => self.disputes,
+        }
+    }
+
+    pub fn set(&mut self, feature: OptionalFeature, granted: bool) {
+        match feature {
+            OptionalFeature::Subscriptions => self.subscriptions = granted,
+            OptionalFeature::Disputes => self.disputes = granted,
+        }
+    }
+}
+
+/// What a connect did to the revenue import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub enum ImportStart {
+    /// No import had run for the website: it starts.
+    #[serde(rename = "started")]
+    Started,
+    /// A key of the same Stripe account: the imported payments and the import's position are kept, and it
+    /// continues with what is new.
+    #[serde(rename = "continued")]
+    Continued,
+    /// Another account (or one revlink could not recognise): the import starts over. Imported payments stay, and
+    /// nothing is counted twice.
+    #[serde(rename = "started over")]
+    StartedOver,
+}
+
+/// An optional permission a connected key lacks, and what granting it would add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MissingPermission {
+    #[schema(example = "rak_subscription_read")]
+    pub permission: &'static str,
+    #[schema(example = "subscriptions: MRR, ARR, churn and their movements")]
+    pub adds: &'static str,
 }
 
 /// The import as `GET …/integrations/stripe` shows it.

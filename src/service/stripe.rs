@@ -2,14 +2,16 @@
 //! sync, and the master key rotation of the stored keys.
 
 use crate::crypto::StripeKeyBox;
-use crate::db::stripe::{self as stripe_db, NewConnection};
+use crate::db::stripe::{self as stripe_db, KeyAccount, NewConnection};
 use crate::db::{import, websites};
 use crate::domain::environment::Environment;
-use crate::domain::integrations::StripeStatus;
+use crate::domain::integrations::{ImportStart, MissingPermission, StripeStatus};
 use crate::domain::stripe_key::StripeRestrictedKey;
 use crate::domain::{Actor, WebsiteId};
 use crate::error::Error;
-use crate::providers::stripe::verify::{REQUIRED_PERMISSIONS, verify};
+use crate::providers::stripe::account::reads_charge;
+use crate::providers::stripe::permissions;
+use crate::providers::stripe::verify::verify;
 use crate::service::App;
 
 pub const CONNECTED: &str = "Stripe connected successfully";
@@ -23,19 +25,61 @@ pub async fn status(app: &App, website: &WebsiteId) -> Result<(StripeStatus, Str
     app.db.run(move |c| stripe_db::status(c, &site)).await
 }
 
-/// Steps 2–9 of contract §4: parse (with the installation's test-key rule), verify with Stripe, then
-/// store the key sealed; nothing is stored unless verification passes. Answers the currency. The import
-/// starts over with the new key (it may be another account); this answers at once.
-pub async fn connect(app: &App, website: &WebsiteId, raw_key: &str, actor: Actor) -> Result<String, Error> {
+/// What a connect came to.
+#[derive(Debug)]
+pub struct Connected {
+    /// The currency the website now counts in (contract §4 step 8).
+    pub currency: String,
+    pub import: ImportStart,
+    /// The optional permissions the key lacks, with what each would add.
+    pub missing_optional: Vec<MissingPermission>,
+}
+
+/// What a page says, after the contract's message, about what a connect did to the import.
+pub fn import_note(import: ImportStart) -> &'static str {
+    match import {
+        ImportStart::Started => "The import of your Stripe history starts now.",
+        ImportStart::Continued => {
+            "Same Stripe account as before: the import continues where it was, with the payments already imported."
+        }
+        ImportStart::StartedOver => {
+            "Another Stripe account than before (or one revlink could not recognise): the import starts over. The \
+             payments already imported stay, and none is counted twice."
+        }
+    }
+}
+
+/// Steps 2–9 of contract §4: parse (with the installation's test-key rule), verify with Stripe, then store the key
+/// sealed; nothing is stored unless verification passes. A key of the same Stripe account as the import's (see
+/// `providers::stripe::account`) keeps the import where it was; any other starts it over (it may be another
+/// account). Answers at once; the import runs in the background.
+pub async fn connect(app: &App, website: &WebsiteId, raw_key: &str, actor: Actor) -> Result<Connected, Error> {
     let key = StripeRestrictedKey::parse_for(raw_key, app.config.environment)
         .map_err(|message| Error::BadRequest(message.into()))?;
-    let account = verify(&app.stripe, &key).await?;
+    let verified = verify(&app.stripe, &key).await?;
+    let site = website.id().clone();
+    let (known_charge, begun) = app.db.run(move |c| stripe_db::import_account(c, &site)).await?;
+    let same_account = match (&known_charge, &verified.newest_charge) {
+        (None, _) => false,
+        (Some(known), Some(newest)) if known == newest => true,
+        (Some(known), _) => reads_charge(&app.stripe, &key, known).await == Some(true),
+    };
+    let import = match (same_account, begun) {
+        (true, _) => ImportStart::Continued,
+        (false, true) => ImportStart::StartedOver,
+        (false, false) => ImportStart::Started,
+    };
+    let missing_optional = permissions::optional()
+        .filter(|(_, o)| !verified.optional.get(o.feature))
+        .map(|(p, o)| MissingPermission { permission: p.name, adds: o.adds })
+        .collect();
     let connection = NewConnection {
         sealed: app.stripe_keys.seal(website, key.expose()),
-        livemode: account.livemode,
+        livemode: verified.livemode,
         display_key: key.masked(),
-        currency: account.currency.unwrap_or_default(),
+        currency: verified.currency.unwrap_or_default(),
     };
+    let account = KeyAccount { optional: verified.optional, account_charge: verified.newest_charge, same_account };
     let site = website.id().clone();
     let currency = app
         .db
@@ -45,12 +89,13 @@ pub async fn connect(app: &App, website: &WebsiteId, raw_key: &str, actor: Actor
                 // A brand-new account may list no balance yet: keep the website's currency.
                 connection.currency = websites::currency(c, &site)?;
             }
-            stripe_db::connect(c, &site, &connection, &actor)?;
+            stripe_db::connect_account(c, &site, &connection, &account, &actor)?;
             Ok(connection.currency)
         })
         .await?;
+    tracing::info!(website = %website.id(), import = ?import, "Stripe key connected");
     app.importer.restart(website.id().clone());
-    Ok(currency)
+    Ok(Connected { currency, import, missing_optional })
 }
 
 /// Deletes the key and stops the website's import at once (imported payments stay).
@@ -92,7 +137,7 @@ pub struct KeyHints {
 
 impl KeyHints {
     pub fn of(app: &App) -> Self {
-        let labels: Vec<&str> = REQUIRED_PERMISSIONS.iter().map(|(_, label)| *label).collect();
+        let labels: Vec<&str> = permissions::required().map(|p| p.label).collect();
         let restricted =
             format!("Create a restricted key (rk_) with Read access to {} and paste that instead.", labels.join(", "));
         Self {

@@ -18,7 +18,9 @@ use super::mapping;
 use crate::db::import::{self, Committed, Outcome, Page, Pass, Rows};
 use crate::domain::ObjectId;
 use crate::metrics::ImportError;
+use crate::providers::stripe::lists::{self, ListCall};
 use crate::providers::stripe::objects::{Charge, CheckoutSession, Invoice, List, Refund};
+use crate::providers::stripe::verify;
 
 /// The Stripe lists the import reads, in the order a sync reads them: what surrounds a charge first,
 /// so that the charge finds it.
@@ -39,6 +41,16 @@ impl Stream {
             Self::Invoices => "invoices",
             Self::Charges => "charges",
             Self::Refunds => "refunds",
+        }
+    }
+
+    /// How the list is read (verification probes the same calls: `providers::stripe::permissions`).
+    pub fn call(self) -> ListCall {
+        match self {
+            Self::CheckoutSessions => lists::CHECKOUT_SESSIONS,
+            Self::Invoices => lists::INVOICES,
+            Self::Charges => lists::CHARGES,
+            Self::Refunds => lists::REFUNDS,
         }
     }
 }
@@ -65,7 +77,6 @@ impl Fetched {
 /// Lists are re-read this far behind the last pass, for clock skew and Stripe's list consistency.
 const OVERLAP_SECS: i64 = 3600;
 const PAGE_SIZE: u32 = 100;
-const CHARGE_EXPAND: [&str; 2] = ["balance_transaction", "payment_intent"];
 
 /// Runs one sync and records how it ended (unless it was stopped: whoever stopped it — a disconnect,
 /// a new key — set the state).
@@ -121,7 +132,10 @@ struct Sync<'a> {
     /// Identifies the connection being read: a page is written only while it is still the website's.
     nonce: Vec<u8>,
     caller: Caller<'a>,
-    /// Whether invoices may be read with `expand[]=data.payments` (API versions from 2025 on).
+    /// Whether invoices are read with `expand[]=data.payments`. Stripe always takes it at the pinned API version; a
+    /// Stripe-compatible server that ignores `Stripe-Version` may not: localstripe, whose invoices have the old
+    /// shape (`charge`, `payment_intent`), answers it 400 "Bad expand" as soon as it holds an invoice. The pass then
+    /// reads invoices unexpanded, as such servers shape them.
     expand_invoice_payments: AtomicBool,
 }
 
@@ -134,6 +148,16 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
     let key = inner.stripe_keys.open(website, &stored.sealed).map_err(|_| {
         Stop::Failed("revlink cannot decrypt the stored key with its master key; connect the key again".into())
     })?;
+    let (w, n) = (website.clone(), stored.sealed.nonce.clone());
+    if !on_writer(inner, move |c| import::mark_running(c, &w, &n)).await? {
+        return Err(Stop::Disconnected);
+    }
+    // The optional permissions again (two `limit=1` calls): one granted in Stripe's dashboard since the key was
+    // connected counts from this sync on, one taken away is no longer relied on.
+    if let Some(optional) = verify::optional_permissions(&inner.client, &key).await {
+        let (w, n) = (website.clone(), stored.sealed.nonce.clone());
+        on_writer(inner, move |c| crate::db::stripe::set_optional_permissions(c, &w, &n, optional)).await?;
+    }
     let sync = Sync {
         inner,
         website,
@@ -141,10 +165,6 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
         caller: Caller::new(inner, key, stored.livemode),
         expand_invoice_payments: AtomicBool::new(true),
     };
-    let (w, n) = (website.clone(), stored.sealed.nonce.clone());
-    if !on_writer(inner, move |c| import::mark_running(c, &w, &n)).await? {
-        return Err(Stop::Disconnected);
-    }
 
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let since = now - i64::from(inner.config.import_since_days) * 86_400;
@@ -280,29 +300,13 @@ impl Sync<'_> {
     }
 
     fn list_url(&self, stream: Stream, pass: &Pass) -> String {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query.append_pair("limit", &PAGE_SIZE.to_string());
-        if pass.low > 0 {
-            query.append_pair("created[gt]", &pass.low.to_string());
-        }
-        if let Some(cursor) = &pass.cursor {
-            query.append_pair("starting_after", cursor);
-        }
-        let path = match stream {
-            Stream::CheckoutSessions => "/v1/checkout/sessions",
-            Stream::Invoices => {
-                if self.expand_invoice_payments.load(Ordering::Relaxed) {
-                    query.append_pair("expand[]", "data.payments");
-                }
-                "/v1/invoices"
+        let call = match stream.call() {
+            call if stream == Stream::Invoices && !self.expand_invoice_payments.load(Ordering::Relaxed) => {
+                call.unexpanded()
             }
-            Stream::Charges => {
-                expand_charges(&mut query, "data.");
-                "/v1/charges"
-            }
-            Stream::Refunds => "/v1/refunds",
+            call => call,
         };
-        format!("{path}?{}", query.finish())
+        call.page(PAGE_SIZE, pass.low, pass.cursor.as_deref())
     }
 
     /// The page's rows and the cursor of the next page (`None` at the end of the list).
@@ -340,29 +344,15 @@ impl Sync<'_> {
     async fn reread_charges(&self, ids: Vec<String>, charges_low: i64) -> Result<Vec<Charge>, Stop> {
         let w = self.website.clone();
         let old = on_db(self.inner, move |c| import::imported_paid_before(c, &w, &ids, charges_low)).await?;
-        let expand = {
-            let mut query = form_urlencoded::Serializer::new(String::new());
-            expand_charges(&mut query, "");
-            query.finish()
-        };
         let mut charges = Vec::with_capacity(old.len());
         for id in old {
-            let id: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
-            let path = format!("/v1/charges/{id}?{expand}");
-            match self.caller.get(&path).await {
+            match self.caller.get(&Stream::Charges.call().object(&id)).await {
                 Ok(body) => charges.push(parse(Stream::Charges, &body)?),
                 Err(FetchError::NotFound) => {} // no longer visible to this key
                 Err(e) => return Err(unusable(Stream::Refunds, e)),
             }
         }
         Ok(charges)
-    }
-}
-
-/// `expand[]` for what a charge is read with: on a list, `prefix` is `data.`.
-fn expand_charges(query: &mut form_urlencoded::Serializer<'_, String>, prefix: &str) {
-    for field in CHARGE_EXPAND {
-        query.append_pair("expand[]", &format!("{prefix}{field}"));
     }
 }
 
@@ -385,5 +375,19 @@ fn unusable(stream: Stream, e: FetchError) -> Stop {
             stream.name(),
             message.unwrap_or_else(|| "400 Bad Request".into())
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Verification probes each list the import reads with the same call, so Stripe names at connect every
+    /// permission the import (or one of its expansions) will need.
+    #[test]
+    fn every_list_the_import_reads_is_probed_at_connect() {
+        for stream in Stream::ALL {
+            assert!(crate::providers::stripe::permissions::is_probed(stream.call()), "{}", stream.name());
+        }
     }
 }

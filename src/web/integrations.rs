@@ -11,10 +11,11 @@ use crate::auth::csrf::CsrfForm;
 use crate::auth::{SettingsRead, SettingsWrite};
 use crate::config::Environment;
 use crate::domain::WebsiteId;
+use crate::domain::integrations::ImportStart;
 use crate::domain::stripe_key::KEY_REQUIRED;
 use crate::error::Error;
-use crate::providers::stripe::verify::{REQUIRED_PERMISSIONS, create_key_url};
-use crate::service::stripe::KeyHints;
+use crate::providers::stripe::permissions::{self, create_key_url};
+use crate::service::stripe::{KeyHints, import_note};
 use crate::service::{self, App};
 use crate::web::ButtonForm;
 use crate::web::{PageResult, SitePage, back};
@@ -35,8 +36,20 @@ fn to_page(website_id: &WebsiteId) -> String {
 pub async fn integrations(website_id: WebsiteId, mut page: SitePage<'_, SettingsRead>, app: &State<App>) -> PageResult {
     let (stripe, currency) = service::stripe::status(app, &website_id).await?;
     let development = app.config.environment == Environment::Development;
-    let permissions: Vec<Value> =
-        REQUIRED_PERMISSIONS.iter().map(|(name, label)| json!({"name": name, "label": label})).collect();
+    let permissions: Vec<Value> = permissions::PERMISSIONS
+        .iter()
+        .map(|p| json!({"name": p.name, "label": p.label, "adds": p.optional.map(|o| o.adds)}))
+        .collect();
+    // The optional permissions the connected key lacks: a card says what each would add.
+    let missing_optional: Vec<Value> = permissions::optional()
+        .filter(|(_, o)| stripe.connected && !stripe.optional_permissions.get(o.feature))
+        .map(|(p, o)| json!({"name": p.name, "label": p.label, "adds": o.adds}))
+        .collect();
+    let import_notes = json!({
+        "started": import_note(ImportStart::Started),
+        "continued": import_note(ImportStart::Continued),
+        "started_over": import_note(ImportStart::StartedOver),
+    });
     // A failed connect without JavaScript comes back as an error flash: show it next to the field.
     let field_error = match page.flash.take() {
         Some(f) if f.kind() == "error" => Some(f.message().to_owned()),
@@ -53,6 +66,8 @@ pub async fn integrations(website_id: WebsiteId, mut page: SitePage<'_, Settings
         "stripe": stripe,
         "currency": currency,
         "permissions": permissions,
+        "missing_optional": missing_optional,
+        "import_notes": import_notes,
         "create_key_url": create_key_url(development),
         "allow_test": development,
         "field_error": field_error,
@@ -80,7 +95,7 @@ pub async fn connect_stripe(
     let outcome = match &raw {
         Some(raw) => service::stripe::connect(app, &website_id, raw, page.actor())
             .await
-            .map(|currency| format!("{} ({currency})", service::stripe::CONNECTED)),
+            .map(|c| format!("{} ({}). {}", service::stripe::CONNECTED, c.currency, import_note(c.import))),
         None => Err(Error::BadRequest(KEY_REQUIRED.into())),
     };
     match outcome {

@@ -47,7 +47,9 @@ async fn connects_a_live_key_and_stores_it_encrypted() {
     assert_eq!(reply.status.code, 200, "{}", reply.body);
     assert_eq!(
         reply.body,
-        serde_json::json!({"status":"success","data":[{"message":"Stripe connected successfully","currency":"EUR"}]})
+        serde_json::json!({"status":"success","data":[{"message":"Stripe connected successfully","currency":"EUR",
+            "import":"started","missingOptionalPermissions":[]}]}),
+        "the contract's message and currency, and (additive) what happened to the import and no optional permission missing"
     );
     let (sealed, display) = stored(&app, &site).expect("stored");
     assert_eq!(display, "rk_live_...vWe3");
@@ -57,8 +59,9 @@ async fn connects_a_live_key_and_stores_it_encrypted() {
     let (calls, bearer) = app.stripe.calls_with_key(LIVE_KEY).await;
     assert_eq!(
         (calls, bearer),
-        (6, true),
-        "balance plus a probe of each of the five lists the import reads, with the key"
+        (8, true),
+        "balance, a probe of each of the four lists the import reads and of payment intents (expanded on charges), and \
+         of the two lists the optional permissions open, with the key"
     );
 
     let status = app.get(&format!("/api/v1/admin/websites/{site}/integrations"), &token).await;
@@ -256,7 +259,7 @@ async fn a_failed_reconnect_leaves_the_earlier_connection_as_it_was() {
     assert_eq!(app.connect(&site, &token, LIVE_KEY).await.status.code, 200);
     let before = stored(&app, &site).unwrap();
 
-    app.stripe.server.reset().await;
+    app.stripe.reset().await;
     app.stripe.answer(BALANCE, stripe_fake::invalid_key()).await;
     app.stripe.healthy(true, &[(100, "usd")]).await;
     let other = "rk_live_51ZZZZZZZZZZZZZZZZZZZZZZZZZZZZ";

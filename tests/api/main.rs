@@ -14,6 +14,7 @@ mod geoip;
 #[path = "../support/helpers.rs"]
 mod helpers;
 mod import;
+mod key_rotation;
 mod limits;
 mod metrics;
 mod openapi;
@@ -22,5 +23,7 @@ mod revocation;
 mod stripe_account;
 #[path = "../support/stripe_fake.rs"]
 mod stripe_fake;
+mod stripe_permissions;
+mod stripe_version;
 mod team;
 mod websites;

@@ -148,14 +148,22 @@ impl Data {
             "payment_status": "paid", "status": "complete", "livemode": false}));
     }
 
-    /// An invoice paid by a charge: in the new API shape (`payments`, expandable) or the old (`charge`).
+    /// An invoice paid by a charge: in the pinned API version's shape (`payments`, included when expanded; a
+    /// subscription's under `parent`) or the old one localstripe sends (`charge`, `subscription`).
     pub fn invoice(&mut self, charge: &str, reason: &str, created: i64, old_shape: bool) -> String {
         let id = self.id("in");
+        let subscription = reason.starts_with("subscription").then(|| format!("sub_{id}"));
         let mut invoice = json!({"id": id, "object": "invoice", "billing_reason": reason, "created": created,
             "status": "paid", "livemode": false});
         if old_shape {
             invoice["charge"] = json!(charge);
+            invoice["subscription"] = json!(subscription);
         } else {
+            invoice["parent"] = match subscription {
+                Some(sub) => json!({"type": "subscription_details", "quote_details": null,
+                    "subscription_details": {"metadata": {}, "subscription": sub}}),
+                None => Value::Null,
+            };
             invoice["payments"] = json!({"object": "list", "has_more": false, "url": "/v1/invoice_payments",
                 "data": [{"id": format!("inpay_{id}"), "object": "invoice_payment", "invoice": id, "is_default": true,
                           "status": "paid", "payment": {"type": "charge", "charge": charge}}]});
@@ -292,5 +300,13 @@ impl Account {
 
     pub fn calls(&self) -> usize {
         self.import_calls.load(Ordering::SeqCst)
+    }
+}
+
+impl Data {
+    /// Starts this account's ids further on, so that two accounts in one test have different ones (as two Stripe
+    /// accounts do).
+    pub fn skip_ids(&mut self, n: u64) {
+        self.next += n;
     }
 }

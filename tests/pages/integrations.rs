@@ -144,3 +144,53 @@ async fn after_a_disconnect_the_import_card_says_revlink_no_longer_reads_from_st
     assert!(!shown.contains("Up to date") && !shown.contains("Sync now") && !shown.contains("data-auto-refresh"));
     assert!(shown.contains("1 payment imported"), "what was imported stays");
 }
+
+/// A key without an optional permission: connected all the same, with a card saying what granting it would add; the
+/// flash says what the connect did to the import (a second key of the same account continues it).
+#[rocket::async_test]
+async fn a_missing_optional_permission_gets_a_card_and_the_flash_says_what_happened_to_the_import() {
+    let app = TestApp::new().await;
+    let me = app.user_with_password("me@example.com");
+    let site = app.website(&me, "shop.example.com");
+    app.stripe.answer("/v1/disputes", crate::stripe_fake::missing_permission("rak_dispute_read")).await;
+    app.stripe.healthy(true, &[(500, "usd")]).await;
+    let csrf = app.login("me@example.com").await;
+    let page = format!("/websites/{site}/integrations");
+
+    let before = text(app.client.get(page.clone()).dispatch().await).await;
+    for permission in ["rak_charge_read", "rak_subscription_read", "rak_dispute_read"] {
+        assert!(before.contains(&format!("permissions%5B%5D={permission}")), "the key link ticks {permission}");
+    }
+    assert!(
+        before.contains("<code>rak_subscription_read</code> (Subscriptions), for subscriptions: MRR, ARR"),
+        "{before}"
+    );
+    assert!(!before.contains("id=\"optional-permissions\""), "no card before a key is connected");
+    assert!(before.contains("data-import-continued=\"Same Stripe account as before"), "the script's texts");
+
+    let route = format!("{page}/stripe");
+    app.post_form(&route, &[("stripeRak", "rk_live_51AbcdefGhijklmnopQrst"), ("csrf_token", &csrf)]).await;
+    let shown = text(app.client.get(page.clone()).dispatch().await).await;
+    assert!(
+        shown.contains("Stripe connected successfully (USD). The import of your Stripe history starts now."),
+        "{shown}"
+    );
+    let card = &shown[shown.find("id=\"optional-permissions\"").expect("the card")..];
+    let card = &card[..card.find("</section>").unwrap()];
+    assert!(
+        card.contains(
+            "Grant <code>rak_dispute_read</code> (Disputes: Read) to see disputes: a lost one is taken off net revenue"
+        ),
+        "{card}"
+    );
+    assert!(!card.contains("rak_subscription_read"), "the key has that one");
+
+    app.post_form(&route, &[("stripeRak", "rk_live_51RotatedKeyAbcdefghijk"), ("csrf_token", &csrf)]).await;
+    let shown = text(app.client.get(page).dispatch().await).await;
+    assert!(
+        shown.contains(
+            "Stripe connected successfully (USD). Same Stripe account as before: the import continues where it was"
+        ),
+        "{shown}"
+    );
+}

@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use wiremock::matchers::{header_exists, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Match as _, Mock, MockServer, ResponseTemplate};
 
 pub const BALANCE: &str = "/v1/balance";
 pub const LISTS: [&str; 5] =
     ["/v1/charges", "/v1/refunds", "/v1/payment_intents", "/v1/checkout/sessions", "/v1/invoices"];
+/// The lists of the optional permissions (`rak_subscription_read`, `rak_dispute_read`).
+pub const OPTIONAL_LISTS: [&str; 2] = ["/v1/subscriptions", "/v1/disputes"];
 
 pub struct StripeFake {
     pub server: MockServer,
@@ -98,7 +100,15 @@ pub fn server_error() -> ResponseTemplate {
 
 impl StripeFake {
     pub async fn start() -> Self {
-        Self { server: MockServer::builder().start().await }
+        let fake = Self { server: MockServer::builder().start().await };
+        fake.require_pinned_version().await;
+        fake
+    }
+
+    /// Forgets every mount and every recorded request, keeping the pinned-version check.
+    pub async fn reset(&self) {
+        self.server.reset().await;
+        self.require_pinned_version().await;
     }
 
     pub fn url(&self) -> String {
@@ -119,7 +129,7 @@ impl StripeFake {
     /// A working account: the balance and every list the import probes.
     pub async fn healthy(&self, livemode: bool, available: &[(i64, &str)]) {
         self.answer(BALANCE, ResponseTemplate::new(200).set_body_json(balance(livemode, available))).await;
-        for list_path in LISTS {
+        for list_path in LISTS.into_iter().chain(OPTIONAL_LISTS) {
             let data = if list_path == "/v1/charges" { vec![charge(livemode)] } else { vec![] };
             self.answer(list_path, ResponseTemplate::new(200).set_body_json(list(list_path, data))).await;
         }
@@ -138,5 +148,41 @@ impl StripeFake {
             .iter()
             .all(|r| r.headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {key}")));
         (requests.len(), all_bearer)
+    }
+}
+
+/// The Stripe API version revlink must send on every call, written out here (not taken from the crate), so a change
+/// of `revlink::providers::stripe::API_VERSION` fails the tests until they are reviewed with it.
+pub const PINNED_VERSION: &str = "2026-02-25.clover";
+
+/// Matches a request that does not carry `Stripe-Version: PINNED_VERSION`.
+struct Unpinned;
+
+impl wiremock::Match for Unpinned {
+    fn matches(&self, request: &wiremock::Request) -> bool {
+        request.headers.get("stripe-version").and_then(|v| v.to_str().ok()) != Some(PINNED_VERSION)
+    }
+}
+
+impl StripeFake {
+    /// Any call without the pinned version is answered with an error before anything else is asked (so verification
+    /// fails with a 502 and an import stops in error), whatever a test mounted.
+    async fn require_pinned_version(&self) {
+        Mock::given(Unpinned)
+            .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+                "message": format!("revlink's Stripe fake: this call did not send Stripe-Version: {PINNED_VERSION}"),
+                "type": "invalid_request_error"
+            }})))
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Every call the fake received (method and path with its query), and those of them without the pinned version.
+    pub async fn calls_and_unpinned(&self) -> (Vec<String>, Vec<String>) {
+        let requests = self.server.received_requests().await.unwrap_or_default();
+        let name = |r: &wiremock::Request| format!("{} {}", r.method, &r.url[url::Position::BeforePath..]);
+        let unpinned = requests.iter().filter(|r| Unpinned.matches(r)).map(name).collect();
+        (requests.iter().map(name).collect(), unpinned)
     }
 }

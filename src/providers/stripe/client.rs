@@ -1,5 +1,6 @@
-//! One reqwest client for Stripe, with the configured base URL and timeout. Keys go only into the
-//! Authorization header; what is logged is the path, the status and Stripe's `Request-Id`.
+//! One reqwest client for Stripe, with the configured base URL and timeout, pinned to one API version (every
+//! request sends `Stripe-Version: API_VERSION`). Keys go only into the Authorization header; what is logged is the
+//! path, the status and Stripe's `Request-Id`.
 
 use std::time::Duration;
 
@@ -7,6 +8,8 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 
 use secrecy::{ExposeSecret, SecretString};
+
+use crate::providers::stripe::API_VERSION;
 
 #[derive(Clone)]
 pub struct StripeClient {
@@ -41,7 +44,11 @@ struct ErrorDetail {
 
 impl StripeClient {
     pub fn new(base: &str, timeout: Duration) -> reqwest::Result<Self> {
+        // A default header, so that no call (today's GETs or any later one) can go out without it.
+        let mut pinned = reqwest::header::HeaderMap::new();
+        pinned.insert("stripe-version", reqwest::header::HeaderValue::from_static(API_VERSION));
         let http = reqwest::Client::builder()
+            .default_headers(pinned)
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())

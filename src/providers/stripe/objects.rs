@@ -1,5 +1,8 @@
-//! The Stripe objects the revenue import reads (field names as in Stripe's API), and how one charge
-//! with what surrounds it becomes one payment. Pure: the import worker fetches, this decides.
+//! The Stripe objects the revenue import reads, in the shapes of the pinned API version (`super::API_VERSION`,
+//! field names as in Stripe's API reference for it), and how one charge with what surrounds it becomes one payment.
+//! Pure: the import worker fetches, this decides. A few fields of older versions are still read, each marked: a
+//! Stripe-compatible server that ignores `Stripe-Version` (localstripe, the import's second test peer) answers in
+//! its own old shapes.
 
 use std::collections::HashMap;
 
@@ -78,7 +81,8 @@ pub struct Charge {
     pub metadata: Metadata,
     pub payment_intent: Option<Expandable<PaymentIntent>>,
     pub balance_transaction: Option<Expandable<BalanceTransaction>>,
-    /// Present in API versions before 2025; newer ones link invoices from the invoice's side.
+    /// Older shape (removed in `2025-03-31.basil`, so never sent at the pinned version; localstripe sends it): the
+    /// invoice this charge paid. Now the invoice names its payments.
     pub invoice: Option<Expandable<Invoice>>,
 }
 
@@ -130,13 +134,30 @@ pub struct Invoice {
     pub id: String,
     pub created: i64,
     pub billing_reason: Option<String>,
-    /// Older API versions name the payment on the invoice ...
+    /// The payments made for the invoice: an includable list, present only when the list call expands it
+    /// (`expand[]=data.payments`); its first handful, which is every payment of an invoice paid in one go.
+    pub payments: Option<List<InvoicePayment>>,
+    /// What the invoice was made for; a subscription's invoices name it here.
+    pub parent: Option<InvoiceParent>,
+    /// Older shapes (removed in `2025-03-31.basil`; localstripe sends them): the payment and the subscription named
+    /// on the invoice itself.
     pub charge: Option<Expandable<Charge>>,
     pub payment_intent: Option<Expandable<PaymentIntent>>,
-    /// ... newer ones list it under `payments` (when expanded).
-    pub payments: Option<List<InvoicePayment>>,
+    pub subscription: Option<String>,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+pub struct InvoiceParent {
+    pub subscription_details: Option<SubscriptionDetails>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SubscriptionDetails {
+    pub subscription: Option<String>,
+}
+
+/// One `invoice_payment`: `payment.type` is `payment_intent` (the payment intent is named, not its charge),
+/// `charge` (a charge without a payment intent) or `payment_record` (paid outside Stripe: no money to import).
 #[derive(Debug, Clone, Deserialize)]
 pub struct InvoicePayment {
     pub payment: InvoicePaymentTarget,
@@ -186,7 +207,14 @@ impl CheckoutSession {
 }
 
 impl Invoice {
-    /// The charges and payment intents that paid this invoice, in old and new API shapes.
+    /// The subscription the invoice bills, if any (`parent.subscription_details.subscription`; older shapes:
+    /// `subscription`).
+    pub fn subscription(&self) -> Option<&str> {
+        let details = self.parent.as_ref().and_then(|p| p.subscription_details.as_ref());
+        details.and_then(|d| d.subscription.as_deref()).or(self.subscription.as_deref())
+    }
+
+    /// The charges and payment intents that paid this invoice, in the pinned and the older shapes.
     pub fn payers(&self) -> Vec<&str> {
         let mut payers: Vec<&str> = Vec::new();
         payers.extend(self.charge.as_ref().map(Expandable::id));
@@ -217,7 +245,7 @@ pub fn payment_from_charge(charge: &Charge, around: &impl Surroundings) -> Optio
     let intent_id = charge.payment_intent.as_ref().map(Expandable::id);
     let intent_metadata = charge.payment_intent.as_ref().and_then(Expandable::object).map(|pi| &pi.metadata);
     let invoice = around.invoice(&charge.id).or_else(|| intent_id.and_then(|id| around.invoice(id))).or_else(|| {
-        // Older API versions name the invoice on the charge itself.
+        // Older shape (localstripe): the charge names its invoice.
         let inv = charge.invoice.as_ref()?;
         let reason = inv.object().and_then(|o| o.billing_reason.clone()).unwrap_or_default();
         Some((inv.id().to_owned(), reason))
@@ -354,20 +382,25 @@ mod tests {
         let mut around = Around::default();
         let cycle: Invoice = serde_json::from_value(json!({
             "id": "in_1", "object": "invoice", "created": 1_779_321_000, "billing_reason": "subscription_cycle",
-            "payments": {"object": "list", "has_more": false, "data": [
-                {"payment": {"type": "payment_intent", "payment_intent": "pi_3PgafuB7WZ01zgkW0cJv0xYz"}}]}
+            "parent": {"type": "subscription_details", "quote_details": null,
+                       "subscription_details": {"metadata": {}, "subscription": "sub_1"}},
+            "payments": {"object": "list", "has_more": false, "url": "/v1/invoices/in_1/payments", "data": [
+                {"id": "inpay_1", "object": "invoice_payment", "invoice": "in_1", "is_default": true, "status": "paid",
+                 "payment": {"type": "payment_intent", "payment_intent": "pi_3PgafuB7WZ01zgkW0cJv0xYz"}}]}
         }))
         .unwrap();
+        assert_eq!(cycle.subscription(), Some("sub_1"));
         around.add_invoice(&cycle);
         let p =
             payment_from_charge(&charge(json!({"balance_transaction": bt, "amount_refunded": 900})), &around).unwrap();
         assert_eq!(p.settled, Some(Settlement { amount: 2641, currency: "EUR".into(), fee: 107 }));
         assert_eq!((p.refunded_amount, p.renewal), (900, true));
 
-        let first: Invoice = serde_json::from_value(
-            json!({"id": "in_0", "created": 1_779_321_000, "billing_reason": "subscription_create", "charge": "ch_other"}),
-        )
+        // localstripe's older shape: the charge and the subscription on the invoice itself.
+        let first: Invoice = serde_json::from_value(json!({"id": "in_0", "created": 1_779_321_000,
+            "billing_reason": "subscription_create", "charge": "ch_other", "subscription": "sub_0"}))
         .unwrap();
+        assert_eq!(first.subscription(), Some("sub_0"));
         let mut around = Around::default();
         around.add_invoice(&first);
         let other = payment_from_charge(&charge(json!({"id": "ch_other"})), &around).unwrap();

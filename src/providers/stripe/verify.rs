@@ -1,43 +1,18 @@
-//! Verification of a restricted key (contract §4 step 6): the balance, then a `limit=1` probe of
-//! every list the revenue import reads, all at once. Every missing permission is named together.
+//! Verification of a restricted key (contract §4 step 6): the balance, then the first page (`limit=1`) of every list
+//! the import reads, as it reads it (same filters, same `expand[]`), and of the lists the optional permissions
+//! open, all at once. Every missing required permission is named together; missing optional ones only say so.
 
+use futures_util::future::join_all;
 use reqwest::StatusCode;
+use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::domain::integrations::OptionalPermissions;
 use crate::domain::stripe_key::StripeRestrictedKey;
 use crate::error::Error;
 use crate::providers::stripe::client::{Reply, StripeClient};
-
-/// Each call verification makes, with the permission Stripe would name if it refused it.
-const PROBES: [(&str, &str); 6] = [
-    ("/v1/balance", "rak_balance_read"),
-    ("/v1/charges?limit=1", "rak_charge_read"),
-    // Stripe grants refunds with charges ("Charges and Refunds"); a 403 names the permission anyway.
-    ("/v1/refunds?limit=1", "rak_charge_read"),
-    ("/v1/payment_intents?limit=1", "rak_payment_intent_read"),
-    ("/v1/checkout/sessions?limit=1", "rak_checkout_session_read"),
-    ("/v1/invoices?limit=1", "rak_invoice_read"),
-];
-
-/// The Read permissions a key needs, with the names Stripe's key form shows them under.
-pub const REQUIRED_PERMISSIONS: [(&str, &str); 5] = [
-    ("rak_balance_read", "Balance"),
-    ("rak_charge_read", "Charges and Refunds"),
-    ("rak_payment_intent_read", "PaymentIntents"),
-    ("rak_checkout_session_read", "Checkout Sessions"),
-    ("rak_invoice_read", "Invoices"),
-];
-
-/// Stripe's "create restricted key" page with those permissions ticked.
-pub fn create_key_url(test_mode: bool) -> String {
-    let base = if test_mode {
-        "https://dashboard.stripe.com/test/apikeys/create"
-    } else {
-        "https://dashboard.stripe.com/apikeys/create"
-    };
-    let permissions: String = REQUIRED_PERMISSIONS.iter().map(|(p, _)| ["&permissions%5B%5D=", p].concat()).collect();
-    format!("{base}?name=revlink{permissions}")
-}
+use crate::providers::stripe::lists;
+use crate::providers::stripe::permissions::{self, Optional, PERMISSIONS, Probe};
 
 /// What verification learned about the account.
 #[derive(Debug)]
@@ -45,6 +20,10 @@ pub struct VerifiedAccount {
     pub livemode: bool,
     /// Upper-case ISO code of the largest available balance, if the balance lists any.
     pub currency: Option<String>,
+    /// Which optional permissions the key has.
+    pub optional: OptionalPermissions,
+    /// The id of the account's newest charge, if it has one (to recognise the account at the next key).
+    pub newest_charge: Option<String>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -97,10 +76,15 @@ struct Amount {
     currency: String,
 }
 
+/// A list answer, read only as far as verification needs: its absence of `data` means the body is not one.
 #[derive(Deserialize)]
 struct ListEnvelope {
-    #[allow(dead_code)] // present in every list answer; its absence means the body is not one
-    data: Vec<serde_json::Value>,
+    data: Vec<Identified>,
+}
+
+#[derive(Deserialize)]
+struct Identified {
+    id: String,
 }
 
 /// The `rak_…` name in a 403 message, e.g. "…Having the 'rak_charge_read' permission would allow…".
@@ -117,57 +101,112 @@ fn main_currency(balance: &Balance) -> Option<String> {
     pick(&balance.available).or_else(|| pick(&balance.pending))
 }
 
-pub async fn verify(client: &StripeClient, key: &StripeRestrictedKey) -> Result<VerifiedAccount, VerifyError> {
-    let (balance, charges, refunds, intents, sessions, invoices) = tokio::join!(
-        client.get(key.secret(), PROBES[0].0),
-        client.get(key.secret(), PROBES[1].0),
-        client.get(key.secret(), PROBES[2].0),
-        client.get(key.secret(), PROBES[3].0),
-        client.get(key.secret(), PROBES[4].0),
-        client.get(key.secret(), PROBES[5].0),
-    );
-    let replies = [balance, charges, refunds, intents, sessions, invoices];
+/// What one probe found.
+enum Found {
+    Ok(bytes::Bytes),
+    /// A 403 (naming this permission), or (for an optional permission) a list this server does not have.
+    Missing(String),
+    /// Decides the whole verification (401, 429, 5xx, timeouts…).
+    Failed(VerifyError),
+}
 
-    // The first failure that is not a permission decides, in this order of precedence.
-    let mut missing = Vec::new();
-    let mut transient = None;
-    for (reply, (_, permission)) in replies.iter().zip(PROBES) {
-        match reply {
-            Reply::Ok(_) => {}
-            Reply::Failed { status: StatusCode::UNAUTHORIZED, .. } => return Err(VerifyError::Rejected),
-            Reply::Failed { status: StatusCode::FORBIDDEN, message, .. } => {
-                let name = message.as_deref().and_then(permission_named_in).unwrap_or_else(|| permission.to_owned());
+fn judge(reply: Reply, permission: &str, optional: bool) -> Found {
+    match reply {
+        Reply::Ok(body) => Found::Ok(body),
+        Reply::Failed { status: StatusCode::UNAUTHORIZED, .. } => Found::Failed(VerifyError::Rejected),
+        Reply::Failed { status: StatusCode::FORBIDDEN, message, .. } => {
+            Found::Missing(message.as_deref().and_then(permission_named_in).unwrap_or_else(|| permission.to_owned()))
+        }
+        // A Stripe-compatible server without the list (localstripe has no disputes): the feature is not there.
+        Reply::Failed { status: StatusCode::NOT_FOUND, .. } if optional => {
+            tracing::info!(permission, "Stripe has no list for this optional permission here");
+            Found::Missing(permission.to_owned())
+        }
+        Reply::Failed { status: StatusCode::TOO_MANY_REQUESTS, retry_after, .. } => {
+            Found::Failed(VerifyError::RateLimited { retry_after: retry_after.unwrap_or(2).max(1) })
+        }
+        Reply::Timeout => Found::Failed(VerifyError::Timeout),
+        Reply::Failed { .. } | Reply::Unreachable(_) => Found::Failed(VerifyError::Unavailable),
+    }
+}
+
+pub async fn verify(client: &StripeClient, key: &StripeRestrictedKey) -> Result<VerifiedAccount, VerifyError> {
+    let probes: Vec<(&Probe, &str, bool)> = PERMISSIONS
+        .iter()
+        .flat_map(|p| p.probes.iter().map(move |probe| (probe, p.name, p.optional.is_some())))
+        .collect();
+    let urls: Vec<String> = probes.iter().map(|(probe, ..)| probe.path_and_query()).collect();
+    let replies = join_all(urls.iter().map(|url| client.get(key.secret(), url))).await;
+
+    // A rejected key decides; then the first other failure that is not a permission, in the list's order; then the
+    // missing required permissions; then an answer that is not what Stripe sends.
+    let mut missing: Vec<String> = Vec::new();
+    let mut failure = None;
+    let mut unreadable = false;
+    let mut optional = OptionalPermissions::default();
+    let (mut balance, mut newest_charge) = (None, None);
+    for ((probe, permission, is_optional), reply) in probes.iter().zip(replies) {
+        match judge(reply, permission, *is_optional) {
+            Found::Ok(body) => {
+                match probe {
+                    Probe::Balance => balance = Some(body),
+                    Probe::List(call) => match serde_json::from_slice::<ListEnvelope>(&body) {
+                        Ok(list) if *call == lists::CHARGES => {
+                            newest_charge = list.data.into_iter().next().map(|c| c.id);
+                        }
+                        Ok(_) => {}
+                        Err(_) => unreadable = true,
+                    },
+                }
+                if let Some(o) = PERMISSIONS.iter().find(|p| p.name == *permission).and_then(|p| p.optional) {
+                    optional.set(o.feature, true);
+                }
+            }
+            Found::Missing(name) if !*is_optional => {
                 if !missing.contains(&name) {
                     missing.push(name);
                 }
             }
-            Reply::Failed { status: StatusCode::TOO_MANY_REQUESTS, retry_after, .. } => {
-                transient =
-                    transient.or(Some(VerifyError::RateLimited { retry_after: retry_after.unwrap_or(2).max(1) }));
-            }
-            Reply::Timeout => transient = transient.or(Some(VerifyError::Timeout)),
-            Reply::Failed { .. } | Reply::Unreachable(_) => transient = transient.or(Some(VerifyError::Unavailable)),
+            Found::Missing(_) => {}
+            Found::Failed(VerifyError::Rejected) => return Err(VerifyError::Rejected),
+            Found::Failed(e) => failure = failure.or(Some(e)),
         }
     }
-    if let Some(e) = transient {
+    if let Some(e) = failure {
         return Err(e);
     }
     if !missing.is_empty() {
         return Err(VerifyError::MissingPermissions(missing));
     }
-
-    let [Reply::Ok(balance_body), rest @ ..] = &replies else { unreachable!("every reply is Ok here") };
-    let balance: Balance = serde_json::from_slice(balance_body).map_err(|_| VerifyError::Unavailable)?;
-    for reply in rest {
-        if let Reply::Ok(body) = reply {
-            serde_json::from_slice::<ListEnvelope>(body).map_err(|_| VerifyError::Unavailable)?;
-        }
+    if unreadable {
+        return Err(VerifyError::Unavailable);
     }
+
+    let balance: Balance =
+        balance.and_then(|body| serde_json::from_slice(&body).ok()).ok_or(VerifyError::Unavailable)?;
     let key_is_live = key.mode().is_live();
     if balance.livemode != key_is_live {
         return Err(VerifyError::ModeMismatch { key_is_live });
     }
-    Ok(VerifiedAccount { livemode: balance.livemode, currency: main_currency(&balance) })
+    Ok(VerifiedAccount { livemode: balance.livemode, currency: main_currency(&balance), optional, newest_charge })
+}
+
+/// The optional permissions alone, checked again at each sync (a merchant may grant one in Stripe's dashboard after
+/// connecting). `None` when a probe got no clear answer (the stored flags then stay as they are).
+pub async fn optional_permissions(client: &StripeClient, key: &SecretString) -> Option<OptionalPermissions> {
+    let probes: Vec<(&Probe, Optional)> =
+        permissions::optional().flat_map(|(p, o)| p.probes.iter().map(move |probe| (probe, o))).collect();
+    let urls: Vec<String> = probes.iter().map(|(probe, _)| probe.path_and_query()).collect();
+    let replies = join_all(urls.iter().map(|url| client.get(key, url))).await;
+    let mut granted = OptionalPermissions::default();
+    for ((_, o), reply) in probes.iter().zip(replies) {
+        match judge(reply, "", true) {
+            Found::Ok(_) => granted.set(o.feature, true),
+            Found::Missing(_) => {}
+            Found::Failed(_) => return None,
+        }
+    }
+    Some(granted)
 }
 
 #[cfg(test)]
