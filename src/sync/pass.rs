@@ -360,7 +360,7 @@ impl Sync<'_> {
 }
 
 /// `expand[]` for what a charge is read with: on a list, `prefix` is `data.`.
-fn expand_charges(query: &mut form_urlencoded::Serializer<'_, String>, prefix: &str) {
+pub(super) fn expand_charges(query: &mut form_urlencoded::Serializer<'_, String>, prefix: &str) {
     for field in CHARGE_EXPAND {
         query.append_pair("expand[]", &format!("{prefix}{field}"));
     }

@@ -23,4 +23,5 @@ mod stripe_account;
 #[path = "../support/stripe_fake.rs"]
 mod stripe_fake;
 mod team;
+mod webhooks;
 mod websites;
