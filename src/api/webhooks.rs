@@ -50,13 +50,13 @@ impl<'r> FromData<'r> for RawBody {
         WebhookErrors))]
 #[post("/webhooks/stripe/<website_id>", data = "<body>")]
 pub async fn stripe_webhook(
-    website_id: &str,
+    website_id: Result<WebsiteId, Error>,
     delivery: StripeDelivery,
     body: RawBody,
     app: &State<App>,
 ) -> ApiResult<Message> {
-    // Parsed here (no guard names the website): a malformed id answers `Invalid websiteId` like everywhere else.
-    let website_id = WebsiteId::parse(website_id)?;
+    // No guard names the website here: a malformed id answers `Invalid websiteId` like everywhere else.
+    let website_id = website_id?;
     let received = service::stripe_webhooks::receive(app, &website_id, delivery.signature.as_deref(), &body.0).await?;
     one(Message::new(received.message()))
 }

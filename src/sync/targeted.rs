@@ -29,15 +29,15 @@ impl Importer {
     /// for the website, a sync is asked for instead: it reads them all.
     pub fn reread_charge(&self, website: ObjectId, charge: String) {
         let (spawn, full) = {
-            let mut queues = self.inner.rereads.0.lock().unwrap_or_else(PoisonError::into_inner);
-            match queues.get_mut(&website) {
-                Some(queued) if queued.len() >= MAX_QUEUED => (false, true),
-                Some(queued) => {
-                    queued.insert(charge);
+            let mut waiting = self.inner.rereads.0.lock().unwrap_or_else(PoisonError::into_inner);
+            match waiting.get_mut(&website) {
+                Some(charges) if charges.len() >= MAX_QUEUED => (false, true),
+                Some(charges) => {
+                    charges.insert(charge);
                     (false, false)
                 }
                 None => {
-                    queues.insert(website.clone(), BTreeSet::from([charge]));
+                    waiting.insert(website.clone(), BTreeSet::from([charge]));
                     (true, false)
                 }
             }
@@ -54,18 +54,17 @@ impl Importer {
 async fn drain(inner: Arc<Inner>, website: ObjectId) {
     loop {
         let batch: Vec<String> = {
-            let mut queues = inner.rereads.0.lock().unwrap_or_else(PoisonError::into_inner);
-            let Some(queued) = queues.get_mut(&website) else { return };
-            if queued.is_empty() {
-                queues.remove(&website);
+            let mut waiting = inner.rereads.0.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(charges) = waiting.get_mut(&website) else { return };
+            if charges.is_empty() {
+                waiting.remove(&website);
                 return;
             }
-            std::mem::take(queued).into_iter().collect()
+            std::mem::take(charges).into_iter().collect()
         };
         match reread(&inner, &website, &batch).await {
-            Ok(0) => {}
+            Ok(0) | Err(Stop::Disconnected) => {}
             Ok(n) => tracing::info!(%website, charges = n, "Stripe webhook: charges read again"),
-            Err(Stop::Disconnected) => {}
             Err(Stop::Refused(m) | Stop::Failed(m)) => {
                 tracing::warn!(%website, error = m, "Stripe webhook: a re-read failed; the next sync reads it");
             }

@@ -109,7 +109,7 @@ fn payment(app: &TestApp, site: &ObjectId, charge: &str) -> Option<Paid> {
     app.state()
         .db
         .with_conn(|c| {
-            Ok(revlink::db::optional(c.query_row(
+            revlink::db::optional(c.query_row(
                 "SELECT amount, refunded_amount, disputed, renewal, visitor_id FROM payments
                  WHERE website_id = ?1 AND transaction_id = ?2",
                 rusqlite::params![site, charge],
@@ -122,7 +122,7 @@ fn payment(app: &TestApp, site: &ObjectId, charge: &str) -> Option<Paid> {
                         visitor: r.get(4)?,
                     })
                 },
-            ))?)
+            ))
         })
         .unwrap()
 }
@@ -507,4 +507,25 @@ async fn the_connect_body_may_carry_the_secret_and_keeps_the_contract() {
     assert_eq!(app.send(Method::Delete, &integration(&site), Some(&token), None).await.status.code, 200);
     assert_eq!(webhook().await, false);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM stripe_webhook_secrets"), 0);
+}
+
+#[rocket::async_test]
+async fn the_routes_are_documented() {
+    let app = TestApp::new().await;
+    let doc = app.send(Method::Get, "/api/v1/openapi.json", None, None).await.body;
+    let delivery = &doc["paths"]["/api/v1/webhooks/stripe/{website_id}"]["post"];
+    assert!(delivery.get("security").is_none(), "the signature is the credential");
+    for status in ["200", "400", "413", "429", "500", "503"] {
+        assert!(delivery["responses"].get(status).is_some(), "lacks {status}");
+    }
+    let headers: Vec<&Value> =
+        delivery["parameters"].as_array().unwrap().iter().filter(|p| p["in"] == "header").collect();
+    assert_eq!(headers[0]["name"], "Stripe-Signature");
+    let webhook = &doc["paths"]["/api/v1/admin/websites/{website_id}/integrations/stripe/webhook"];
+    assert!(webhook["put"]["requestBody"]["required"].as_bool().unwrap());
+    assert!(webhook["delete"].is_object());
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["StripeStatus"]["properties"]["webhook"]["$ref"], "#/components/schemas/WebhookStatus");
+    assert!(schemas["WebhookStatus"]["properties"]["lastEventAt"].is_object());
+    assert!(schemas["ConnectStripe"]["properties"]["stripeWebhookSecret"]["pattern"].is_string());
 }
