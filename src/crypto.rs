@@ -1,5 +1,6 @@
 //! The AES-256-GCM box for stored secrets, the master key that opens it, and `StripeKeyBox`, the one
-//! place that knows a stored Stripe key is sealed with its website as associated data.
+//! place that knows a stored Stripe key is sealed with its website as associated data (and, through
+//! `WebhookSecretBox`, how a webhook signing secret is).
 
 use std::fmt;
 
@@ -104,6 +105,41 @@ impl StripeKeyBox {
     }
 }
 
+/// Seals and opens stored Stripe webhook signing secrets (`whsec_…`) under the same master key. The associated
+/// data is the website with a purpose suffix, so a secret copied into another website's row does not open, and
+/// neither does the website's own Stripe key put in its place (nor the other way round).
+#[derive(Clone, Debug)]
+pub struct WebhookSecretBox {
+    master: MasterKey,
+}
+
+impl WebhookSecretBox {
+    fn associated_data(website: &ObjectId) -> Vec<u8> {
+        format!("{website}:stripe-webhook-secret").into_bytes()
+    }
+
+    pub fn seal(&self, website: &ObjectId, secret: &str) -> Sealed {
+        self.master.seal(secret, &Self::associated_data(website))
+    }
+
+    pub fn open(&self, website: &ObjectId, sealed: &Sealed) -> Result<SecretString, CryptoError> {
+        self.master.open(sealed, &Self::associated_data(website))
+    }
+
+    /// The same secret sealed under `to`'s master key (master key rotation).
+    pub fn reseal(&self, to: &Self, website: &ObjectId, sealed: &Sealed) -> Result<Sealed, CryptoError> {
+        let plain = self.open(website, sealed)?;
+        Ok(to.seal(website, plain.expose_secret()))
+    }
+}
+
+impl StripeKeyBox {
+    /// The box for webhook signing secrets, under this box's master key.
+    pub fn webhook_secrets(&self) -> WebhookSecretBox {
+        WebhookSecretBox { master: self.master.clone() }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +222,23 @@ mod tests {
         let resealed = keys.reseal(&rotated, &site, &sealed).unwrap();
         assert_eq!(rotated.open(&site, &resealed).unwrap().expose_secret(), SECRET);
         assert!(keys.open(&site, &resealed).is_err());
+    }
+
+    #[test]
+    fn a_webhook_secret_opens_only_as_its_websites_webhook_secret() {
+        let site = ObjectId::parse("665f0b3c4d2e1a0012345678").unwrap();
+        let other = ObjectId::parse("665f0b3c4d2e1a0012345679").unwrap();
+        let keys = StripeKeyBox::new(key());
+        let webhooks = keys.webhook_secrets();
+        let sealed = webhooks.seal(&site, "whsec_abcdefghijklmnop");
+        assert_eq!(webhooks.open(&site, &sealed).unwrap().expose_secret(), "whsec_abcdefghijklmnop");
+        assert!(webhooks.open(&other, &sealed).is_err(), "another website's row does not open it");
+        assert!(keys.open(&site, &sealed).is_err(), "nor does it open as the website's Stripe key");
+        assert!(webhooks.open(&site, &keys.seal(&site, SECRET)).is_err(), "nor the key as a webhook secret");
+        let rotated = StripeKeyBox::new(key()).webhook_secrets();
+        let resealed = webhooks.reseal(&rotated, &site, &sealed).unwrap();
+        assert_eq!(rotated.open(&site, &resealed).unwrap().expose_secret(), "whsec_abcdefghijklmnop");
+        assert!(webhooks.open(&site, &resealed).is_err());
     }
 
     #[test]

@@ -300,7 +300,10 @@ fn check_passes_on_a_healthy_database_and_names_what_is_wrong() {
     let original = std::fs::read_to_string(&key_file).unwrap();
     std::fs::write(&key_file, MasterKey::generate_hex()).unwrap();
     let (err, report) = fails(d, &["check"]);
-    assert!(err.contains(&format!("cannot open the Stripe key of website(s) {site}")), "{err}");
+    assert!(
+        err.contains(&format!("cannot open the Stripe key or webhook signing secret of website(s) {site}")),
+        "{err}"
+    );
     let report = report.expect("the report is printed");
     assert_eq!((&report["ok"], &report["integrity"]), (&json!(false), &json!("ok")));
     assert_eq!(report["secrets"], json!({"checked": 1, "unreadable": [site]}));

@@ -186,3 +186,61 @@ fn refuses_to_start_when_the_master_key_cannot_open_stored_secrets() {
     std::fs::write(&key_file, original).unwrap();
     ok_json(d, &["user", "create", "--email", "ok@example.com"]);
 }
+
+/// Stores a sealed webhook signing secret for `website` (connected by `store_secret`), as the API would.
+fn store_webhook_secret(dir: &Path, website: &str, sealed_with: Option<&MasterKey>) {
+    let figment = revlink::config::figment().merge(("data_dir", dir.join("data")));
+    let rt = revlink::Runtime::open(&figment).unwrap();
+    let site = ObjectId::parse(website).unwrap();
+    let webhooks = match sealed_with {
+        Some(key) => revlink::crypto::StripeKeyBox::new(key.clone()).webhook_secrets(),
+        None => rt.stripe_keys.webhook_secrets(),
+    };
+    let sealed = webhooks.seal(&site, WHSEC);
+    assert!(rt.db.with_conn(|c| stripe::set_webhook_secret(c, &site, &sealed, &Actor::cli())).unwrap());
+}
+
+const WHSEC: &str = "whsec_5fG8hJ2kL9mN3pQ7rS1tU4vW6xY0zA2b";
+
+#[test]
+fn webhook_signing_secrets_are_rotated_checked_and_guarded_like_the_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok_json(d, &["user", "create", "--email", "ann@example.com"]);
+    let site = ok_json(d, &["website", "create", "--owner", "ann@example.com", "--domain", "s.example.com"]);
+    let site = site["websiteId"].as_str().unwrap().to_owned();
+    store_secret(d, &site);
+    store_webhook_secret(d, &site, None);
+    assert_eq!(ok_json(d, &["check"])["secrets"], serde_json::json!({"checked": 2, "unreadable": []}));
+
+    let old_hex = std::fs::read_to_string(d.join("data/master.key")).unwrap();
+    std::fs::write(d.join("new.key"), MasterKey::generate_hex()).unwrap();
+    let out = ok_json(d, &["rotate-master-key", "--new-key-file", "new.key"]);
+    assert_eq!((out["reencrypted"].as_u64(), out["keyVersion"].as_u64()), (Some(2), Some(2)), "the key and the secret");
+    let figment = revlink::config::figment().merge(("data_dir", d.join("data")));
+    let rt = revlink::Runtime::open(&figment).expect("opens with the new key");
+    let id = ObjectId::parse(&site).unwrap();
+    let (sealed, version) = rt
+        .db
+        .with_conn(|c| {
+            Ok(c.query_row("SELECT nonce, ciphertext, key_version FROM stripe_webhook_secrets", [], |r| {
+                Ok((revlink::crypto::Sealed { nonce: r.get(0)?, ciphertext: r.get(1)? }, r.get::<_, i64>(2)?))
+            })?)
+        })
+        .unwrap();
+    assert_eq!(rt.stripe_keys.webhook_secrets().open(&id, &sealed).unwrap().expose_secret(), WHSEC);
+    assert_eq!(version, 2);
+    let old = revlink::crypto::StripeKeyBox::new(MasterKey::from_hex(&old_hex).unwrap());
+    assert!(old.webhook_secrets().open(&id, &sealed).is_err(), "no longer opens under the old key");
+    drop(rt);
+    assert_eq!(ok_json(d, &["check"])["secrets"], serde_json::json!({"checked": 2, "unreadable": []}));
+
+    // A secret sealed under another master key: `check` names the website, the server refuses to start.
+    store_webhook_secret(d, &site, Some(&MasterKey::from_hex(&MasterKey::generate_hex()).unwrap()));
+    let out = revlink(d, &["check"]);
+    assert!(!out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["secrets"], serde_json::json!({"checked": 2, "unreadable": [site]}));
+    let err = fails(d, &["serve"]);
+    assert!(err.contains("refusing to start") && err.contains("webhook signing secret"), "{err}");
+}

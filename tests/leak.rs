@@ -1,6 +1,7 @@
-//! Secrets never leak: after connect, reconnect, an import, failed connects and disconnect, neither the raw
-//! Stripe keys nor the raw bearer token appear in the database files (with `-wal`), the captured
-//! logs (at TRACE, Rocket's and reqwest's included), or any response body.
+//! Secrets never leak: after connect, reconnect, an import, failed connects, webhook secrets set and webhook
+//! deliveries, and disconnect, neither the raw Stripe keys, the webhook signing secrets nor the raw bearer token
+//! appear in the database files (with `-wal`), the captured logs (at TRACE, Rocket's and reqwest's included), or
+//! any response body.
 
 #[path = "support/helpers.rs"]
 mod helpers;
@@ -62,6 +63,30 @@ async fn raw_keys_appear_nowhere() {
         bodies.push(reply.body);
         bodies.push(app.get(&format!("/api/v1/admin/websites/{site}/integrations"), &token).await.body);
     }
+    // A webhook signing secret sent with the key, another set alone, and deliveries signed with each.
+    let (webhook_a, webhook_b) = ("whsec_LeakTestSecretAaaaaaaaaaaaaa1", "whsec_LeakTestSecretBbbbbbbbbbbbb2");
+    let with_secret = serde_json::json!({"stripeRak": second, "stripeWebhookSecret": webhook_a}).to_string();
+    bodies.push(app.send(Method::Post, &stripe_path, Some(&token), Some(&with_secret)).await.body);
+    let put = serde_json::json!({"stripeWebhookSecret": webhook_b}).to_string();
+    bodies.push(app.send(Method::Put, &format!("{stripe_path}/webhook"), Some(&token), Some(&put)).await.body);
+    let payload = r#"{"id":"evt_leak","object":"event","type":"customer.created","data":{"object":{"id":"cus_1","object":"customer"}}}"#;
+    for secret in [webhook_a, webhook_b] {
+        use hmac::{KeyInit, Mac};
+        let t = time::OffsetDateTime::now_utc().unix_timestamp();
+        let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("{t}.{payload}").as_bytes());
+        let signature = format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()));
+        let reply = app
+            .client
+            .post(format!("/api/v1/webhooks/stripe/{site}"))
+            .header(rocket::http::ContentType::JSON)
+            .header(rocket::http::Header::new("Stripe-Signature", signature))
+            .body(payload)
+            .dispatch()
+            .await;
+        bodies.push(serde_json::from_str(&reply.into_string().await.unwrap()).unwrap());
+    }
+    assert_eq!(bodies.last().unwrap()["status"], "success", "the delivery signed with the secret set last");
     // The import that connect started reads with the key too; its logs are captured until it ends.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
@@ -92,7 +117,7 @@ async fn raw_keys_appear_nowhere() {
         files = files.iter().map(|f| &f.0).collect::<Vec<_>>()
     );
 
-    for secret in [LIVE_KEY, second, rejected, token.as_str()] {
+    for secret in [LIVE_KEY, second, rejected, token.as_str(), webhook_a, webhook_b] {
         assert!(!contains(&logged, secret), "{secret} in the logs");
         for body in &bodies {
             assert!(!body.to_string().contains(secret), "{secret} in a response: {body}");

@@ -96,6 +96,8 @@ error_responses! {
     UnknownWebsite => "No website has this tracking id (websiteId)";
     EventTooLarge => "The event body is larger than 8 KiB";
     TooManyEvents => "Too many events from this client address (event_limit_per_minute)", [RETRY_AFTER];
+    WebhookRefused => "Refused, nothing processed: the website has no webhook signing secret (answered alike for an id no website has), the Stripe-Signature header is missing or malformed, no v1 signature matches, its timestamp is more than 300 seconds from the server's time, or the signed payload is not a Stripe event; or the websiteId is malformed";
+    TooManyDeliveries => "Too many webhook deliveries from this client address (event_limit_per_minute, counted apart from events)", RATE_LIMIT;
 }
 
 /// A reference to a response component.
@@ -128,6 +130,9 @@ response_sets! {
     /// `POST /api/events`: the tracking script's endpoint, open to anyone, checked against the website.
     EventErrors { 400 => EventMalformed, 403 => ForeignHost, 404 => UnknownWebsite, 413 => EventTooLarge,
         415 => UnsupportedMediaType, 429 => TooManyEvents, 500 => InternalError, 503 => ServiceUnavailable }
+    /// `POST /api/v1/webhooks/stripe/{website_id}`: Stripe's deliveries, authenticated by their signature.
+    WebhookErrors { 400 => WebhookRefused, 413 => PayloadTooLarge, 429 => TooManyDeliveries, 500 => InternalError,
+        503 => ServiceUnavailable }
     /// A route that asks Stripe (besides 503 in `Authenticated`, which also covers Stripe's rate limit).
     StripeCall { 502 => BadGateway, 503 => ServiceUnavailable, 504 => GatewayTimeout }
 }

@@ -1,23 +1,33 @@
-//! `/websites/{id}/integrations`: provider status, and Connect / Disconnect Stripe (contract §4).
+//! `/websites/{id}/integrations`: provider status, Connect / Disconnect Stripe (contract §4), and the Stripe
+//! webhook's signing secret (set with the key, or alone; never shown again).
 
 use rocket::response::status;
 use rocket::serde::json::Json;
-use rocket::{Route, State, delete, get, post, routes};
+use rocket::{Route, State, delete, get, post, put, routes};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::body::JsonBody;
+use crate::api::body::{self, JsonBody};
 use crate::api::doc::{Authenticated, JsonBody as BodyErrors, StripeCall, WebsitePath, WebsiteScoped};
 use crate::api::{ApiResult, Message, Success, one};
 use crate::auth::{SettingsRead, SettingsWrite, WebsiteAccess};
 use crate::domain::WebsiteId;
 use crate::domain::integrations::{ImportStart, MissingPermission, StripeStatus};
 use crate::domain::stripe_key::KEY_REQUIRED;
+use crate::domain::webhook_secret::FIELD as WEBHOOK_SECRET_FIELD;
 use crate::error::Error;
 use crate::service::{self, App};
 
 pub fn routes() -> Vec<Route> {
-    routes![get_integrations, get_stripe, connect_stripe, disconnect_stripe, sync_stripe]
+    routes![
+        get_integrations,
+        get_stripe,
+        connect_stripe,
+        disconnect_stripe,
+        sync_stripe,
+        set_stripe_webhook,
+        remove_stripe_webhook
+    ]
 }
 
 #[derive(Serialize, ToSchema)]
@@ -101,6 +111,25 @@ pub struct ConnectStripe {
     /// A restricted key, `rk_live_…` (or `rk_test_…` in development).
     #[schema(pattern = "^rk_(live|test)_[A-Za-z0-9]{10,247}$", example = "rk_live_51NxQp2Cg7Yq1s8dZt4K9mLbA0vWe3")]
     stripe_rak: String,
+    /// Optional: the signing secret of the webhook endpoint made in Stripe for this website, stored with the key
+    /// (encrypted, never shown again). Absent, null or empty: any secret set before stays. Checked after the key's
+    /// format and before Stripe is asked anything.
+    #[schema(value_type = Option<String>, pattern = "^whsec_[A-Za-z0-9+/=_-]{8,250}$",
+        example = "whsec_5fG8hJ2kL9mN3pQ7rS1tU4vW6xY0zA2b")]
+    #[serde(default)]
+    stripe_webhook_secret: Option<serde_json::Value>,
+}
+
+impl ConnectStripe {
+    /// The secret sent, if any. A value that is not a string is passed on as its JSON text, so that it is refused
+    /// with the secret's own message, after the key's checks (contract §4 keeps its order).
+    fn webhook_secret(&self) -> Option<String> {
+        match self.stripe_webhook_secret.as_ref()? {
+            serde_json::Value::String(s) if s.trim().is_empty() => None,
+            serde_json::Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
+    }
 }
 
 /// The contract's `message` and `currency`, and (revlink, additive) what happened to the import and which optional
@@ -136,7 +165,15 @@ pub async fn connect_stripe(
     // it was (where the JSON broke, the field missing or not a string).
     let input: ConnectStripe =
         body.parse().map_err(|e| Error::BadBody { message: KEY_REQUIRED.into(), detail: e.to_string() })?;
-    let connected = service::stripe::connect(app, &website_id, &input.stripe_rak, access.actor).await?;
+    let webhook_secret = input.webhook_secret();
+    let connected = service::stripe::connect_with_webhook(
+        app,
+        &website_id,
+        &input.stripe_rak,
+        webhook_secret.as_deref(),
+        access.actor,
+    )
+    .await?;
     one(StripeConnected {
         message: service::stripe::CONNECTED,
         currency: connected.currency,
@@ -157,4 +194,64 @@ pub async fn disconnect_stripe(
 ) -> ApiResult<Message> {
     service::stripe::disconnect(app, &website_id, access.actor).await?;
     one(Message::new(service::stripe::DISCONNECTED))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // documentation: the handler reads the field itself, so that its messages name it
+pub struct SetStripeWebhook {
+    /// The signing secret of the webhook endpoint made in Stripe for this website (Developers → Webhooks → the
+    /// endpoint → Signing secret). Stored encrypted; never shown again.
+    #[schema(pattern = "^whsec_[A-Za-z0-9+/=_-]{8,250}$", example = "whsec_5fG8hJ2kL9mN3pQ7rS1tU4vW6xY0zA2b")]
+    stripe_webhook_secret: String,
+}
+
+/// The longest value read for the secret (`whsec_` and 250 characters) with room for surrounding whitespace.
+const WEBHOOK_SECRET_READ_MAX: usize = 512;
+
+/// Sets (or replaces) the webhook signing secret: revlink then accepts the events Stripe signs with it at
+/// `POST /api/v1/webhooks/stripe/{websiteId}`. Stripe must be connected.
+#[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),
+    params(WebsitePath), request_body = SetStripeWebhook,
+    // 400 also: a missing or malformed secret; 404 also: Stripe is not connected.
+    responses((status = 200, description = "saved", body = Success<Message>), Authenticated, WebsiteScoped, BodyErrors))]
+#[put("/websites/<website_id>/integrations/stripe/webhook", data = "<body>")]
+pub async fn set_stripe_webhook(
+    website_id: WebsiteId,
+    access: WebsiteAccess<SettingsWrite>,
+    body: JsonBody,
+    app: &State<App>,
+) -> ApiResult<Message> {
+    // Read here rather than with `body::text`, so that surrounding whitespace (a pasted newline) is trimmed by the
+    // secret's own rule, as a key's is.
+    let raw = match body.object()?.remove(WEBHOOK_SECRET_FIELD) {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) if s.chars().count() > WEBHOOK_SECRET_READ_MAX => {
+            return Err(Error::BadRequest(format!(
+                "{WEBHOOK_SECRET_FIELD} must be at most {WEBHOOK_SECRET_READ_MAX} characters"
+            )));
+        }
+        Some(serde_json::Value::String(s)) => Some(s).filter(|s| !s.trim().is_empty()),
+        Some(other) => {
+            let kind = body::kind(&other);
+            return Err(Error::BadRequest(format!("{WEBHOOK_SECRET_FIELD} must be a string, not {kind}")));
+        }
+    };
+    service::stripe_webhooks::set_secret(app, &website_id, raw.as_deref(), access.actor).await?;
+    one(Message::new(service::stripe_webhooks::SECRET_SAVED))
+}
+
+/// Removes the webhook signing secret: the website's endpoint refuses every delivery from then on (polling goes on).
+#[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),
+    params(WebsitePath),
+    responses((status = 200, description = "removed", body = Success<Message>), Authenticated,
+        WebsiteScoped /* 404 also: no secret is set */))]
+#[delete("/websites/<website_id>/integrations/stripe/webhook")]
+pub async fn remove_stripe_webhook(
+    website_id: WebsiteId,
+    access: WebsiteAccess<SettingsWrite>,
+    app: &State<App>,
+) -> ApiResult<Message> {
+    service::stripe_webhooks::remove_secret(app, &website_id, access.actor).await?;
+    one(Message::new(service::stripe_webhooks::SECRET_REMOVED))
 }

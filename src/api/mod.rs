@@ -1,6 +1,6 @@
 //! The JSON API under `/api/v1`: the success envelope, the error catchers, and each resource's routes;
-//! also the tracking script's `/api/events` (`events`), and `/metrics` (`metrics`), which answers refusals
-//! with the same error envelope.
+//! also the tracking script's `/api/events` (`events`), Stripe's webhook deliveries (`webhooks`), and `/metrics`
+//! (`metrics`), which answers refusals with the same error envelope.
 
 pub mod access_tokens;
 pub mod analytics;
@@ -16,6 +16,7 @@ pub mod payments;
 mod query;
 pub mod revenue;
 pub mod team;
+pub mod webhooks;
 pub mod websites;
 
 use rocket::serde::json::Json;
@@ -100,5 +101,6 @@ pub fn v1_routes() -> Vec<Route> {
     let mut all = routes![health, openapi::openapi_json];
     all.extend(payments::routes());
     all.extend(analytics::routes());
+    all.extend(webhooks::routes());
     all
 }

@@ -9,10 +9,12 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api::doc::{
     BadGateway, BadRequest, Conflict, ErrorEnvelope, EventMalformed, EventTooLarge, Forbidden, ForeignHost,
-    GatewayTimeout, InternalError, NotFound, PayloadTooLarge, ServiceUnavailable, TooManyEvents, TooManyRequests,
-    Unauthorized, UnknownWebsite, UnsupportedMediaType,
+    GatewayTimeout, InternalError, NotFound, PayloadTooLarge, ServiceUnavailable, TooManyDeliveries, TooManyEvents,
+    TooManyRequests, Unauthorized, UnknownWebsite, UnsupportedMediaType, WebhookRefused,
 };
-use crate::api::{self, access_tokens, analytics, apikeys, events, integrations, payments, revenue, team, websites};
+use crate::api::{
+    self, access_tokens, analytics, apikeys, events, integrations, payments, revenue, team, webhooks, websites,
+};
 
 struct BearerAuth;
 
@@ -59,6 +61,8 @@ impl Modify for BearerAuth {
         integrations::sync_stripe,
         integrations::connect_stripe,
         integrations::disconnect_stripe,
+        integrations::set_stripe_webhook,
+        integrations::remove_stripe_webhook,
         payments::create_payment,
         payments::delete_payments,
         revenue::list_payments,
@@ -83,6 +87,7 @@ impl Modify for BearerAuth {
         analytics::identify,
         events::ingest_event,
         events::event_preflight,
+        webhooks::stripe_webhook,
     ),
     components(
         schemas(ErrorEnvelope, crate::domain::analytics::SeriesRow),
@@ -103,7 +108,9 @@ impl Modify for BearerAuth {
             ForeignHost,
             UnknownWebsite,
             EventTooLarge,
-            TooManyEvents
+            TooManyEvents,
+            WebhookRefused,
+            TooManyDeliveries
         )
     ),
     modifiers(&BearerAuth)

@@ -1,5 +1,5 @@
 //! Request rate limits (contract §5): per credential, per client address for failed
-//! authentication, and per client address for tracking events. The `X-RateLimit-*` headers are added to every answer by `RateLimitHeaders`.
+//! authentication, per client address for tracking events, and (apart) for Stripe webhook deliveries. The `X-RateLimit-*` headers are added to every answer by `RateLimitHeaders`.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -21,6 +21,8 @@ pub struct RateLimits {
     login_by_address: Keyed<IpAddr>,
     login_by_account: Keyed<String>,
     events_by_address: Keyed<IpAddr>,
+    /// Stripe's deliveries come from a handful of its addresses: they get the event quota, in their own bucket.
+    webhooks_by_address: Keyed<IpAddr>,
     setup_links: Keyed<()>,
     clock: DefaultClock,
 }
@@ -58,6 +60,7 @@ impl RateLimits {
             login_by_address: RateLimiter::keyed(quota(LOGINS_PER_ADDRESS_PER_MINUTE)).with_middleware(),
             login_by_account: RateLimiter::keyed(quota(LOGINS_PER_ACCOUNT_PER_MINUTE)).with_middleware(),
             events_by_address: RateLimiter::keyed(quota(events_per_minute)).with_middleware(),
+            webhooks_by_address: RateLimiter::keyed(quota(events_per_minute)).with_middleware(),
             setup_links: RateLimiter::keyed(quota(SETUP_LINKS_PER_MINUTE)).with_middleware(),
             clock: DefaultClock::default(),
         }
@@ -78,6 +81,12 @@ impl RateLimits {
     /// Counts one tracking event from `ip`.
     pub fn check_event(&self, ip: IpAddr) -> Result<Window, Exceeded> {
         let outcome = self.events_by_address.check_key(&ip);
+        self.judge(outcome)
+    }
+
+    /// Counts one webhook delivery from `ip` (before its signature is checked).
+    pub fn check_webhook(&self, ip: IpAddr) -> Result<Window, Exceeded> {
+        let outcome = self.webhooks_by_address.check_key(&ip);
         self.judge(outcome)
     }
 
@@ -123,9 +132,11 @@ impl RateLimits {
         self.login_by_address.retain_recent();
         self.login_by_account.retain_recent();
         self.events_by_address.retain_recent();
+        self.webhooks_by_address.retain_recent();
         self.per_credential.shrink_to_fit();
         self.auth_failures.shrink_to_fit();
         self.events_by_address.shrink_to_fit();
+        self.webhooks_by_address.shrink_to_fit();
     }
 }
 
@@ -178,5 +189,7 @@ mod tests {
         assert!(limits.check_event(a).is_ok());
         assert!(limits.check_event(a).is_err(), "one event a minute");
         assert!(limits.check_event(b).is_ok(), "events are limited per address");
+        assert!(limits.check_webhook(a).is_ok(), "webhook deliveries have their own bucket");
+        assert!(limits.check_webhook(a).is_err());
     }
 }

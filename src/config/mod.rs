@@ -37,7 +37,8 @@ pub struct AppConfig {
     /// Failed authentications per minute per client address.
     #[serde(default = "defaults::auth_failure_limit_per_minute")]
     pub auth_failure_limit_per_minute: u32,
-    /// Tracking events (`POST /api/events`) accepted per minute from one client address.
+    /// Tracking events (`POST /api/events`) accepted per minute from one client address; Stripe webhook deliveries
+    /// get the same quota, counted apart.
     #[serde(default = "defaults::event_limit_per_minute")]
     pub event_limit_per_minute: u32,
     /// The request header in which a trusted proxy names the visitor's country (`CF-IPCountry`), believed

@@ -1,10 +1,11 @@
-//! Stripe connections: the encrypted restricted key and what is shown about it.
+//! Stripe connections: the encrypted restricted key, the encrypted webhook signing secret, and what is shown
+//! about them.
 
 use rusqlite::{Connection, TransactionBehavior, params};
 
 use crate::crypto::{Sealed, StripeKeyBox};
 use crate::db::{self, audit, optional};
-use crate::domain::integrations::{OptionalPermissions, StripeStatus, SyncStatus};
+use crate::domain::integrations::{OptionalPermissions, StripeStatus, SyncStatus, WebhookStatus};
 use crate::domain::{Actor, ObjectId};
 use crate::error::{Error, Result};
 
@@ -33,16 +34,18 @@ fn key_version(conn: &Connection) -> Result<i64> {
 
 /// `connect_account` for a key nothing more is known of: no optional permission, the import starts over.
 pub fn connect(conn: &mut Connection, website: &ObjectId, new: &NewConnection, actor: &Actor) -> Result<()> {
-    connect_account(conn, website, new, &KeyAccount::default(), actor)
+    connect_account(conn, website, new, &KeyAccount::default(), None, actor)
 }
 
-/// Stores the connection (replacing any earlier key) and sets the website's currency, in one transaction. The import
-/// continues where it was for the same account, and starts over otherwise.
+/// Stores the connection (replacing any earlier key) and sets the website's currency, in one transaction, with the
+/// webhook signing secret sent with the key (`None`: any stored one stays). The import continues where it was for
+/// the same account, and starts over otherwise.
 pub fn connect_account(
     conn: &mut Connection,
     website: &ObjectId,
     new: &NewConnection,
     account: &KeyAccount,
+    webhook_secret: Option<&Sealed>,
     actor: &Actor,
 ) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -68,6 +71,9 @@ pub fn connect_account(
         ],
     )?;
     tx.execute("UPDATE websites SET currency = ?1 WHERE id = ?2", params![new.currency, website])?;
+    if let Some(secret) = webhook_secret {
+        store_webhook_secret(&tx, website, secret, version, actor)?;
+    }
     if account.same_account {
         db::import::resume(&tx, website, account.account_charge.as_deref())?;
     } else {
@@ -117,6 +123,8 @@ pub fn disconnect(conn: &mut Connection, website: &ObjectId, actor: &Actor) -> R
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let removed = tx.execute("DELETE FROM stripe_connections WHERE website_id = ?1", [website])?;
     if removed > 0 {
+        // Without a key a webhook could read nothing: its secret goes with the key.
+        tx.execute("DELETE FROM stripe_webhook_secrets WHERE website_id = ?1", [website])?;
         tx.execute("UPDATE stripe_sync SET state = 'idle', stage = NULL WHERE website_id = ?1", [website])?;
         audit::record(&tx, actor, Some(website), "stripe.disconnect", "")?;
     }
@@ -148,44 +156,99 @@ pub fn status(conn: &Connection, website: &ObjectId) -> Result<(StripeStatus, St
                 disputes: r.get::<_, Option<bool>>(7)?.unwrap_or(false),
             },
             sync: SyncStatus::default(),
+            webhook: WebhookStatus::default(),
         };
         Ok((status, r.get(0)?))
     }))?;
     let (mut status, currency) = row.ok_or_else(|| Error::NotFound("Website not found".into()))?;
     status.sync = db::import::status(conn, website)?;
+    status.webhook = webhook_status(conn, website)?;
     Ok((status, currency))
 }
 
+/// How many secrets are sealed under the master key (Stripe keys and webhook signing secrets).
 pub fn count(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT COUNT(*) FROM stripe_connections", [], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM stripe_connections) + (SELECT COUNT(*) FROM stripe_webhook_secrets)",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
-fn all_sealed(conn: &Connection) -> Result<Vec<(ObjectId, Sealed)>> {
-    let mut stmt = conn.prepare("SELECT website_id, nonce, ciphertext FROM stripe_connections ORDER BY website_id")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, Sealed { nonce: r.get(1)?, ciphertext: r.get(2)? })))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+/// Which of a website's sealed secrets a row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SecretKind {
+    StripeKey,
+    WebhookSecret,
+}
+
+impl SecretKind {
+    fn table(self) -> &'static str {
+        match self {
+            Self::StripeKey => "stripe_connections",
+            Self::WebhookSecret => "stripe_webhook_secrets",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::StripeKey => "Stripe key",
+            Self::WebhookSecret => "Stripe webhook signing secret",
+        }
+    }
+
+    fn open(self, keys: &StripeKeyBox, website: &ObjectId, sealed: &Sealed) -> bool {
+        match self {
+            Self::StripeKey => keys.open(website, sealed).is_ok(),
+            Self::WebhookSecret => keys.webhook_secrets().open(website, sealed).is_ok(),
+        }
+    }
+
+    fn reseal(self, old: &StripeKeyBox, new: &StripeKeyBox, website: &ObjectId, sealed: &Sealed) -> Option<Sealed> {
+        match self {
+            Self::StripeKey => old.reseal(new, website, sealed).ok(),
+            Self::WebhookSecret => old.webhook_secrets().reseal(&new.webhook_secrets(), website, sealed).ok(),
+        }
+    }
+}
+
+/// Every sealed secret: the Stripe keys, then the webhook signing secrets.
+fn all_sealed(conn: &Connection) -> Result<Vec<(SecretKind, ObjectId, Sealed)>> {
+    let mut all = Vec::new();
+    for kind in [SecretKind::StripeKey, SecretKind::WebhookSecret] {
+        let mut stmt =
+            conn.prepare(&format!("SELECT website_id, nonce, ciphertext FROM {} ORDER BY website_id", kind.table()))?;
+        let rows = stmt.query_map([], |r| Ok((kind, r.get(0)?, Sealed { nonce: r.get(1)?, ciphertext: r.get(2)? })))?;
+        all.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+    }
+    Ok(all)
 }
 
 /// Checks that `key` opens every stored secret; names the first website it cannot open.
 pub fn verify_master_key(conn: &Connection, keys: &StripeKeyBox) -> Result<usize> {
     let sealed = all_sealed(conn)?;
-    for (website, s) in &sealed {
-        keys.open(website, s).map_err(|_| {
-            Error::Internal(format!(
-                "the configured master key cannot decrypt the Stripe key stored for website {website}; \
-                 configure the master key these secrets were written with"
-            ))
-        })?;
+    if let Some((kind, website, _)) = sealed.iter().find(|(kind, website, s)| !kind.open(keys, website, s)) {
+        return Err(Error::Internal(format!(
+            "the configured master key cannot decrypt the {} stored for website {website}; \
+             configure the master key these secrets were written with",
+            kind.name()
+        )));
     }
     Ok(sealed.len())
 }
 
-/// How many sealed keys are stored, and the websites whose key `keys` cannot open (every one without a key).
+/// How many sealed secrets are stored, and the websites with one `keys` cannot open (every one with a secret
+/// without a key), each once.
 pub fn unreadable_secrets(conn: &Connection, keys: Option<&StripeKeyBox>) -> Result<(usize, Vec<ObjectId>)> {
     let sealed = all_sealed(conn)?;
-    let unreadable =
-        sealed.iter().filter(|(website, s)| keys.is_none_or(|k| k.open(website, s).is_err())).map(|(w, _)| w.clone());
-    Ok((sealed.len(), unreadable.collect()))
+    let mut unreadable: Vec<ObjectId> = sealed
+        .iter()
+        .filter(|(kind, website, s)| keys.is_none_or(|k| !kind.open(k, website, s)))
+        .map(|(_, w, _)| w.clone())
+        .collect();
+    unreadable.sort();
+    unreadable.dedup();
+    Ok((sealed.len(), unreadable))
 }
 
 /// Re-encrypts every stored secret under `new`, in one transaction; returns how many and the new version.
@@ -193,12 +256,12 @@ pub fn rotate_master_key(conn: &mut Connection, old: &StripeKeyBox, new: &Stripe
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let sealed = all_sealed(&tx)?;
     let version = key_version(&tx)? + 1;
-    for (website, s) in &sealed {
-        let resealed = old.reseal(new, website, s).map_err(|_| {
-            Error::Internal(format!("the current master key cannot decrypt the Stripe key of website {website}"))
+    for (kind, website, s) in &sealed {
+        let resealed = kind.reseal(old, new, website, s).ok_or_else(|| {
+            Error::Internal(format!("the current master key cannot decrypt the {} of website {website}", kind.name()))
         })?;
         tx.execute(
-            "UPDATE stripe_connections SET ciphertext = ?1, nonce = ?2, key_version = ?3 WHERE website_id = ?4",
+            &format!("UPDATE {} SET ciphertext = ?1, nonce = ?2, key_version = ?3 WHERE website_id = ?4", kind.table()),
             params![resealed.ciphertext, resealed.nonce, version, website],
         )?;
     }
@@ -206,4 +269,74 @@ pub fn rotate_master_key(conn: &mut Connection, old: &StripeKeyBox, new: &Stripe
     audit::record(&tx, &Actor::cli(), None, "master_key.rotate", &format!("{} secrets", sealed.len()))?;
     tx.commit()?;
     Ok((sealed.len(), version))
+}
+
+/// Stores (or replaces) the website's webhook signing secret inside the caller's transaction.
+fn store_webhook_secret(
+    tx: &Connection,
+    website: &ObjectId,
+    sealed: &Sealed,
+    version: i64,
+    actor: &Actor,
+) -> Result<()> {
+    let replaced = tx.execute(
+        "UPDATE stripe_webhook_secrets SET ciphertext = ?2, nonce = ?3, key_version = ?4, set_by = ?5, set_at = ?6
+         WHERE website_id = ?1",
+        params![website, sealed.ciphertext, sealed.nonce, version, actor.user_id, db::now()],
+    )? > 0;
+    if !replaced {
+        tx.execute(
+            "INSERT INTO stripe_webhook_secrets (website_id, ciphertext, nonce, key_version, set_by, set_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![website, sealed.ciphertext, sealed.nonce, version, actor.user_id, db::now()],
+        )?;
+    }
+    let action = if replaced { "stripe.webhook_secret.replace" } else { "stripe.webhook_secret.set" };
+    audit::record(tx, actor, Some(website), action, "")
+}
+
+/// Sets the webhook signing secret of a connected website. `Ok(false)`, with nothing stored, when Stripe is not
+/// connected.
+pub fn set_webhook_secret(conn: &mut Connection, website: &ObjectId, sealed: &Sealed, actor: &Actor) -> Result<bool> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let connected = tx.prepare_cached("SELECT 1 FROM stripe_connections WHERE website_id = ?1")?.exists([website])?;
+    if connected {
+        let version = key_version(&tx)?;
+        store_webhook_secret(&tx, website, sealed, version, actor)?;
+    }
+    tx.commit()?;
+    Ok(connected)
+}
+
+/// Deletes the webhook signing secret (`secure_delete` overwrites it). `Ok(false)` when none was set.
+pub fn remove_webhook_secret(conn: &mut Connection, website: &ObjectId, actor: &Actor) -> Result<bool> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let removed = tx.execute("DELETE FROM stripe_webhook_secrets WHERE website_id = ?1", [website])? > 0;
+    if removed {
+        audit::record(&tx, actor, Some(website), "stripe.webhook_secret.remove", "")?;
+    }
+    tx.commit()?;
+    Ok(removed)
+}
+
+/// The website's sealed webhook signing secret, if one is set.
+pub fn webhook_secret(conn: &Connection, website: &ObjectId) -> Result<Option<Sealed>> {
+    optional(
+        conn.prepare_cached("SELECT nonce, ciphertext FROM stripe_webhook_secrets WHERE website_id = ?1")?
+            .query_row([website], |r| Ok(Sealed { nonce: r.get(0)?, ciphertext: r.get(1)? })),
+    )
+}
+
+/// Whether a secret is set, when, and when the last event came (the URL is the caller's to fill in).
+fn webhook_status(conn: &Connection, website: &ObjectId) -> Result<WebhookStatus> {
+    let row = optional(
+        conn.prepare_cached("SELECT set_at, last_event_at FROM stripe_webhook_secrets WHERE website_id = ?1")?
+            .query_row([website], |r| Ok((r.get(0)?, r.get(1)?))),
+    )?;
+    Ok(match row {
+        Some((set_at, last_event_at)) => {
+            WebhookStatus { configured: true, url: String::new(), set_at: Some(set_at), last_event_at }
+        }
+        None => WebhookStatus::default(),
+    })
 }

@@ -24,6 +24,23 @@ pub struct StripeStatus {
     pub optional_permissions: OptionalPermissions,
     /// The revenue import: its state, phase and progress (also after a disconnect: imports stay).
     pub sync: SyncStatus,
+    /// The optional webhook: whether a signing secret is set (never the secret), and where Stripe sends events.
+    pub webhook: WebhookStatus,
+}
+
+/// The `webhook` entry of the Stripe status: never the secret.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookStatus {
+    /// Whether a signing secret is set: only then does revlink accept Stripe's events.
+    pub configured: bool,
+    /// The endpoint URL to give Stripe (from `public_url`).
+    #[schema(example = "https://revlink.example.com/api/v1/webhooks/stripe/665f0b3c4d2e1a0012345678")]
+    pub url: String,
+    /// When the secret was set.
+    pub set_at: Option<String>,
+    /// When the last event with a valid signature arrived.
+    pub last_event_at: Option<String>,
 }
 
 /// The optional Read permissions of a Stripe key, by what they let revlink import. Without one, what it adds is

@@ -23,6 +23,7 @@ pub mod tracking;
 pub mod traffic_source;
 pub mod user_agent;
 pub mod visit;
+pub mod webhook_secret;
 pub mod website;
 
 pub use access::{Permission, PermissionSet, Role};

@@ -31,7 +31,8 @@ pub struct Report {
     pub errors: Vec<String>,
 }
 
-/// The sealed Stripe keys, and the websites whose key the configured master key cannot open.
+/// The sealed secrets (Stripe keys, webhook signing secrets), and the websites with one the configured master key
+/// cannot open.
 #[derive(Debug, Default, Serialize)]
 pub struct Secrets {
     pub checked: usize,
@@ -63,7 +64,7 @@ impl Report {
         if !self.secrets.unreadable.is_empty() {
             let sites: Vec<&str> = self.secrets.unreadable.iter().map(ObjectId::as_str).collect();
             out.push(format!(
-                "secrets: the configured master key cannot open the Stripe key of website(s) {}",
+                "secrets: the configured master key cannot open the Stripe key or webhook signing secret of website(s) {}",
                 sites.join(", ")
             ));
         }

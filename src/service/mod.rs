@@ -16,6 +16,7 @@ pub mod payments;
 pub mod revenue;
 pub mod shown_once;
 pub mod stripe;
+pub mod stripe_webhooks;
 pub mod team;
 pub mod tokens;
 pub mod tracking;

@@ -1,5 +1,5 @@
-//! The Stripe integration: its status, connect (verify, then store the key sealed), disconnect, start a
-//! sync, and the master key rotation of the stored keys.
+//! The Stripe integration: its status, connect (verify, then store the key sealed, with the webhook signing
+//! secret when one is sent), disconnect, start a sync, and the master key rotation of the stored secrets.
 
 use crate::crypto::StripeKeyBox;
 use crate::db::stripe::{self as stripe_db, KeyAccount, NewConnection};
@@ -12,17 +12,19 @@ use crate::error::Error;
 use crate::providers::stripe::account::reads_charge;
 use crate::providers::stripe::permissions;
 use crate::providers::stripe::verify::verify;
-use crate::service::App;
+use crate::service::{App, stripe_webhooks};
 
 pub const CONNECTED: &str = "Stripe connected successfully";
 pub const DISCONNECTED: &str = "Stripe disconnected successfully";
 pub const SYNC_STARTED: &str = "Stripe sync started";
 const NOT_CONNECTED: &str = "Stripe is not connected";
 
-/// The connection (never the key) with its import, and the website's currency.
+/// The connection (never the key, nor the webhook's secret) with its import and webhook, and the website's currency.
 pub async fn status(app: &App, website: &WebsiteId) -> Result<(StripeStatus, String), Error> {
     let site = website.id().clone();
-    app.db.run(move |c| stripe_db::status(c, &site)).await
+    let (mut stripe, currency) = app.db.run(move |c| stripe_db::status(c, &site)).await?;
+    stripe.webhook.url = stripe_webhooks::url(app, website.id());
+    Ok((stripe, currency))
 }
 
 /// What a connect came to.
@@ -54,8 +56,22 @@ pub fn import_note(import: ImportStart) -> &'static str {
 /// `providers::stripe::account`) keeps the import where it was; any other starts it over (it may be another
 /// account). Answers at once; the import runs in the background.
 pub async fn connect(app: &App, website: &WebsiteId, raw_key: &str, actor: Actor) -> Result<Connected, Error> {
+    connect_with_webhook(app, website, raw_key, None, actor).await
+}
+
+/// `connect`, with the webhook signing secret sent beside the key (`None`: any stored one stays). A malformed
+/// secret is refused after the key's own checks and before Stripe is asked anything; it is stored only with the key.
+pub async fn connect_with_webhook(
+    app: &App,
+    website: &WebsiteId,
+    raw_key: &str,
+    raw_webhook_secret: Option<&str>,
+    actor: Actor,
+) -> Result<Connected, Error> {
     let key = StripeRestrictedKey::parse_for(raw_key, app.config.environment)
         .map_err(|message| Error::BadRequest(message.into()))?;
+    let webhook_secret = stripe_webhooks::parse_secret(raw_webhook_secret)?
+        .map(|secret| app.stripe_keys.webhook_secrets().seal(website.id(), secret.expose()));
     let verified = verify(&app.stripe, &key).await?;
     let site = website.id().clone();
     let (known_charge, begun) = app.db.run(move |c| stripe_db::import_account(c, &site)).await?;
@@ -89,7 +105,7 @@ pub async fn connect(app: &App, website: &WebsiteId, raw_key: &str, actor: Actor
                 // A brand-new account may list no balance yet: keep the website's currency.
                 connection.currency = websites::currency(c, &site)?;
             }
-            stripe_db::connect_account(c, &site, &connection, &account, &actor)?;
+            stripe_db::connect_account(c, &site, &connection, &account, webhook_secret.as_ref(), &actor)?;
             Ok(connection.currency)
         })
         .await?;
@@ -189,7 +205,8 @@ fn api_base_shown(base: &str) -> String {
     }
 }
 
-/// Re-encrypts every stored key under `new`, in one transaction: how many, and the new key version.
+/// Re-encrypts every stored secret (Stripe keys, webhook signing secrets) under `new`, in one transaction: how many,
+/// and the new key version.
 pub async fn reseal_all(app: &App, new: StripeKeyBox) -> Result<(usize, i64), Error> {
     let old = app.stripe_keys.clone();
     app.db.run(move |c| stripe_db::rotate_master_key(c, &old, &new)).await

@@ -1,11 +1,12 @@
 //! The revenue import worker (today: Stripe): one tokio task per website while it syncs, started on connect, on a
 //! schedule and on request; stopped by disconnect. What a sync reads is in `pass`,
 //! how a page becomes rows in `mapping`; how each call to
-//! Stripe is paced and retried is in `fetch`.
+//! Stripe is paced and retried is in `fetch`; the charges a webhook names, read again at once, in `targeted`.
 
 mod fetch;
 mod mapping;
 mod pass;
+mod targeted;
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -41,6 +42,8 @@ struct Inner {
     next_job: AtomicU64,
     /// Pages committed and syncs ended in error are counted here.
     metrics: Arc<Metrics>,
+    /// The charges webhooks asked to read again, per website.
+    rereads: targeted::Queue,
 }
 
 struct Job {
@@ -72,6 +75,7 @@ impl Importer {
             jobs: Mutex::default(),
             next_job: AtomicU64::new(1),
             metrics,
+            rereads: targeted::Queue::default(),
         };
         Self { inner: Arc::new(inner) }
     }

@@ -1,4 +1,5 @@
-//! The Integrations page: Stripe's status and import progress, the key form, disconnect and "Sync now".
+//! The Integrations page: Stripe's status and import progress, the key form, disconnect and "Sync now", and the
+//! optional webhook (its URL, the events to select, the signing secret's small form).
 //! With JavaScript the key form posts JSON to the API route; without, it posts here. Either way a refused key
 //! shows the API's message with a hint line under it (`service::stripe::KeyHints`).
 
@@ -15,6 +16,7 @@ use crate::domain::integrations::ImportStart;
 use crate::domain::stripe_key::KEY_REQUIRED;
 use crate::error::Error;
 use crate::providers::stripe::permissions::{self, create_key_url};
+use crate::providers::stripe::webhook::EVENTS as WEBHOOK_EVENTS;
 use crate::service::stripe::{KeyHints, import_note};
 use crate::service::{self, App};
 use crate::web::ButtonForm;
@@ -24,8 +26,19 @@ use crate::web::{PageResult, SitePage, back};
 /// carries no key: the hint is chosen from the key's prefix before the redirect.
 const HINT_SEPARATOR: char = '\n';
 
+/// The flash kind of a refused webhook secret: shown next to its own field, not the key's.
+const WEBHOOK_ERROR: &str = "webhook-error";
+
 pub fn routes() -> Vec<Route> {
-    routes![integrations, connect_stripe, confirm_disconnect, disconnect, sync_now]
+    routes![
+        integrations,
+        connect_stripe,
+        confirm_disconnect,
+        disconnect,
+        sync_now,
+        set_webhook_secret,
+        remove_webhook_secret
+    ]
 }
 
 fn to_page(website_id: &WebsiteId) -> String {
@@ -50,12 +63,14 @@ pub async fn integrations(website_id: WebsiteId, mut page: SitePage<'_, Settings
         "continued": import_note(ImportStart::Continued),
         "started_over": import_note(ImportStart::StartedOver),
     });
-    // A failed connect without JavaScript comes back as an error flash: show it next to the field.
-    let field_error = match page.flash.take() {
-        Some(f) if f.kind() == "error" => Some(f.message().to_owned()),
+    // A failed connect without JavaScript comes back as an error flash, a refused webhook secret as its own kind:
+    // each is shown next to its field.
+    let (field_error, webhook_error) = match page.flash.take() {
+        Some(f) if f.kind() == "error" => (Some(f.message().to_owned()), None),
+        Some(f) if f.kind() == WEBHOOK_ERROR => (None, Some(f.message().to_owned())),
         other => {
             page.flash = other;
-            None
+            (None, None)
         }
     };
     let (field_error, field_hint) = match field_error.as_deref().map(|m| m.split_once(HINT_SEPARATOR)) {
@@ -73,6 +88,8 @@ pub async fn integrations(website_id: WebsiteId, mut page: SitePage<'_, Settings
         "field_error": field_error,
         "field_hint": field_hint,
         "hints": KeyHints::of(app),
+        "webhook_events": WEBHOOK_EVENTS,
+        "webhook_error": webhook_error,
     });
     page.render(app, &website_id, "integrations.html", extra).await
 }
@@ -144,5 +161,42 @@ pub async fn sync_now(
 ) -> Flash<Redirect> {
     let outcome =
         service::stripe::start_sync(app, &website_id).await.map(|()| service::stripe::SYNC_STARTED.to_owned());
+    back(to_page(&website_id), outcome)
+}
+
+#[derive(FromForm)]
+pub struct WebhookSecretForm {
+    #[field(name = "stripeWebhookSecret")]
+    stripe_webhook_secret: Option<String>,
+}
+
+/// The webhook's small form: sets (or replaces) the signing secret. A refusal comes back next to its field.
+#[post("/websites/<website_id>/integrations/stripe/webhook", data = "<form>")]
+pub async fn set_webhook_secret(
+    website_id: WebsiteId,
+    page: SitePage<'_, SettingsWrite>,
+    form: CsrfForm<WebhookSecretForm>,
+    app: &State<App>,
+) -> Flash<Redirect> {
+    let raw = form.0.stripe_webhook_secret.filter(|s| !s.trim().is_empty());
+    match service::stripe_webhooks::set_secret(app, &website_id, raw.as_deref(), page.actor()).await {
+        Err(e @ (Error::BadRequest(_) | Error::NotFound(_))) => {
+            Flash::new(Redirect::to(to_page(&website_id)), WEBHOOK_ERROR, e.to_string())
+        }
+        outcome => back(to_page(&website_id), outcome.map(|()| service::stripe_webhooks::SECRET_SAVED.to_owned())),
+    }
+}
+
+/// "Remove secret": the webhook endpoint refuses every delivery from then on.
+#[post("/websites/<website_id>/integrations/stripe/webhook/remove", data = "<_form>")]
+pub async fn remove_webhook_secret(
+    website_id: WebsiteId,
+    page: SitePage<'_, SettingsWrite>,
+    _form: CsrfForm<ButtonForm>,
+    app: &State<App>,
+) -> Flash<Redirect> {
+    let outcome = service::stripe_webhooks::remove_secret(app, &website_id, page.actor())
+        .await
+        .map(|()| service::stripe_webhooks::SECRET_REMOVED.to_owned());
     back(to_page(&website_id), outcome)
 }

@@ -26,4 +26,5 @@ mod stripe_fake;
 mod stripe_permissions;
 mod stripe_version;
 mod team;
+mod webhooks;
 mod websites;

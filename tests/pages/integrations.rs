@@ -194,3 +194,62 @@ async fn a_missing_optional_permission_gets_a_card_and_the_flash_says_what_happe
         "{shown}"
     );
 }
+
+#[rocket::async_test]
+async fn the_webhook_card_shows_its_url_and_events_and_takes_the_secret_without_showing_it() {
+    let app = TestApp::with(|f| f.merge(("public_url", "https://revlink.example.com"))).await;
+    let me = app.user_with_password("me@example.com");
+    let site = app.website(&me, "shop.example.com");
+    app.stripe.healthy(false, &[(500, "usd")]).await;
+    let csrf = app.login("me@example.com").await;
+    let page = format!("/websites/{site}/integrations");
+    let before = text(app.client.get(page.clone()).dispatch().await).await;
+    assert!(!before.contains("Webhook (optional)"), "no webhook before Stripe is connected");
+    app.post_form(&format!("{page}/stripe"), &[("stripeRak", "rk_test_51AbcdefGhijklmnopQrst"), ("csrf_token", &csrf)])
+        .await;
+
+    let shown = text(app.client.get(page.clone()).dispatch().await).await;
+    assert!(shown.contains("Webhook (optional)") && shown.contains("Not set up."), "{shown}");
+    let url = format!("https:&#x2F;&#x2F;revlink.example.com&#x2F;api&#x2F;v1&#x2F;webhooks&#x2F;stripe&#x2F;{site}");
+    assert!(shown.contains(&format!("<code id=\"webhook-url\">{url}</code>")), "the exact URL: {shown}");
+    for event in [
+        "charge.succeeded",
+        "charge.refunded",
+        "charge.dispute.created",
+        "invoice.paid",
+        "customer.subscription.deleted",
+    ] {
+        assert!(shown.contains(&format!("<code>{event}</code>")), "{event}");
+    }
+
+    let route = format!("{page}/stripe/webhook");
+    let forged = app.post_form(&route, &[("stripeWebhookSecret", WHSEC), ("csrf_token", "nope")]).await;
+    assert_eq!(forged.status(), Status::Forbidden);
+    let bad =
+        app.post_form(&route, &[("stripeWebhookSecret", "sk_live_notawebhooksecret"), ("csrf_token", &csrf)]).await;
+    assert_eq!((bad.status(), location(&bad)), (Status::SeeOther, page.clone()));
+    let shown = text(app.client.get(page.clone()).dispatch().await).await;
+    assert!(
+        shown.contains("id=\"stripeWebhookSecret-message\" class=\"field-message\" role=\"alert\" aria-live=\"polite\">Invalid webhook signing secret"),
+        "next to its own field: {shown}"
+    );
+    assert!(
+        shown.contains("id=\"stripeRak-message\" class=\"field-message\" role=\"alert\" aria-live=\"polite\"></p>")
+    );
+    assert!(!shown.contains("sk_live_notawebhooksecret"));
+
+    let ok = app.post_form(&route, &[("stripeWebhookSecret", WHSEC), ("csrf_token", &csrf)]).await;
+    assert_eq!((ok.status(), location(&ok)), (Status::SeeOther, page.clone()));
+    let shown = text(app.client.get(page.clone()).dispatch().await).await;
+    assert!(shown.contains("Stripe webhook signing secret saved"), "{shown}");
+    assert!(shown.contains("Webhook signing secret set") && shown.contains("no event received yet"));
+    assert!(shown.contains("Replace secret") && shown.contains("Remove secret"));
+    assert!(!shown.contains(WHSEC) && !shown.contains(&WHSEC[6..18]), "never shown again");
+
+    let removed = app.post_form(&format!("{route}/remove"), &[("csrf_token", &csrf)]).await;
+    assert_eq!((removed.status(), location(&removed)), (Status::SeeOther, page.clone()));
+    let shown = text(app.client.get(page).dispatch().await).await;
+    assert!(shown.contains("Stripe webhook signing secret removed") && shown.contains("Not set up."), "{shown}");
+}
+
+const WHSEC: &str = "whsec_5fG8hJ2kL9mN3pQ7rS1tU4vW6xY0zA2b";

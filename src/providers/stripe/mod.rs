@@ -1,6 +1,6 @@
 //! Everything that talks to Stripe: the HTTP client, the lists the import reads (`lists`), the permissions a
-//! restricted key needs (`permissions`), the verification of a key, which account a key reads (`account`), and
-//! Stripe's objects with the charge-to-payment rule.
+//! restricted key needs (`permissions`), the verification of a key, which account a key reads (`account`),
+//! Stripe's objects with the charge-to-payment rule, and its signed webhook events (`webhook`).
 
 pub mod account;
 pub mod client;
@@ -8,6 +8,7 @@ pub mod lists;
 pub mod objects;
 pub mod permissions;
 pub mod verify;
+pub mod webhook;
 
 pub use client::StripeClient;
 pub use verify::{VerifiedAccount, VerifyError};
