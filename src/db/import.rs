@@ -7,7 +7,8 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::crypto::Sealed;
-use crate::db::{self, optional, payments};
+use crate::db::{self, disputes, optional, payments, reconcile};
+use crate::domain::dispute::NewDispute;
 use crate::domain::ObjectId;
 use crate::domain::integrations::SyncStatus;
 use crate::domain::payment::NewPayment;
@@ -84,6 +85,9 @@ pub enum Rows {
     CheckoutRefs(Vec<CheckoutRef>),
     InvoiceRefs(Vec<InvoiceRef>),
     Payments(Vec<NewPayment>),
+    /// A page of refunds: which charge each refunds, and those charges read again.
+    Refunds(Vec<(String, String)>, Vec<NewPayment>),
+    Disputes(Vec<NewDispute>),
 }
 
 /// One page and where the pass stands after it.
@@ -142,13 +146,16 @@ pub fn commit_page(
                 insert.execute(params![website, r.payer, r.invoice_id, r.billing_reason])?;
             }
         }
-        Rows::Payments(list) => {
-            let mut new = 0;
-            for payment in list {
-                new += i64::from(payments::upsert_imported(tx, website, payment)?);
+        Rows::Payments(list) => upsert_payments(tx, website, list)?,
+        Rows::Refunds(refs, list) => {
+            reconcile::save_refund_refs(tx, website, refs)?;
+            upsert_payments(tx, website, list)?;
+        }
+        Rows::Disputes(list) => {
+            for dispute in list {
+                disputes::upsert(tx, website, dispute)?;
             }
-            tx.prepare_cached("UPDATE stripe_sync SET imported = imported + ?2 WHERE website_id = ?1")?
-                .execute(params![website, new])?;
+            disputes::set_refused(tx, website, None)?;
         }
     }
     match &page.next {
@@ -168,6 +175,17 @@ pub fn commit_page(
         }
     };
     Ok(Committed::Done)
+}
+
+/// Records imported payments (new ones counted as imported).
+pub fn upsert_payments(tx: &Connection, website: &ObjectId, list: &[NewPayment]) -> Result<()> {
+    let mut new = 0;
+    for payment in list {
+        new += i64::from(payments::upsert_imported(tx, website, payment)?);
+    }
+    tx.prepare_cached("UPDATE stripe_sync SET imported = imported + ?2 WHERE website_id = ?1")?
+        .execute(params![website, new])?;
+    Ok(())
 }
 
 /// Sets the stream's high-water mark if it has none: the stream is read from `at` on.
@@ -269,7 +287,8 @@ pub fn reset(conn: &Connection, website: &ObjectId) -> Result<()> {
     conn.execute("DELETE FROM stripe_sync_streams WHERE website_id = ?1", [website])?;
     conn.execute(
         "INSERT INTO stripe_sync (website_id) VALUES (?1)
-         ON CONFLICT (website_id) DO UPDATE SET state = 'idle', halted = 0, stage = NULL, started_at = NULL, last_error = NULL",
+         ON CONFLICT (website_id) DO UPDATE SET state = 'idle', halted = 0, stage = NULL, started_at = NULL, last_error = NULL,
+             disputes_refused = NULL",
         [website],
     )?;
     Ok(())

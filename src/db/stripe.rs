@@ -82,11 +82,15 @@ pub fn status(conn: &Connection, website: &ObjectId) -> Result<(StripeStatus, St
             connected_at: r.get(4)?,
             connected_by: r.get(5)?,
             sync: SyncStatus::default(),
+            disputes_unavailable: None,
+            reconciliation: None,
         };
         Ok((status, r.get(0)?))
     }))?;
     let (mut status, currency) = row.ok_or_else(|| Error::NotFound("Website not found".into()))?;
     status.sync = db::import::status(conn, website)?;
+    status.disputes_unavailable = db::disputes::refused(conn, website)?;
+    status.reconciliation = db::reconcile::status(conn, website)?;
     Ok((status, currency))
 }
 

@@ -4,6 +4,8 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::reconciliation::Reconciliation;
+
 /// The `stripe` entry of `GET .../integrations`: never the key.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -21,6 +23,12 @@ pub struct StripeStatus {
     pub connected_by: Option<String>,
     /// The revenue import: its state, phase and progress (also after a disconnect: imports stay).
     pub sync: SyncStatus,
+    /// Why disputes are not imported (the key lacks `rak_dispute_read`); absent while they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disputes_unavailable: Option<String>,
+    /// The last comparison of revlink's daily gross, refunds and fees with Stripe's balance transactions; `null`
+    /// until one was asked for (daily, or `POST …/integrations/stripe/reconcile`).
+    pub reconciliation: Option<Reconciliation>,
 }
 
 /// The import as `GET …/integrations/stripe` shows it.

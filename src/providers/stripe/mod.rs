@@ -2,6 +2,8 @@
 //! objects with the charge-to-payment rule.
 
 pub mod client;
+pub mod dispute;
+pub mod ledger;
 pub mod objects;
 pub mod verify;
 
