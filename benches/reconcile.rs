@@ -56,7 +56,7 @@ impl Ledger {
     /// The charge at position `p`, and whether the entry is its refund.
     fn at(p: usize) -> (usize, bool) {
         let block = REFUND_EVERY + 1;
-        (REFUND_EVERY * (p / block) + (p % block).saturating_sub(1), p % block == 0)
+        (REFUND_EVERY * (p / block) + (p % block).saturating_sub(1), p.is_multiple_of(block))
     }
 
     fn entry(&self, p: usize) -> Value {
@@ -110,7 +110,8 @@ impl Respond for Ledger {
             match &*k {
                 "limit" => limit = v.parse().unwrap_or(10),
                 "starting_after" => {
-                    after = v.trim_start_matches("txn_3PbenchA").trim_start_matches("re_3PbenchA").parse::<usize>().ok();
+                    after =
+                        v.trim_start_matches("txn_3PbenchA").trim_start_matches("re_3PbenchA").parse::<usize>().ok();
                 }
                 _ => {}
             }
@@ -237,7 +238,8 @@ async fn main() {
     // The first check after a backfill: no refund's charge is known yet.
     println!("{}", check(state, &site, &ledger, "first check after a backfill").await);
     // Every later one: the refund list walked above (or the import's refund list) named them.
-    let known = state.db.with_conn(|c| Ok(c.query_row("SELECT COUNT(*) FROM stripe_refund_refs", [], |r| r.get::<_, i64>(0))?));
+    let known =
+        state.db.with_conn(|c| Ok(c.query_row("SELECT COUNT(*) FROM stripe_refund_refs", [], |r| r.get::<_, i64>(0))?));
     assert_eq!(known.expect("count") as usize, refs(n).len(), "the refunds' charges were stored");
     println!("{}", check(state, &site, &ledger, "steady state").await);
 }

@@ -65,8 +65,10 @@ pub fn oldest_open(conn: &Connection, website: &ObjectId) -> Result<Option<i64>>
 
 /// Records why the provider refused the dispute list (`None`: it was read).
 pub fn set_refused(conn: &Connection, website: &ObjectId, why: Option<&str>) -> Result<()> {
-    conn.prepare_cached("UPDATE stripe_sync SET disputes_refused = ?2 WHERE website_id = ?1 AND disputes_refused IS NOT ?2")?
-        .execute(params![website, why])?;
+    conn.prepare_cached(
+        "UPDATE stripe_sync SET disputes_refused = ?2 WHERE website_id = ?1 AND disputes_refused IS NOT ?2",
+    )?
+    .execute(params![website, why])?;
     Ok(())
 }
 
@@ -142,9 +144,9 @@ mod tests {
     /// `(gross, refunds, disputes, attributed_net)` of 2026-05-21 in `currency`.
     fn day(c: &Connection, site: &ObjectId, currency: &str) -> (i64, i64, i64, i64) {
         let (buckets, _) = revenue_buckets(c, site, currency, 1_779_321_600, 1_779_408_000).unwrap();
-        buckets.iter().fold((0, 0, 0, 0), |s, b| {
-            (s.0 + b.gross, s.1 + b.refunds, s.2 + b.disputes, s.3 + b.attributed_net)
-        })
+        buckets
+            .iter()
+            .fold((0, 0, 0, 0), |s, b| (s.0 + b.gross, s.1 + b.refunds, s.2 + b.disputes, s.3 + b.attributed_net))
     }
 
     #[test]

@@ -8,8 +8,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::crypto::Sealed;
 use crate::db::{self, disputes, optional, payments, reconcile};
-use crate::domain::dispute::NewDispute;
 use crate::domain::ObjectId;
+use crate::domain::dispute::NewDispute;
 use crate::domain::integrations::SyncStatus;
 use crate::domain::payment::NewPayment;
 use crate::error::Result;

@@ -139,7 +139,9 @@ fn view(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentView> {
         disputed: r.get(17)?,
         dispute: r
             .get::<_, Option<String>>(18)?
-            .map(|status| Ok::<_, rusqlite::Error>(DisputeView { status, amount: r.get::<_, Option<i64>>(19)?.unwrap_or(0) }))
+            .map(|status| {
+                Ok::<_, rusqlite::Error>(DisputeView { status, amount: r.get::<_, Option<i64>>(19)?.unwrap_or(0) })
+            })
             .transpose()?,
     })
 }

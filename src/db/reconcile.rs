@@ -153,7 +153,8 @@ pub fn finish(tx: &Connection, website: &ObjectId, nonce: &[u8], o: &Outcome) ->
 /// Records a check that could not finish; the last complete one's figures stay.
 pub fn fail(conn: &Connection, website: &ObjectId, error: &str) -> Result<()> {
     conn.execute(
-        "UPDATE stripe_reconciliations SET state = 'error', attempted_at = ?2, last_error = ?3 WHERE website_id = ?1",
+        "INSERT INTO stripe_reconciliations (website_id, state, attempted_at, last_error) VALUES (?1, 'error', ?2, ?3)
+         ON CONFLICT (website_id) DO UPDATE SET state = 'error', attempted_at = ?2, last_error = ?3",
         params![website, db::now(), error],
     )?;
     Ok(())
@@ -182,22 +183,25 @@ pub fn due(conn: &Connection, before: &str) -> Result<Vec<ObjectId>> {
 
 /// The last check, as the API shows it; `None` until one was asked for.
 pub fn status(conn: &Connection, website: &ObjectId) -> Result<Option<Reconciliation>> {
-    let found = optional(conn.prepare_cached(
-        "SELECT state, checked_at, days, matched_days, repaired_days, balance_transactions, requests, last_error
+    let found = optional(
+        conn.prepare_cached(
+            "SELECT state, checked_at, days, matched_days, repaired_days, balance_transactions, requests, last_error
          FROM stripe_reconciliations WHERE website_id = ?1",
-    )?.query_row([website], |r| {
-        Ok(Reconciliation {
-            state: r.get(0)?,
-            checked_at: r.get(1)?,
-            days: r.get(2)?,
-            matched_days: r.get(3)?,
-            mismatches: Vec::new(),
-            repaired_days: r.get(4)?,
-            balance_transactions: r.get::<_, i64>(5)?.try_into().unwrap_or(0),
-            requests: r.get::<_, i64>(6)?.try_into().unwrap_or(0),
-            last_error: r.get(7)?,
-        })
-    }))?;
+        )?
+        .query_row([website], |r| {
+            Ok(Reconciliation {
+                state: r.get(0)?,
+                checked_at: r.get(1)?,
+                days: r.get(2)?,
+                matched_days: r.get(3)?,
+                mismatches: Vec::new(),
+                repaired_days: r.get(4)?,
+                balance_transactions: r.get::<_, i64>(5)?.try_into().unwrap_or(0),
+                requests: r.get::<_, i64>(6)?.try_into().unwrap_or(0),
+                last_error: r.get(7)?,
+            })
+        }),
+    )?;
     let Some(mut found) = found else { return Ok(None) };
     let mut stmt = conn.prepare_cached(
         "SELECT date, field, revlink, stripe, currency FROM stripe_reconciliation_mismatches WHERE website_id = ?1

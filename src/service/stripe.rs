@@ -80,7 +80,9 @@ pub async fn start_sync(app: &App, website: &WebsiteId) -> Result<(), Error> {
 /// if one is); `GET …/integrations/stripe` shows the result once it is done.
 pub async fn start_reconcile(app: &App, website: &WebsiteId) -> Result<(), Error> {
     if app.importer.reconcile_days() == 0 {
-        return Err(Error::Conflict("Reconciliation with Stripe is turned off on this server (reconcile_days = 0)".into()));
+        return Err(Error::Conflict(
+            "Reconciliation with Stripe is turned off on this server (reconcile_days = 0)".into(),
+        ));
     }
     let site = website.id().clone();
     let connected = app.db.run(move |c| Ok(import::stored_key(c, &site)?.is_some())).await?;

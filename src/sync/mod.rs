@@ -189,8 +189,7 @@ impl Inner {
             // Under the lock `ask` takes, so that a request made just now is not lost.
             let (sync, reconcile) = {
                 let mut jobs = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                let asked =
-                    (wants.sync.swap(false, Ordering::Relaxed), wants.reconcile.swap(false, Ordering::Relaxed));
+                let asked = (wants.sync.swap(false, Ordering::Relaxed), wants.reconcile.swap(false, Ordering::Relaxed));
                 if cancel.is_cancelled() || asked == (false, false) {
                     forget(&mut jobs);
                     return;

@@ -35,8 +35,7 @@ pub enum Stream {
 }
 
 impl Stream {
-    pub const ALL: [Stream; 5] =
-        [Self::CheckoutSessions, Self::Invoices, Self::Charges, Self::Refunds, Self::Disputes];
+    pub const ALL: [Stream; 5] = [Self::CheckoutSessions, Self::Invoices, Self::Charges, Self::Refunds, Self::Disputes];
 
     pub fn name(self) -> &'static str {
         match self {

@@ -21,8 +21,8 @@ use super::Inner;
 use super::fetch::{Caller, FetchError, Stop, missing_permission};
 use super::mapping;
 use super::pass::{PAGE_SIZE, expand_charges, on_db, on_writer};
-use crate::db::reconcile::{self as store, Outcome};
 use crate::db::import;
+use crate::db::reconcile::{self as store, Outcome};
 use crate::domain::ObjectId;
 use crate::domain::reconciliation::{self as rules, Figures, Ledger};
 use crate::providers::stripe::ledger::{LedgerEntry, Movement, is_charge_id};
@@ -112,16 +112,16 @@ impl<'a> Check<'a> {
         let key = inner.stripe_keys.open(website, &stored.sealed).map_err(|_| {
             Stop::Failed("revlink cannot decrypt the stored key with its master key; connect the key again".into())
         })?;
-        let nonce = stored.sealed.nonce.clone();
-        let (w, n) = (website.clone(), nonce.clone());
-        if !on_writer(inner, move |c| store::begin(c, &w, &n)).await? {
-            return Err(Stop::Disconnected);
-        }
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let today = rules::utc_date(now).ok_or_else(|| Stop::Failed("the clock is out of range".into()))?;
         let window = rules::window(today, inner.config.reconcile_days);
         if window.is_empty() {
             return Ok(None);
+        }
+        let nonce = stored.sealed.nonce.clone();
+        let (w, n) = (website.clone(), nonce.clone());
+        if !on_writer(inner, move |c| store::begin(c, &w, &n)).await? {
+            return Err(Stop::Disconnected);
         }
         let caller = Caller::new(inner, key, stored.livemode);
         Ok(Some(Check { inner, website, nonce, caller, window, today, now, requests: AtomicU64::new(0) }))
@@ -206,8 +206,10 @@ impl<'a> Check<'a> {
     /// Adds a page of balance transactions to the walk's days.
     async fn take(&self, walk: &mut Walk, entries: Vec<LedgerEntry>) -> Result<(), Stop> {
         walk.entries += entries.len() as u64;
-        let moves: Vec<(Movement, String, Option<NaiveDate>)> =
-            entries.iter().map(|e| (e.movement(), e.currency.to_ascii_uppercase(), rules::utc_date(e.created))).collect();
+        let moves: Vec<(Movement, String, Option<NaiveDate>)> = entries
+            .iter()
+            .map(|e| (e.movement(), e.currency.to_ascii_uppercase(), rules::utc_date(e.created)))
+            .collect();
         let mut charges = Vec::new();
         let mut refunds = Vec::new();
         for (movement, ..) in &moves {
@@ -298,7 +300,11 @@ impl<'a> Check<'a> {
             let Some(charge) = p.charge else { continue };
             let Some(day) = days.get(&charge).or_else(|| walk.unknown_charges.get(&charge)).copied() else { continue };
             if self.counts(day) {
-                walk.stripe.entry((day, p.currency)).or_default().add(Figures { gross: 0, refunds: p.refunded, fees: 0 });
+                walk.stripe.entry((day, p.currency)).or_default().add(Figures {
+                    gross: 0,
+                    refunds: p.refunded,
+                    fees: 0,
+                });
             }
         }
         Ok(())

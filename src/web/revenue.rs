@@ -70,8 +70,11 @@ fn buckets(series: &[Day], step: Step, (first, last): (NaiveDate, NaiveDate), cu
         .into_iter()
         .zip(sums)
         .map(|(start, d)| {
-            let disputed =
-                if d.disputes == 0 { String::new() } else { format!(", {} lost to disputes", money(d.disputes, currency)) };
+            let disputed = if d.disputes == 0 {
+                String::new()
+            } else {
+                format!(", {} lost to disputes", money(d.disputes, currency))
+            };
             let figures = format!(
                 "{} net ({} gross, {} refunded{disputed}), {} payment{}",
                 money(d.net, currency),
@@ -217,8 +220,14 @@ mod tests {
     #[test]
     fn days_are_summed_into_their_weeks_and_every_week_is_drawn() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let day =
-            |date: &str, gross, refunds| Day { date: date.into(), gross, refunds, disputes: 0, net: gross - refunds, payments: 1 };
+        let day = |date: &str, gross, refunds| Day {
+            date: date.into(),
+            gross,
+            refunds,
+            disputes: 0,
+            net: gross - refunds,
+            payments: 1,
+        };
         let series = [day("2026-03-04", 1000, 0), day("2026-03-08", 500, 250), day("2026-03-18", 700, 0)];
         let weeks = buckets(&series, Step::Week, (d("2026-03-04"), d("2026-03-18")), "USD");
         assert_eq!(

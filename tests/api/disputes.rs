@@ -28,7 +28,9 @@ async fn disputes_listed(app: &TestApp, site: &ObjectId, token: &str) -> Vec<(St
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["transactionId"].as_str().unwrap().to_owned(), p["dispute"].clone(), p["disputed"].as_bool().unwrap()))
+        .map(|p| {
+            (p["transactionId"].as_str().unwrap().to_owned(), p["dispute"].clone(), p["disputed"].as_bool().unwrap())
+        })
         .collect();
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     rows
@@ -76,12 +78,12 @@ async fn lost_and_won_disputes_change_net_revenue_and_revlink_check_stays_clean(
     // Opened 50 days ago, past the 30-day rescan: the disputes list is read back to it, and its loss counts.
     ledger.decide(&open_id, "lost", unix_days_ago(1), false);
     sync_now(&app, &site, &token).await;
-    let last = ledger.requests.lock().unwrap().iter().rev().find(|r| r.starts_with("/v1/disputes")).cloned().unwrap();
-    let gt: i64 = url::form_urlencoded::parse(last.split_once('?').unwrap().1.as_bytes())
+    let latest = ledger.requests.lock().unwrap().iter().rev().find(|r| r.starts_with("/v1/disputes")).cloned().unwrap();
+    let gt: i64 = url::form_urlencoded::parse(latest.split_once('?').unwrap().1.as_bytes())
         .find(|(k, _)| k == "created[gt]")
         .map(|(_, v)| v.parse().unwrap())
         .unwrap();
-    assert!(gt < unix_days_ago(50), "read back to the oldest open dispute: {last}");
+    assert!(gt < unix_days_ago(50), "read back to the oldest open dispute: {latest}");
     let r = revenue(&app, &site, &token).await;
     assert_eq!(r["disputes"].as_i64(), Some(2900 + 5000 + 2 * DISPUTE_FEE));
     check_is_clean(&app).await;
@@ -106,7 +108,10 @@ async fn a_key_without_the_dispute_permission_imports_everything_else() {
     let (app, site, token) = app_for(&ledger).await;
     app.connect(&site, &token, TEST_KEY).await;
     let sync = wait_for(&app, &site, &token, finished).await;
-    assert_eq!((sync["state"].as_str(), sync["imported"].as_i64(), &sync["lastError"]), (Some("idle"), Some(1), &Value::Null));
+    assert_eq!(
+        (sync["state"].as_str(), sync["imported"].as_i64(), &sync["lastError"]),
+        (Some("idle"), Some(1), &Value::Null)
+    );
     let status = stripe_status(&app, &site, &token).await;
     let why = status["disputesUnavailable"].as_str().unwrap();
     assert!(why.contains("rak_dispute_read") && why.contains("not imported"), "{why}");

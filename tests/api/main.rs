@@ -22,8 +22,8 @@ mod payments;
 mod reconcile;
 mod revocation;
 mod stripe_account;
-mod stripe_ledger;
 #[path = "../support/stripe_fake.rs"]
 mod stripe_fake;
+mod stripe_ledger;
 mod team;
 mod websites;

@@ -19,12 +19,20 @@ async fn a_ledger_that_agrees_matches_in_one_walk_of_100_a_page() {
     let account = Account::default();
     let refunded: Vec<String> = account.with(|d| {
         let ids: Vec<String> = (0..250_i64)
-            .map(|i| d.charge(NewCharge { amount: 1000 + i, created: unix_days_ago(1 + i % 34) - i, ..Default::default() }).0)
+            .map(|i| {
+                d.charge(NewCharge { amount: 1000 + i, created: unix_days_ago(1 + i % 34) - i, ..Default::default() }).0
+            })
             .collect();
         // Older than the window: in neither side's days.
         d.charge(NewCharge { created: unix_days_ago(40), ..Default::default() });
         // Settled in the account's currency from another one.
-        d.charge(NewCharge { amount: 2900, currency: "eur", settled: Some((3190, "usd")), created: unix_days_ago(4), ..Default::default() });
+        d.charge(NewCharge {
+            amount: 2900,
+            currency: "eur",
+            settled: Some((3190, "usd")),
+            created: unix_days_ago(4),
+            ..Default::default()
+        });
         for id in &ids[..3] {
             d.refund(id, 400);
         }
@@ -103,7 +111,13 @@ async fn a_day_the_ledger_disagrees_on_is_reported_with_its_figures() {
     // A payment in Stripe's ledger that its charge list does not return: reading the day again cannot repair it.
     let when = unix_days_ago(3) + 60;
     ledger.extra.lock().unwrap().push(balance_transaction(
-        "txn_1PfakeGhost000001", 700, 50, "usd", when, "charge", "charge", "ch_3PfakeGhost000001",
+        "txn_1PfakeGhost000001",
+        700,
+        50,
+        "usd",
+        when,
+        ("charge", "charge"),
+        "ch_3PfakeGhost000001",
     ));
     let (app, site, token) = app_for(&ledger).await;
     app.connect(&site, &token, TEST_KEY).await;
@@ -122,7 +136,10 @@ async fn a_day_the_ledger_disagrees_on_is_reported_with_its_figures() {
         ]),
         "{r}"
     );
-    assert_eq!((r["days"].as_u64(), r["matchedDays"].as_u64(), r["repairedDays"].as_u64()), (Some(35), Some(34), Some(0)));
+    assert_eq!(
+        (r["days"].as_u64(), r["matchedDays"].as_u64(), r["repairedDays"].as_u64()),
+        (Some(35), Some(34), Some(0))
+    );
     assert_eq!(r["requests"].as_u64(), Some(2), "the walk and the day read again: {r}");
     check_is_clean(&app).await;
 }

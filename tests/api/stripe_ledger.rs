@@ -70,7 +70,15 @@ fn not_found(id: &str) -> ResponseTemplate {
 }
 
 /// A balance transaction as Stripe shows one.
-pub fn balance_transaction(id: &str, amount: i64, fee: i64, currency: &str, created: i64, kind: &str, category: &str, source: &str) -> Value {
+pub fn balance_transaction(
+    id: &str,
+    amount: i64,
+    fee: i64,
+    currency: &str,
+    created: i64,
+    (kind, category): (&str, &str),
+    source: &str,
+) -> Value {
     json!({"id": id, "object": "balance_transaction", "amount": amount, "available_on": created + 172_800,
            "balance_type": "payments", "created": created, "currency": currency, "description": null,
            "exchange_rate": null, "fee": fee, "fee_details": [], "net": amount - fee,
@@ -115,8 +123,7 @@ impl Ledger {
                     0,
                     bt["currency"].as_str().unwrap(),
                     refund["created"].as_i64().unwrap(),
-                    "refund",
-                    "refund",
+                    ("refund", "refund"),
                     id,
                 ));
             }
@@ -137,7 +144,12 @@ impl Ledger {
             c["disputed"] = json!(true);
             let c = c.clone();
             let bt = &d.balance_transactions[c["balance_transaction"].as_str().unwrap()];
-            (c["amount"].as_i64().unwrap(), c["currency"].clone(), bt["amount"].as_i64().unwrap(), bt["currency"].clone())
+            (
+                c["amount"].as_i64().unwrap(),
+                c["currency"].clone(),
+                bt["amount"].as_i64().unwrap(),
+                bt["currency"].clone(),
+            )
         });
         let withdrawn = if status.starts_with("warning_") {
             vec![]
@@ -148,8 +160,7 @@ impl Ledger {
                 DISPUTE_FEE,
                 settled_currency.as_str().unwrap(),
                 opened,
-                "adjustment",
-                "dispute",
+                ("adjustment", "dispute"),
                 &id,
             )]
         };
@@ -179,7 +190,15 @@ impl Ledger {
         });
         let bt = reinstated.map(|(amount, currency)| {
             let fee = if fee_returned { -DISPUTE_FEE } else { 0 };
-            balance_transaction(&self.id("txn"), amount, fee, &currency, at, "adjustment", "dispute_reversal", dispute)
+            balance_transaction(
+                &self.id("txn"),
+                amount,
+                fee,
+                &currency,
+                at,
+                ("adjustment", "dispute_reversal"),
+                dispute,
+            )
         });
         let mut disputes = self.disputes.lock().unwrap();
         let d = disputes.iter_mut().find(|d| d["id"] == dispute).expect("a known dispute");

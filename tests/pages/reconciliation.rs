@@ -128,14 +128,18 @@ async fn the_revenue_page_shows_what_disputes_took_and_marks_each_disputed_payme
         })
         .unwrap();
     let shown =
-        text(app.client.get(format!("/websites/{site}/revenue?start=2026-03-01&end=2026-03-31")).dispatch().await).await;
+        text(app.client.get(format!("/websites/{site}/revenue?start=2026-03-01&end=2026-03-31")).dispatch().await)
+            .await;
     assert!(shown.contains(r#"<p class="figure">25.00 USD</p>"#), "69.00 gross less 44.00 lost: {shown}");
     assert!(shown.contains("− 44.00 USD lost to disputes"), "{shown}");
     assert!(shown.contains("<dt>Lost to disputes</dt><dd>44.00 USD"), "the card in the totals: {shown}");
     assert!(shown.contains(r#"<span class="error">dispute lost</span>"#), "{shown}");
     assert!(shown.contains(r#"<span class="muted">dispute won</span>"#), "{shown}");
     let only = text(
-        app.client.get(format!("/websites/{site}/revenue?start=2026-03-01&end=2026-03-31&kind=disputed")).dispatch().await,
+        app.client
+            .get(format!("/websites/{site}/revenue?start=2026-03-01&end=2026-03-31&kind=disputed"))
+            .dispatch()
+            .await,
     )
     .await;
     assert!(only.contains("dispute lost") && only.contains("dispute won"), "the Disputed filter: {only}");
