@@ -5,10 +5,12 @@
 
 use serde_json::json;
 
-use crate::helpers::{TEST_KEY, assert_error};
+use crate::helpers::{TEST_KEY, TestApp, assert_error};
 use crate::import::{finished, wait_for};
 use crate::stripe_account::{Account, NewCharge, unix_days_ago};
-use crate::stripe_ledger::{Ledger, app_for, balance_transaction, check_is_clean, reconcile_now, stripe_status};
+use crate::stripe_ledger::{
+    Ledger, app_for, balance_transaction, check_is_clean, importing, reconcile_now, stripe_status,
+};
 
 fn utc_day(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix).unwrap().date().to_string()
@@ -157,4 +159,43 @@ async fn reconciling_needs_a_connection_and_settings_write() {
     let viewer = app.full_token(&owner);
     let r = app.send(rocket::http::Method::Post, &path, Some(&viewer), None).await;
     assert_eq!(r.status.code, 403, "{}", r.body);
+}
+
+#[rocket::async_test]
+async fn connected_websites_are_reconciled_once_a_day_after_their_scheduled_sync() {
+    let account = Account::default();
+    account.with(|d| {
+        for i in 0..5 {
+            d.charge(NewCharge { created: unix_days_ago(2 + i), ..Default::default() });
+        }
+    });
+    let ledger = Ledger::new(&account);
+    let (app, site, token) = app_for(&ledger).await;
+    app.connect(&site, &token, TEST_KEY).await;
+    wait_for(&app, &site, &token, finished).await;
+    assert!(stripe_status(&app, &site, &token).await["reconciliation"].is_null(), "a connect only imports");
+
+    // At start-up the schedule syncs every connected website and reconciles those not checked for a day.
+    let (dir, stripe) = app.into_parts();
+    let app = TestApp::start(dir, stripe, importing).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let r = loop {
+        let r = stripe_status(&app, &site, &token).await["reconciliation"].clone();
+        if r["state"] == "idle" && r["checkedAt"].is_string() {
+            break r;
+        }
+        assert!(std::time::Instant::now() < deadline, "no daily reconciliation: {r}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!((r["matchedDays"].as_u64(), r["mismatches"].clone()), (Some(35), json!([])), "{r}");
+    let walks = ledger.requests_to("/v1/balance_transactions");
+    assert_eq!(walks, 1);
+
+    // Started again the same day: it syncs, and does not check again.
+    let synced = stripe_status(&app, &site, &token).await["sync"]["lastSyncAt"].clone();
+    let (dir, stripe) = app.into_parts();
+    let app = TestApp::start(dir, stripe, importing).await;
+    wait_for(&app, &site, &token, |s| s["state"] == "idle" && s["lastSyncAt"] != synced).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(ledger.requests_to("/v1/balance_transactions"), walks, "once a day");
 }

@@ -251,15 +251,17 @@ impl Respond for Ledger {
     }
 }
 
+/// Imports on connect, at start-up and hourly, fast.
+pub fn importing(f: rocket::figment::Figment) -> rocket::figment::Figment {
+    f.merge(("auto_import", true))
+        .merge(("stripe_retry_base_ms", 5))
+        .merge(("stripe_test_requests_per_second", 100_000))
+        .merge(("sync_interval_secs", 3600))
+}
+
 /// A revlink that imports on connect, the ledger mounted in front of the account, and an owner's website.
 pub async fn app_for(ledger: &Ledger) -> (crate::helpers::TestApp, revlink::domain::ObjectId, String) {
-    let app = crate::helpers::TestApp::with(|f| {
-        f.merge(("auto_import", true))
-            .merge(("stripe_retry_base_ms", 5))
-            .merge(("stripe_test_requests_per_second", 100_000))
-            .merge(("sync_interval_secs", 3600))
-    })
-    .await;
+    let app = crate::helpers::TestApp::with(importing).await;
     ledger.mount(&app.stripe.server).await;
     let (_, site, token) = app.owner_with_site();
     (app, site, token)
