@@ -54,9 +54,11 @@ async fn raw_keys_appear_nowhere() {
 
     app.stripe.answer("/v1/invoices", stripe_fake::missing_permission("rak_invoice_read")).await;
     app.stripe.healthy(true, &[(100, "usd")]).await;
+    app.stripe.optional_lists().await;
     bodies.push(app.connect(&site, &token, rejected).await.body);
     app.stripe.server.reset().await;
     app.stripe.healthy(true, &[(100, "usd")]).await;
+    app.stripe.optional_lists().await;
     for key in [LIVE_KEY, second] {
         let reply = app.connect(&site, &token, key).await;
         assert_eq!(reply.status.code, 200, "{}", reply.body);

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::body::{self, JsonBody};
-use crate::api::doc::{Authenticated, JsonBody as BodyErrors, StripeCall, WebsitePath, WebsiteScoped};
+use crate::api::doc::{Authenticated, Conflict, JsonBody as BodyErrors, StripeCall, WebsitePath, WebsiteScoped};
 use crate::api::{ApiResult, Message, Success, one};
 use crate::auth::{SettingsRead, SettingsWrite, WebsiteAccess};
 use crate::domain::WebsiteId;
@@ -25,6 +25,7 @@ pub fn routes() -> Vec<Route> {
         connect_stripe,
         disconnect_stripe,
         sync_stripe,
+        reconcile_stripe,
         set_stripe_webhook,
         remove_stripe_webhook
     ]
@@ -103,6 +104,24 @@ pub async fn sync_stripe(
 ) -> Result<status::Accepted<Json<Success<Message>>>, Error> {
     service::stripe::start_sync(app, &website_id).await?;
     Ok(status::Accepted(one(Message::new(service::stripe::SYNC_STARTED))?))
+}
+
+/// Compares revlink's gross, refunds and fees of each of the last `reconcile_days` UTC days with Stripe's balance
+/// transactions now (right after the sync under way, if one is); days that differ are read from Stripe again and
+/// compared again. `GET …/integrations/stripe` shows the result (`reconciliation`) once it is done.
+#[utoipa::path(context_path = "/api/v1/admin", tag = "integrations", security(("bearer" = [])),
+    params(WebsitePath),
+    responses((status = 202, description = "started", body = Success<Message>), Authenticated,
+        WebsiteScoped /* 404 also: Stripe is not connected; 409: reconcile_days = 0 turns it off */,
+        (status = 409, response = Conflict)))]
+#[post("/websites/<website_id>/integrations/stripe/reconcile")]
+pub async fn reconcile_stripe(
+    website_id: WebsiteId,
+    _access: WebsiteAccess<SettingsWrite>,
+    app: &State<App>,
+) -> Result<status::Accepted<Json<Success<Message>>>, Error> {
+    service::stripe::start_reconcile(app, &website_id).await?;
+    Ok(status::Accepted(one(Message::new(service::stripe::RECONCILE_STARTED))?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -59,6 +59,7 @@ impl Modify for BearerAuth {
         integrations::get_integrations,
         integrations::get_stripe,
         integrations::sync_stripe,
+        integrations::reconcile_stripe,
         integrations::connect_stripe,
         integrations::disconnect_stripe,
         integrations::set_stripe_webhook,

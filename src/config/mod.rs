@@ -113,6 +113,10 @@ pub struct ImportConfig {
     /// attribution on recent payments (older refunds come from Stripe's refund list).
     #[serde(default = "defaults::rescan_days")]
     pub rescan_days: u32,
+    /// Once a day (and on request) revlink's gross, refunds and fees of each of the last this many UTC days are
+    /// compared with Stripe's balance transactions; 0 turns the comparison off.
+    #[serde(default = "defaults::reconcile_days")]
+    pub reconcile_days: u32,
     /// Requests per second per key: Stripe allows 100 in live mode and 25 in test mode.
     #[serde(default = "defaults::stripe_live_requests_per_second")]
     pub stripe_live_requests_per_second: u32,
@@ -161,6 +165,9 @@ mod defaults {
     }
     pub fn import_since_days() -> u32 {
         730
+    }
+    pub fn reconcile_days() -> u32 {
+        35
     }
     pub fn rescan_days() -> u32 {
         30

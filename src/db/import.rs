@@ -7,8 +7,9 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::crypto::Sealed;
-use crate::db::{self, optional, payments};
+use crate::db::{self, disputes, optional, payments, reconcile};
 use crate::domain::ObjectId;
+use crate::domain::dispute::NewDispute;
 use crate::domain::integrations::SyncStatus;
 use crate::domain::payment::NewPayment;
 use crate::error::Result;
@@ -84,6 +85,9 @@ pub enum Rows {
     CheckoutRefs(Vec<CheckoutRef>),
     InvoiceRefs(Vec<InvoiceRef>),
     Payments(Vec<NewPayment>),
+    /// A page of refunds: which charge each refunds, and those charges read again.
+    Refunds(Vec<(String, String)>, Vec<NewPayment>),
+    Disputes(Vec<NewDispute>),
 }
 
 /// One page and where the pass stands after it.
@@ -142,18 +146,16 @@ pub fn commit_page(
                 insert.execute(params![website, r.payer, r.invoice_id, r.billing_reason])?;
             }
         }
-        Rows::Payments(list) => {
-            let mut new = 0;
-            for payment in list {
-                new += i64::from(payments::upsert_imported(tx, website, payment)?);
+        Rows::Payments(list) => upsert_payments(tx, website, list)?,
+        Rows::Refunds(refs, list) => {
+            reconcile::save_refund_refs(tx, website, refs)?;
+            upsert_payments(tx, website, list)?;
+        }
+        Rows::Disputes(list) => {
+            for dispute in list {
+                disputes::upsert(tx, website, dispute)?;
             }
-            // The first payment stored identifies the account, when its key listed no charge at connect.
-            let charge = list.first().map(|p| p.transaction_id.as_str());
-            tx.prepare_cached(
-                "UPDATE stripe_sync SET imported = imported + ?2, account_charge = COALESCE(account_charge, ?3)
-                 WHERE website_id = ?1",
-            )?
-            .execute(params![website, new, charge])?;
+            disputes::set_refused(tx, website, None)?;
         }
     }
     match &page.next {
@@ -173,6 +175,22 @@ pub fn commit_page(
         }
     };
     Ok(Committed::Done)
+}
+
+/// Records imported payments (new ones counted as imported).
+pub fn upsert_payments(tx: &Connection, website: &ObjectId, list: &[NewPayment]) -> Result<()> {
+    let mut new = 0;
+    for payment in list {
+        new += i64::from(payments::upsert_imported(tx, website, payment)?);
+    }
+    // The first payment stored identifies the account, when its key listed no charge at connect.
+    let charge = list.first().map(|p| p.transaction_id.as_str());
+    tx.prepare_cached(
+        "UPDATE stripe_sync SET imported = imported + ?2, account_charge = COALESCE(account_charge, ?3)
+         WHERE website_id = ?1",
+    )?
+    .execute(params![website, new, charge])?;
+    Ok(())
 }
 
 /// Sets the stream's high-water mark if it has none: the stream is read from `at` on.
@@ -276,7 +294,7 @@ pub fn reset(conn: &Connection, website: &ObjectId, account_charge: Option<&str>
     conn.execute(
         "INSERT INTO stripe_sync (website_id, account_charge) VALUES (?1, ?2)
          ON CONFLICT (website_id) DO UPDATE SET state = 'idle', halted = 0, stage = NULL, started_at = NULL,
-             last_error = NULL, account_charge = excluded.account_charge",
+             last_error = NULL, disputes_refused = NULL, account_charge = excluded.account_charge",
         params![website, account_charge],
     )?;
     Ok(())
@@ -288,7 +306,8 @@ pub fn resume(conn: &Connection, website: &ObjectId, account_charge: Option<&str
     conn.execute(
         "INSERT INTO stripe_sync (website_id, account_charge) VALUES (?1, ?2)
          ON CONFLICT (website_id) DO UPDATE SET state = 'idle', halted = 0, stage = NULL, started_at = NULL,
-             last_error = NULL, account_charge = COALESCE(excluded.account_charge, account_charge)",
+             last_error = NULL, disputes_refused = NULL,
+             account_charge = COALESCE(excluded.account_charge, account_charge)",
         params![website, account_charge],
     )?;
     Ok(())

@@ -18,6 +18,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0009_tracking_settings", include_str!("../../migrations/0009_tracking_settings.sql")),
     ("0010_packed_columns", include_str!("../../migrations/0010_packed_columns.sql")),
     ("0011_invitation_expiry", include_str!("../../migrations/0011_invitation_expiry.sql")),
+    ("0012_disputes", include_str!("../../migrations/0012_disputes.sql")),
+    ("0013_reconciliation", include_str!("../../migrations/0013_reconciliation.sql")),
     ("0014_stripe_webhooks", include_str!("../../migrations/0014_stripe_webhooks.sql")),
     ("0016_stripe_account", include_str!("../../migrations/0016_stripe_account.sql")),
 ];

@@ -3,6 +3,7 @@
 use rusqlite::{Connection, params};
 
 use crate::db::{self, audit};
+use crate::domain::dispute::DisputeView;
 use crate::domain::payment::{NewPayment, PaymentFilter, PaymentView, Recorded, Selection};
 use crate::domain::{Actor, ObjectId};
 use crate::error::Result;
@@ -113,7 +114,8 @@ pub fn delete(tx: &Connection, website: &ObjectId, selection: &Selection, actor:
 }
 
 const VIEW_COLUMNS: &str = "id, source, transaction_id, amount, currency, refunded_amount, settled_amount, settled_currency, \
-     fee, renewal, free_trial, visitor_id, session_id, customer_id, customer_email, customer_name, paid_at, disputed";
+     fee, renewal, free_trial, visitor_id, session_id, customer_id, customer_email, customer_name, paid_at, disputed, \
+     dispute_status, dispute_amount";
 
 fn view(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentView> {
     Ok(PaymentView {
@@ -135,6 +137,12 @@ fn view(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentView> {
         customer_name: r.get(15)?,
         paid_at: r.get(16)?,
         disputed: r.get(17)?,
+        dispute: r
+            .get::<_, Option<String>>(18)?
+            .map(|status| {
+                Ok::<_, rusqlite::Error>(DisputeView { status, amount: r.get::<_, Option<i64>>(19)?.unwrap_or(0) })
+            })
+            .transpose()?,
     })
 }
 
@@ -152,7 +160,8 @@ pub fn list(
            AND (?2 IS NULL OR (paid_at, id) < (SELECT paid_at, id FROM payments WHERE id = ?2 AND website_id = ?1))
            AND CASE ?6 WHEN 'new' THEN renewal = 0 WHEN 'renewal' THEN renewal = 1
                        WHEN 'refunded' THEN refunded_amount > 0 WHEN 'attributed' THEN visitor_id IS NOT NULL
-                       WHEN 'unattributed' THEN visitor_id IS NULL ELSE 1 END
+                       WHEN 'unattributed' THEN visitor_id IS NULL
+                       WHEN 'disputed' THEN disputed = 1 OR dispute_status IS NOT NULL ELSE 1 END
          ORDER BY paid_at DESC, id DESC LIMIT ?3"
     );
     let (from, to) = (filter.from.as_deref().unwrap_or(""), filter.to.as_deref().unwrap_or("\u{10FFFF}"));

@@ -1,4 +1,4 @@
-//! Revenue rollups (migrations 0005, 0006): the sums per website, UTC quarter hour and currency that the revenue
+//! Revenue rollups (migrations 0005, 0006, 0012): the sums per website, UTC quarter hour and currency that the revenue
 //! summary reads. Triggers keep them with every payment write; here they are read, compared with a
 //! recount of the payments, and rebuilt.
 
@@ -23,7 +23,7 @@ pub fn revenue_buckets(
     // shown currency's are the buckets, the '' rows count every payment.
     let mut stmt = conn.prepare_cached(
         "SELECT bucket, currency, gross, refunds, payments, renewal_net, renewal_payments, attributed_net,
-                attributed_payments
+                attributed_payments, disputes
          FROM revenue_rollups WHERE website_id = ?1 AND bucket >= ?2 AND bucket < ?3 AND currency IN (?4, '')
          ORDER BY bucket",
     )?;
@@ -43,6 +43,7 @@ pub fn revenue_buckets(
             renewal_payments: r.get(6)?,
             attributed_net: r.get(7)?,
             attributed_payments: r.get(8)?,
+            disputes: r.get(9)?,
         });
     }
     Ok((buckets, all))
@@ -52,12 +53,14 @@ pub fn revenue_buckets(
 pub fn rollup_mismatches(conn: &Connection) -> Result<Vec<ObjectId>> {
     let mut stmt = conn.prepare(
         "WITH recount AS (
-             SELECT website_id, currency, bucket, SUM(gross) AS gross, SUM(refunds) AS refunds, COUNT(*) AS payments,
-                    SUM(renewal * (gross - refunds)) AS renewal_net, SUM(renewal) AS renewal_payments,
-                    SUM(attributed * (gross - refunds)) AS attributed_net, SUM(attributed) AS attributed_payments
+             SELECT website_id, currency, bucket, SUM(gross) AS gross, SUM(refunds) AS refunds,
+                    SUM(disputes) AS disputes, COUNT(*) AS payments,
+                    SUM(renewal * (gross - refunds - disputes)) AS renewal_net, SUM(renewal) AS renewal_payments,
+                    SUM(attributed * (gross - refunds - disputes)) AS attributed_net,
+                    SUM(attributed) AS attributed_payments
              FROM payment_contributions GROUP BY website_id, currency, bucket),
          stored AS (
-             SELECT website_id, currency, bucket, gross, refunds, payments, renewal_net, renewal_payments,
+             SELECT website_id, currency, bucket, gross, refunds, disputes, payments, renewal_net, renewal_payments,
                     attributed_net, attributed_payments
              FROM revenue_rollups WHERE payments <> 0)
          SELECT website_id FROM (SELECT * FROM recount EXCEPT SELECT * FROM stored)
@@ -74,10 +77,11 @@ pub fn rebuild_rollups(conn: &mut Connection) -> Result<()> {
     db::in_transaction(conn, |tx| {
         tx.execute_batch(
             "DELETE FROM revenue_rollups;
-             INSERT INTO revenue_rollups (website_id, currency, bucket, gross, refunds, payments, renewal_net,
+             INSERT INTO revenue_rollups (website_id, currency, bucket, gross, refunds, disputes, payments, renewal_net,
                                           renewal_payments, attributed_net, attributed_payments)
-             SELECT website_id, currency, bucket, SUM(gross), SUM(refunds), COUNT(*), SUM(renewal * (gross - refunds)),
-                    SUM(renewal), SUM(attributed * (gross - refunds)), SUM(attributed)
+             SELECT website_id, currency, bucket, SUM(gross), SUM(refunds), SUM(disputes), COUNT(*),
+                    SUM(renewal * (gross - refunds - disputes)), SUM(renewal),
+                    SUM(attributed * (gross - refunds - disputes)), SUM(attributed)
              FROM payment_contributions GROUP BY website_id, currency, bucket;",
         )?;
         Ok(())

@@ -157,12 +157,16 @@ pub fn status(conn: &Connection, website: &ObjectId) -> Result<(StripeStatus, St
             },
             sync: SyncStatus::default(),
             webhook: WebhookStatus::default(),
+            disputes_unavailable: None,
+            reconciliation: None,
         };
         Ok((status, r.get(0)?))
     }))?;
     let (mut status, currency) = row.ok_or_else(|| Error::NotFound("Website not found".into()))?;
     status.sync = db::import::status(conn, website)?;
     status.webhook = webhook_status(conn, website)?;
+    status.disputes_unavailable = db::disputes::refused(conn, website)?;
+    status.reconciliation = db::reconcile::status(conn, website)?;
     Ok((status, currency))
 }
 

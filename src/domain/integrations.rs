@@ -4,6 +4,8 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::reconciliation::Reconciliation;
+
 /// The `stripe` entry of `GET .../integrations`: never the key.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -26,6 +28,12 @@ pub struct StripeStatus {
     pub sync: SyncStatus,
     /// The optional webhook: whether a signing secret is set (never the secret), and where Stripe sends events.
     pub webhook: WebhookStatus,
+    /// Why disputes are not imported (the key lacks `rak_dispute_read`); absent while they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disputes_unavailable: Option<String>,
+    /// The last comparison of revlink's daily gross, refunds and fees with Stripe's balance transactions; `null`
+    /// until one was asked for (daily, or `POST …/integrations/stripe/reconcile`).
+    pub reconciliation: Option<Reconciliation>,
 }
 
 /// The `webhook` entry of the Stripe status: never the secret.

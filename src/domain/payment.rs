@@ -1,6 +1,7 @@
 //! Payments: what a provider or the Payments API reports, and what the API shows.
 
 use crate::domain::ObjectId;
+use crate::domain::dispute::DisputeView;
 
 /// A payment as the Payments API (or, later, the Stripe import) reports it.
 #[derive(Debug, Clone)]
@@ -64,11 +65,12 @@ pub enum PaymentKind {
     Refunded,
     Attributed,
     Unattributed,
+    Disputed,
 }
 
 impl PaymentKind {
-    pub const ALL: [Self; 6] =
-        [Self::All, Self::New, Self::Renewal, Self::Refunded, Self::Attributed, Self::Unattributed];
+    pub const ALL: [Self; 7] =
+        [Self::All, Self::New, Self::Renewal, Self::Refunded, Self::Disputed, Self::Attributed, Self::Unattributed];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -78,6 +80,7 @@ impl PaymentKind {
             Self::Refunded => "refunded",
             Self::Attributed => "attributed",
             Self::Unattributed => "unattributed",
+            Self::Disputed => "disputed",
         }
     }
 
@@ -90,6 +93,7 @@ impl PaymentKind {
             Self::Refunded => "Refunded",
             Self::Attributed => "Attributed to a visitor",
             Self::Unattributed => "Not attributed",
+            Self::Disputed => "Disputed",
         }
     }
 
@@ -111,7 +115,10 @@ pub struct PaymentView {
     pub amount: i64,
     pub currency: String,
     pub refunded_amount: i64,
+    /// Stripe reports a dispute on the charge.
     pub disputed: bool,
+    /// The payment's dispute, once the import read it (`null` when none, or disputes are not imported).
+    pub dispute: Option<DisputeView>,
     pub settled_amount: Option<i64>,
     pub settled_currency: Option<String>,
     pub fee: Option<i64>,

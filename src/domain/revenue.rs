@@ -18,6 +18,8 @@ pub struct RevenueBucket {
     pub renewal_payments: i64,
     pub attributed_net: i64,
     pub attributed_payments: i64,
+    /// What disputes took from the bucket's payments (see the disputes' migration).
+    pub disputes: i64,
 }
 
 /// The longest range one request may ask for: ten years (the Revenue page's "All time" starts at most this far back).
@@ -93,6 +95,9 @@ pub struct Day {
     pub date: String,
     pub gross: i64,
     pub refunds: i64,
+    /// Lost to disputes: a lost dispute's amount and fee, a won one's fee if Stripe kept it.
+    pub disputes: i64,
+    /// `gross − refunds − disputes`.
     pub net: i64,
     pub payments: u64,
 }
@@ -105,6 +110,10 @@ pub struct Revenue {
     pub end: String,
     pub gross: i64,
     pub refunds: i64,
+    /// What disputes took from the range's payments: a lost dispute's amount and fee, a won one's fee when Stripe
+    /// kept it (per Stripe's balance transactions; open disputes count once decided).
+    pub disputes: i64,
+    /// `gross − refunds − disputes`.
     pub net: i64,
     pub payments: u64,
     pub new_payments: u64,
@@ -136,6 +145,7 @@ pub fn summarize(buckets: &[RevenueBucket], all_payments: i64, range: &DateRange
         end: range.last.to_string(),
         gross: 0,
         refunds: 0,
+        disputes: 0,
         net: 0,
         payments: 0,
         new_payments: 0,
@@ -149,9 +159,10 @@ pub fn summarize(buckets: &[RevenueBucket], all_payments: i64, range: &DateRange
         series: Vec::new(),
     };
     for b in buckets {
-        let net = b.gross.saturating_sub(b.refunds);
+        let net = b.gross.saturating_sub(b.refunds).saturating_sub(b.disputes);
         out.gross = out.gross.saturating_add(b.gross);
         out.refunds = out.refunds.saturating_add(b.refunds);
+        out.disputes = out.disputes.saturating_add(b.disputes);
         out.payments += count(b.payments);
         out.renewal_payments += count(b.renewal_payments);
         out.renewal_revenue = out.renewal_revenue.saturating_add(b.renewal_net);
@@ -166,12 +177,13 @@ pub fn summarize(buckets: &[RevenueBucket], all_payments: i64, range: &DateRange
             if let Some(day) = usize::try_from(index).ok().and_then(|i| series.get_mut(i)) {
                 day.gross = day.gross.saturating_add(b.gross);
                 day.refunds = day.refunds.saturating_add(b.refunds);
+                day.disputes = day.disputes.saturating_add(b.disputes);
                 day.net = day.net.saturating_add(net);
                 day.payments += count(b.payments);
             }
         }
     }
-    out.net = out.gross.saturating_sub(out.refunds);
+    out.net = out.gross.saturating_sub(out.refunds).saturating_sub(out.disputes);
     out.other_currency_payments = count(all_payments).saturating_sub(out.payments);
     out.series = series;
     out
@@ -196,6 +208,7 @@ mod tests {
             renewal_payments: i64::from(renewal),
             attributed_net: if attributed { net } else { 0 },
             attributed_payments: i64::from(attributed),
+            disputes: 0,
         }
     }
 
@@ -218,6 +231,18 @@ mod tests {
         assert_eq!(r.series.len(), 2);
         assert_eq!((r.series[0].date.as_str(), r.series[0].gross), ("2026-05-20", 1000));
         assert_eq!((r.series[1].gross, r.series[1].net), (500, 300));
+    }
+
+    #[test]
+    fn disputes_come_off_net_and_its_parts() {
+        let today = NaiveDate::from_ymd_opt(2026, 5, 21).unwrap();
+        let range = DateRange::parse(Some("2026-05-21"), Some("2026-05-21"), Tz::UTC, today).unwrap();
+        let mut lost = bucket("2026-05-21T12:00:00Z", 2900, 0, false, true);
+        (lost.disputes, lost.attributed_net) = (4400, 2900 - 4400);
+        let r = summarize(&[lost, bucket("2026-05-21T13:00:00Z", 1000, 100, true, false)], 2, &range, "USD");
+        assert_eq!((r.gross, r.refunds, r.disputes, r.net), (3900, 100, 4400, -600));
+        assert_eq!((r.renewal_revenue, r.new_revenue, r.attributed_revenue), (900, -1500, -1500));
+        assert_eq!((r.series[0].disputes, r.series[0].net), (4400, -600));
     }
 
     #[test]

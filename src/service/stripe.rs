@@ -17,6 +17,7 @@ use crate::service::{App, stripe_webhooks};
 pub const CONNECTED: &str = "Stripe connected successfully";
 pub const DISCONNECTED: &str = "Stripe disconnected successfully";
 pub const SYNC_STARTED: &str = "Stripe sync started";
+pub const RECONCILE_STARTED: &str = "Stripe reconciliation started";
 const NOT_CONNECTED: &str = "Stripe is not connected";
 
 /// The connection (never the key, nor the webhook's secret) with its import and webhook, and the website's currency.
@@ -133,6 +134,23 @@ pub async fn start_sync(app: &App, website: &WebsiteId) -> Result<(), Error> {
         return Err(Error::NotFound(NOT_CONNECTED.into()));
     }
     app.importer.trigger(website.id().clone());
+    Ok(())
+}
+
+/// Compares the website's last `reconcile_days` UTC days with Stripe's ledger now (right after the sync under way,
+/// if one is); `GET …/integrations/stripe` shows the result once it is done.
+pub async fn start_reconcile(app: &App, website: &WebsiteId) -> Result<(), Error> {
+    if app.importer.reconcile_days() == 0 {
+        return Err(Error::Conflict(
+            "Reconciliation with Stripe is turned off on this server (reconcile_days = 0)".into(),
+        ));
+    }
+    let site = website.id().clone();
+    let connected = app.db.run(move |c| Ok(import::stored_key(c, &site)?.is_some())).await?;
+    if !connected {
+        return Err(Error::NotFound(NOT_CONNECTED.into()));
+    }
+    app.importer.reconcile(website.id().clone());
     Ok(())
 }
 

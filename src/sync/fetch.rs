@@ -33,6 +33,17 @@ pub enum FetchError {
     NotFound,
     /// 400: Stripe did not accept the request (e.g. an unknown cursor or expansion).
     Invalid(Option<String>),
+    /// 403: the key lacks a permission (the one Stripe named, if it did). A required list stops the sync with
+    /// `missing_permission`; an optional one (disputes) is skipped.
+    Forbidden(Option<String>),
+}
+
+/// What a sync stopped by a 403 says: the permission to grant.
+pub fn missing_permission(permission: Option<&str>) -> Stop {
+    let missing = permission.map_or_else(|| "a Read permission".to_owned(), |p| format!("the {p} permission"));
+    Stop::Refused(format!(
+        "The key is missing {missing} the import needs. Grant it Read access in Stripe's dashboard, then sync again."
+    ))
 }
 
 impl From<Stop> for FetchError {
@@ -67,12 +78,7 @@ impl<'a> Caller<'a> {
                     401 => return Err(Stop::Refused(KEY_REJECTED.into()).into()),
                     403 => {
                         let permission = message.as_deref().and_then(permission_named_in);
-                        let missing = permission
-                            .map_or_else(|| "a Read permission".to_owned(), |p| format!("the {p} permission"));
-                        return Err(Stop::Refused(format!(
-                            "The key is missing {missing} the import needs. Grant it Read access in Stripe's dashboard, then sync again."
-                        ))
-                        .into());
+                        return Err(FetchError::Forbidden(permission));
                     }
                     404 => return Err(FetchError::NotFound),
                     400 => return Err(FetchError::Invalid(message)),

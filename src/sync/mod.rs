@@ -1,11 +1,13 @@
-//! The revenue import worker (today: Stripe): one tokio task per website while it syncs, started on connect, on a
-//! schedule and on request; stopped by disconnect. What a sync reads is in `pass`,
+//! The revenue import worker (today: Stripe): one tokio task per website while it syncs or reconciles, started on
+//! connect, on a schedule and on request; stopped by disconnect. What a sync reads is in `pass`,
 //! how a page becomes rows in `mapping`; how each call to
-//! Stripe is paced and retried is in `fetch`; the charges a webhook names, read again at once, in `targeted`.
+//! Stripe is paced and retried is in `fetch`; the charges a webhook names, read again at once, in `targeted`; the
+//! daily comparison with Stripe's ledger is `reconcile`.
 
 mod fetch;
 mod mapping;
 mod pass;
+mod reconcile;
 mod targeted;
 
 use std::collections::HashMap;
@@ -51,6 +53,8 @@ struct Job {
     cancel: CancellationToken,
     /// Asked to sync again while syncing: one more round when this one ends.
     again: Arc<AtomicBool>,
+    /// Asked to reconcile: after the sync under way (if any), the task compares with Stripe's ledger.
+    reconcile: Arc<AtomicBool>,
 }
 
 fn per_second(n: u32) -> Quota {
@@ -86,17 +90,33 @@ impl Importer {
 
     /// Syncs the website now, or once more right after the sync under way.
     pub fn trigger(&self, website: ObjectId) {
+        self.ask(website, false);
+    }
+
+    /// Compares the website's last `reconcile_days` with Stripe's ledger now, or right after the sync under way.
+    pub fn reconcile(&self, website: ObjectId) {
+        self.ask(website, true);
+    }
+
+    pub fn reconcile_days(&self) -> u32 {
+        self.inner.config.reconcile_days
+    }
+
+    fn ask(&self, website: ObjectId, reconcile: bool) {
         let mut jobs = self.inner.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(job) = jobs.get(&website) {
-            job.again.store(true, Ordering::Relaxed);
+            let flag = if reconcile { &job.reconcile } else { &job.again };
+            flag.store(true, Ordering::Relaxed);
             return;
         }
         let job = Job {
             id: self.inner.next_job.fetch_add(1, Ordering::Relaxed),
             cancel: CancellationToken::new(),
-            again: Arc::new(AtomicBool::new(false)),
+            again: Arc::new(AtomicBool::new(!reconcile)),
+            reconcile: Arc::new(AtomicBool::new(reconcile)),
         };
-        let task = Arc::clone(&self.inner).run(website.clone(), job.id, job.cancel.clone(), Arc::clone(&job.again));
+        let wants = Wants { sync: Arc::clone(&job.again), reconcile: Arc::clone(&job.reconcile) };
+        let task = Arc::clone(&self.inner).run(website.clone(), job.id, job.cancel.clone(), wants);
         jobs.insert(website, job);
         tokio::spawn(task);
     }
@@ -117,10 +137,11 @@ impl Importer {
         }
     }
 
-    /// At start: forgets syncs a stopped process left `running`, then (when imports are automatic)
-    /// syncs every connected website now and every `sync_interval_secs`, until shutdown.
+    /// At start: forgets syncs (and reconciliations) a stopped process left `running`, then (when imports are
+    /// automatic) syncs every connected website now and every `sync_interval_secs`, and reconciles each once a
+    /// day after its sync, until shutdown.
     pub async fn schedule(self, shutdown: impl std::future::Future<Output = ()>) {
-        if let Err(e) = self.inner.db.run(|c| db::import::recover(c)).await {
+        if let Err(e) = self.inner.db.run(|c| db::import::recover(c).and_then(|()| db::reconcile::recover(c))).await {
             tracing::error!(error = %e, "could not reset the sync states left by the last run");
         }
         if !self.auto_import() {
@@ -131,39 +152,79 @@ impl Importer {
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
-                _ = tick.tick() => match self.inner.db.run(|c| db::import::websites_to_sync(c)).await {
-                    Ok(websites) => websites.into_iter().for_each(|w| self.trigger(w)),
-                    Err(e) => tracing::error!(error = %e, "could not list the websites to sync"),
-                },
+                _ = tick.tick() => {
+                    match self.inner.db.run(|c| db::import::websites_to_sync(c)).await {
+                        Ok(websites) => websites.into_iter().for_each(|w| self.trigger(w)),
+                        Err(e) => tracing::error!(error = %e, "could not list the websites to sync"),
+                    }
+                    self.reconcile_due().await;
+                }
                 () = &mut shutdown => break,
             }
         }
     }
+
+    /// Asks for the daily reconciliation of every connected website whose last one ended a day ago or more.
+    async fn reconcile_due(&self) {
+        if self.reconcile_days() == 0 {
+            return;
+        }
+        let before = db::format_time(time::OffsetDateTime::now_utc() - time::Duration::days(1));
+        match self.inner.db.run(move |c| db::reconcile::due(c, &before)).await {
+            Ok(websites) => websites.into_iter().for_each(|w| self.reconcile(w)),
+            Err(e) => tracing::error!(error = %e, "could not list the websites to reconcile"),
+        }
+    }
+}
+
+/// What a website's task was asked to do next.
+struct Wants {
+    sync: Arc<AtomicBool>,
+    reconcile: Arc<AtomicBool>,
 }
 
 impl Inner {
-    async fn run(self: Arc<Self>, website: ObjectId, job: u64, cancel: CancellationToken, again: Arc<AtomicBool>) {
-        loop {
-            let outcome = tokio::select! {
-                () = cancel.cancelled() => Outcome::Stopped,
-                outcome = pass::sync(&self, &website) => outcome,
-            };
-            match &outcome {
-                Outcome::Complete => tracing::info!(%website, "Stripe sync complete"),
-                Outcome::Refused(m) | Outcome::Failed(m) => tracing::warn!(%website, error = m, "Stripe sync failed"),
-                Outcome::Stopped => tracing::info!(%website, "Stripe sync stopped"),
+    async fn run(self: Arc<Self>, website: ObjectId, job: u64, cancel: CancellationToken, wants: Wants) {
+        let forget = |jobs: &mut HashMap<ObjectId, Job>| {
+            if jobs.get(&website).is_some_and(|j| j.id == job) {
+                jobs.remove(&website);
             }
-            // Under the lock `trigger` takes, so that a request made just now is not lost.
-            let mut jobs = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            // A key Stripe refused is not tried again on a request queued during this sync (the schedule's,
-            // say): only a new key or a sync asked for after the refusal retries it.
-            let refused = matches!(outcome, Outcome::Refused(_));
-            let stopped = outcome == Outcome::Stopped || cancel.is_cancelled();
-            if stopped || !again.swap(false, Ordering::Relaxed) || refused {
-                if jobs.get(&website).is_some_and(|j| j.id == job) {
-                    jobs.remove(&website);
+        };
+        loop {
+            // Under the lock `ask` takes, so that a request made just now is not lost.
+            let (sync, reconcile) = {
+                let mut jobs = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let asked = (wants.sync.swap(false, Ordering::Relaxed), wants.reconcile.swap(false, Ordering::Relaxed));
+                if cancel.is_cancelled() || asked == (false, false) {
+                    forget(&mut jobs);
+                    return;
                 }
-                return;
+                asked
+            };
+            if sync {
+                let outcome = tokio::select! {
+                    () = cancel.cancelled() => Outcome::Stopped,
+                    outcome = pass::sync(&self, &website) => outcome,
+                };
+                match &outcome {
+                    Outcome::Complete => tracing::info!(%website, "Stripe sync complete"),
+                    Outcome::Refused(m) | Outcome::Failed(m) => {
+                        tracing::warn!(%website, error = m, "Stripe sync failed");
+                    }
+                    Outcome::Stopped => tracing::info!(%website, "Stripe sync stopped"),
+                }
+                // A key Stripe refused is not tried again on a request queued during this sync (the schedule's,
+                // say): only a new key or a sync asked for after the refusal retries it.
+                if matches!(outcome, Outcome::Refused(_) | Outcome::Stopped) {
+                    forget(&mut self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+                    return;
+                }
+            }
+            if reconcile {
+                tokio::select! {
+                    () = cancel.cancelled() => {}
+                    () = reconcile::run(&self, &website) => {}
+                }
             }
         }
     }

@@ -1,4 +1,4 @@
-//! One sync of one website: each Stripe list in turn (checkout sessions, invoices, charges, refunds),
+//! One sync of one website: each Stripe list in turn (checkout sessions, invoices, charges, refunds, disputes),
 //! every page committed with its cursor. The first sync is the backfill: everything created since
 //! `import_since_days`. Later syncs read what was created since the last one (with an overlap) and
 //! re-read the last `rescan_days` for refunds, disputes and late attribution; refunds of older charges
@@ -13,11 +13,13 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use super::Inner;
-use super::fetch::{Caller, FetchError, Stop};
+use super::fetch::{Caller, FetchError, Stop, missing_permission};
 use super::mapping;
+use crate::db::disputes;
 use crate::db::import::{self, Committed, Outcome, Page, Pass, Rows};
 use crate::domain::ObjectId;
 use crate::metrics::ImportError;
+use crate::providers::stripe::dispute::{Dispute, new_dispute};
 use crate::providers::stripe::lists::{self, ListCall};
 use crate::providers::stripe::objects::{Charge, CheckoutSession, Invoice, List, Refund};
 use crate::providers::stripe::verify;
@@ -30,10 +32,12 @@ pub enum Stream {
     Invoices,
     Charges,
     Refunds,
+    /// Optional (`rak_dispute_read`): refused, it is skipped and the sync goes on.
+    Disputes,
 }
 
 impl Stream {
-    pub const ALL: [Stream; 4] = [Self::CheckoutSessions, Self::Invoices, Self::Charges, Self::Refunds];
+    pub const ALL: [Stream; 5] = [Self::CheckoutSessions, Self::Invoices, Self::Charges, Self::Refunds, Self::Disputes];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -41,6 +45,7 @@ impl Stream {
             Self::Invoices => "invoices",
             Self::Charges => "charges",
             Self::Refunds => "refunds",
+            Self::Disputes => "disputes",
         }
     }
 
@@ -51,6 +56,7 @@ impl Stream {
             Self::Invoices => lists::INVOICES,
             Self::Charges => lists::CHARGES,
             Self::Refunds => lists::REFUNDS,
+            Self::Disputes => lists::DISPUTES,
         }
     }
 }
@@ -59,8 +65,11 @@ impl Stream {
 enum Fetched {
     CheckoutSessions(Vec<CheckoutSession>),
     Invoices(Vec<Invoice>),
-    /// Charges read from the charge list, or re-read because of a refund.
+    /// Charges read from the charge list.
     Charges(Vec<Charge>),
+    /// Refunds (`(refund, charge)`), and their charges re-read.
+    Refunds(Vec<(String, String)>, Vec<Charge>),
+    Disputes(Vec<Dispute>),
 }
 
 impl Fetched {
@@ -69,14 +78,15 @@ impl Fetched {
         match self {
             Self::CheckoutSessions(v) => v.iter().map(|s| s.created).min(),
             Self::Invoices(v) => v.iter().map(|i| i.created).min(),
-            Self::Charges(v) => v.iter().map(|c| c.created).min(),
+            Self::Charges(v) | Self::Refunds(_, v) => v.iter().map(|c| c.created).min(),
+            Self::Disputes(v) => v.iter().map(|d| d.created).min(),
         }
     }
 }
 
 /// Lists are re-read this far behind the last pass, for clock skew and Stripe's list consistency.
 const OVERLAP_SECS: i64 = 3600;
-const PAGE_SIZE: u32 = 100;
+pub(super) const PAGE_SIZE: u32 = 100;
 
 /// Runs one sync and records how it ended (unless it was stopped: whoever stopped it — a disconnect,
 /// a new key — set the state).
@@ -104,7 +114,7 @@ pub async fn sync(inner: &Inner, website: &ObjectId) -> Outcome {
 }
 
 /// Runs `f` on a pooled connection (reads). A failure ends the sync like a Stripe failure: the next one resumes.
-async fn on_db<T, F>(inner: &Inner, f: F) -> Result<T, Stop>
+pub(super) async fn on_db<T, F>(inner: &Inner, f: F) -> Result<T, Stop>
 where
     T: Send + 'static,
     F: FnOnce(&mut rusqlite::Connection) -> crate::error::Result<T> + Send + 'static,
@@ -113,7 +123,7 @@ where
 }
 
 /// Runs `f` on the database's writer (writes): answered once committed, with whatever else was queued.
-async fn on_writer<T, F>(inner: &Inner, f: F) -> Result<T, Stop>
+pub(super) async fn on_writer<T, F>(inner: &Inner, f: F) -> Result<T, Stop>
 where
     T: Send + 'static,
     F: Fn(&rusqlite::Connection) -> crate::error::Result<T> + Send + 'static,
@@ -193,6 +203,14 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
                     Some(hw) if stream == Stream::Refunds => hw - OVERLAP_SECS,
                     Some(hw) => (hw - OVERLAP_SECS).min(rescan_from).max(since),
                 };
+                // A dispute is decided weeks after it opens: read back to the oldest one still open.
+                let low = if stream == Stream::Disputes && state.high_water.is_some() {
+                    let w = website.clone();
+                    let open = on_db(inner, move |c| disputes::oldest_open(c, &w)).await?;
+                    open.map_or(low, |o| low.min(o - 1)).max(since)
+                } else {
+                    low
+                };
                 let pass = Pass { low, cursor: None, started: now };
                 sync.save_pass(stream, &pass).await?;
                 pass
@@ -235,6 +253,21 @@ impl Sync<'_> {
                     reply = self.fetch(stream, &pass).await;
                     continue;
                 }
+                // Disputes are optional: a key without rak_dispute_read imports everything else.
+                Err(FetchError::Forbidden(permission)) if stream == Stream::Disputes => {
+                    let why = format!(
+                        "The key lacks the {} permission (Disputes: Read), so disputes are not imported; grant it in \
+                         Stripe to count lost disputes in net revenue.",
+                        permission.as_deref().unwrap_or("rak_dispute_read")
+                    );
+                    tracing::warn!(list = stream.name(), "Stripe refused the dispute list; skipped");
+                    let (w, started) = (self.website.clone(), pass.started);
+                    return on_writer(self.inner, move |c| {
+                        disputes::set_refused(c, &w, Some(&why))?;
+                        import::skip_pass(c, &w, stream.name(), started)
+                    })
+                    .await;
+                }
                 Err(FetchError::Invalid(_))
                     if stream == Stream::Invoices && self.expand_invoice_payments.load(Ordering::Relaxed) =>
                 {
@@ -272,6 +305,11 @@ impl Sync<'_> {
                 let w = w.clone();
                 Rows::Payments(on_db(self.inner, move |c| Ok(mapping::payments(c, &w, &charges))).await?)
             }
+            Fetched::Refunds(refs, charges) => {
+                let w = w.clone();
+                Rows::Refunds(refs, on_db(self.inner, move |c| Ok(mapping::payments(c, &w, &charges))).await?)
+            }
+            Fetched::Disputes(list) => Rows::Disputes(list.iter().filter_map(new_dispute).collect()),
         };
         let page = Page { stream: stream.name(), rows, oldest, next, started };
         let committed = on_writer(self.inner, move |c| {
@@ -333,9 +371,16 @@ impl Sync<'_> {
             Stream::Refunds => {
                 let list: List<Refund> = parse(stream, body)?;
                 let cursor = next(&list, |r| &r.id);
+                let refs: Vec<(String, String)> =
+                    list.data.iter().filter_map(|r| Some((r.id.clone(), r.charge.clone()?))).collect();
                 let ids: Vec<String> =
-                    list.data.iter().filter_map(|r| r.charge.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-                (Fetched::Charges(self.reread_charges(ids, charges_low).await?), cursor)
+                    refs.iter().map(|(_, charge)| charge.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+                (Fetched::Refunds(refs, self.reread_charges(ids, charges_low).await?), cursor)
+            }
+            Stream::Disputes => {
+                let list: List<Dispute> = parse(stream, body)?;
+                let cursor = next(&list, |d| &d.id);
+                (Fetched::Disputes(list.data), cursor)
             }
         })
     }
@@ -356,7 +401,7 @@ impl Sync<'_> {
     }
 }
 
-fn parse<T: DeserializeOwned>(stream: Stream, body: &[u8]) -> Result<T, Stop> {
+pub(super) fn parse<T: DeserializeOwned>(stream: Stream, body: &[u8]) -> Result<T, Stop> {
     serde_json::from_slice(body).map_err(|e| {
         tracing::warn!(list = stream.name(), error = %e, "unreadable Stripe answer");
         Stop::Failed(format!(
@@ -370,6 +415,7 @@ fn unusable(stream: Stream, e: FetchError) -> Stop {
     match e {
         FetchError::Stop(stop) => stop,
         FetchError::NotFound => Stop::Failed(format!("Stripe answered 404 to the {} list", stream.name())),
+        FetchError::Forbidden(permission) => missing_permission(permission.as_deref()),
         FetchError::Invalid(message) => Stop::Failed(format!(
             "Stripe refused to list {}: {}",
             stream.name(),

@@ -100,6 +100,9 @@ async fn reread(inner: &Inner, website: &ObjectId, charges: &[String]) -> Result
             // Not visible to this key: another account's event, or the other mode's.
             Err(FetchError::NotFound) => {}
             Err(FetchError::Stop(stop)) => return Err(stop),
+            Err(FetchError::Forbidden(permission)) => {
+                return Err(super::fetch::missing_permission(permission.as_deref()));
+            }
             Err(FetchError::Invalid(m)) => return Err(Stop::Failed(m.unwrap_or_else(|| "Stripe answered 400".into()))),
         }
     }

@@ -1,5 +1,6 @@
-//! The Integrations page: Stripe's status and import progress, the key form, disconnect and "Sync now", and the
-//! optional webhook (its URL, the events to select, the signing secret's small form).
+//! The Integrations page: Stripe's status and import progress, the reconciliation with Stripe's ledger ("Check
+//! now"), the key form, disconnect and "Sync now", and the optional webhook (its URL, the events to select, the
+//! signing secret's small form).
 //! With JavaScript the key form posts JSON to the API route; without, it posts here. Either way a refused key
 //! shows the API's message with a hint line under it (`service::stripe::KeyHints`).
 
@@ -20,6 +21,7 @@ use crate::providers::stripe::webhook::EVENTS as WEBHOOK_EVENTS;
 use crate::service::stripe::{KeyHints, import_note};
 use crate::service::{self, App};
 use crate::web::ButtonForm;
+use crate::web::revenue::money;
 use crate::web::{PageResult, SitePage, back};
 
 /// A refused connect comes back as an error flash: the message, then (after this separator) its hint. The flash
@@ -36,6 +38,7 @@ pub fn routes() -> Vec<Route> {
         confirm_disconnect,
         disconnect,
         sync_now,
+        reconcile_now,
         set_webhook_secret,
         remove_webhook_secret
     ]
@@ -77,7 +80,18 @@ pub async fn integrations(website_id: WebsiteId, mut page: SitePage<'_, Settings
         Some(Some((message, hint))) => (Some(message.to_owned()), Some(hint.to_owned())),
         _ => (field_error, None),
     };
+    let mismatches: Vec<Value> = stripe
+        .reconciliation
+        .iter()
+        .flat_map(|r| &r.mismatches)
+        .map(|m| {
+            json!({"date": m.date, "field": m.field, "revlink": money(m.revlink, &m.currency),
+                   "stripe": money(m.stripe, &m.currency)})
+        })
+        .collect();
     let extra = json!({
+        "mismatches": mismatches,
+        "reconcile_days": app.importer.reconcile_days(),
         "stripe": stripe,
         "currency": currency,
         "permissions": permissions,
@@ -148,6 +162,20 @@ pub async fn disconnect(
     let outcome = service::stripe::disconnect(app, &website_id, page.actor())
         .await
         .map(|()| service::stripe::DISCONNECTED.to_owned());
+    back(to_page(&website_id), outcome)
+}
+
+/// The reconciliation card's "Check now" button.
+#[post("/websites/<website_id>/integrations/stripe/reconcile", data = "<_form>")]
+pub async fn reconcile_now(
+    website_id: WebsiteId,
+    _page: SitePage<'_, SettingsWrite>,
+    _form: CsrfForm<ButtonForm>,
+    app: &State<App>,
+) -> Flash<Redirect> {
+    let outcome = service::stripe::start_reconcile(app, &website_id)
+        .await
+        .map(|()| service::stripe::RECONCILE_STARTED.to_owned());
     back(to_page(&website_id), outcome)
 }
 

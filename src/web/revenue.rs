@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::auth::{PaymentsRead, QueryPairs};
 use crate::domain::WebsiteId;
+use crate::domain::dispute::DisputeView;
 use crate::domain::payment::{PaymentFilter, PaymentKind, PaymentView};
 use crate::domain::revenue::{DateRange, Day};
 use crate::error::Error;
@@ -50,7 +51,7 @@ pub fn thousands(n: u64) -> String {
 /// Payments per page of the table.
 const PAGE_SIZE: u32 = 25;
 
-/// The range's days summed into the chart's buckets: gross bars with the refunded part on top.
+/// The range's days summed into the chart's buckets: gross bars with the refunded (and disputed) part on top.
 fn buckets(series: &[Day], step: Step, (first, last): (NaiveDate, NaiveDate), currency: &str) -> Vec<Bucket> {
     let starts = step.starts(first, last);
     let mut sums = vec![Day::default(); starts.len()];
@@ -60,6 +61,7 @@ fn buckets(series: &[Day], step: Step, (first, last): (NaiveDate, NaiveDate), cu
             let sum = &mut sums[i];
             sum.gross = sum.gross.saturating_add(day.gross);
             sum.refunds = sum.refunds.saturating_add(day.refunds);
+            sum.disputes = sum.disputes.saturating_add(day.disputes);
             sum.net = sum.net.saturating_add(day.net);
             sum.payments = sum.payments.saturating_add(day.payments);
         }
@@ -68,15 +70,20 @@ fn buckets(series: &[Day], step: Step, (first, last): (NaiveDate, NaiveDate), cu
         .into_iter()
         .zip(sums)
         .map(|(start, d)| {
+            let disputed = if d.disputes == 0 {
+                String::new()
+            } else {
+                format!(", {} lost to disputes", money(d.disputes, currency))
+            };
             let figures = format!(
-                "{} net ({} gross, {} refunded), {} payment{}",
+                "{} net ({} gross, {} refunded{disputed}), {} payment{}",
                 money(d.net, currency),
                 money(d.gross, currency),
                 money(d.refunds, currency),
                 thousands(d.payments),
                 if d.payments == 1 { "" } else { "s" }
             );
-            Bucket { start, bar: d.gross, part: d.refunds, line: None, figures }
+            Bucket { start, bar: d.gross, part: d.refunds.saturating_add(d.disputes), line: None, figures }
         })
         .collect()
 }
@@ -149,6 +156,7 @@ pub async fn revenue_page(
     let (stripe, _) = service::stripe::status(app, &website_id).await?;
     let totals = json!({
         "gross": money(revenue.gross, &cur), "refunds": money(revenue.refunds, &cur), "net": money(revenue.net, &cur),
+        "disputes": money(revenue.disputes, &cur),
         "new_revenue": money(revenue.new_revenue, &cur), "renewal_revenue": money(revenue.renewal_revenue, &cur),
         "attributed_revenue": money(revenue.attributed_revenue, &cur),
         "payments": thousands(revenue.payments),
@@ -188,7 +196,8 @@ fn row(p: PaymentView, currency: &str) -> serde_json::Value {
         _ => money(p.amount, &p.currency),
     };
     json!({"paid_at": p.paid_at, "amount": shown, "refunded": (p.refunded_amount > 0).then(|| money(p.refunded_amount, &p.currency)),
-           "renewal": p.renewal, "disputed": p.disputed, "visitor_id": p.visitor_id, "customer": p.customer_email.or(p.customer_id),
+           "renewal": p.renewal, "disputed": p.disputed, "dispute": p.dispute.as_ref().map(DisputeView::label),
+           "dispute_status": p.dispute.as_ref().map(|d| d.status.clone()), "visitor_id": p.visitor_id, "customer": p.customer_email.or(p.customer_id),
            "source": p.source, "transaction_id": p.transaction_id})
 }
 
@@ -211,8 +220,14 @@ mod tests {
     #[test]
     fn days_are_summed_into_their_weeks_and_every_week_is_drawn() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let day =
-            |date: &str, gross, refunds| Day { date: date.into(), gross, refunds, net: gross - refunds, payments: 1 };
+        let day = |date: &str, gross, refunds| Day {
+            date: date.into(),
+            gross,
+            refunds,
+            disputes: 0,
+            net: gross - refunds,
+            payments: 1,
+        };
         let series = [day("2026-03-04", 1000, 0), day("2026-03-08", 500, 250), day("2026-03-18", 700, 0)];
         let weeks = buckets(&series, Step::Week, (d("2026-03-04"), d("2026-03-18")), "USD");
         assert_eq!(

@@ -8,6 +8,7 @@ mod bodies;
 #[path = "../support/browser.rs"]
 mod browser;
 mod connect_stripe;
+mod disputes;
 mod events;
 #[path = "../support/geoip.rs"]
 mod geoip;
@@ -19,10 +20,12 @@ mod limits;
 mod metrics;
 mod openapi;
 mod payments;
+mod reconcile;
 mod revocation;
 mod stripe_account;
 #[path = "../support/stripe_fake.rs"]
 mod stripe_fake;
+mod stripe_ledger;
 mod stripe_permissions;
 mod stripe_version;
 mod team;

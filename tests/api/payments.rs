@@ -305,7 +305,10 @@ async fn revenue_sums_in_the_website_currency_per_local_day() {
     );
     let series = d["series"].as_array().unwrap();
     assert_eq!(series.len(), 3);
-    assert_eq!(series[1], json!({"date": "2026-05-02", "gross": 5000, "refunds": 5000, "net": 0, "payments": 1}));
+    assert_eq!(
+        series[1],
+        json!({"date": "2026-05-02", "gross": 5000, "refunds": 5000, "disputes": 0, "net": 0, "payments": 1})
+    );
     assert_error(
         &app.get(&format!("/api/v1/admin/websites/{site}/revenue?start=yesterday"), &token).await,
         400,

@@ -191,7 +191,7 @@ fn not_found() -> ResponseTemplate {
 }
 
 impl Data {
-    fn expand_charge(&self, mut c: Value, expand: &[String]) -> Value {
+    pub(crate) fn expand_charge(&self, mut c: Value, expand: &[String]) -> Value {
         for field in ["balance_transaction", "payment_intent"] {
             if expand.iter().any(|e| e.ends_with(field))
                 && let Some(id) = c[field].as_str()

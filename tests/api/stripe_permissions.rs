@@ -46,8 +46,8 @@ async fn the_probes_are_the_imports_own_calls() {
     }
     assert_eq!(
         pages.keys().collect::<Vec<_>>(),
-        ["/v1/charges", "/v1/checkout/sessions", "/v1/invoices"],
-        "the backfill reads these lists (refunds come with later syncs)"
+        ["/v1/charges", "/v1/checkout/sessions", "/v1/disputes", "/v1/invoices"],
+        "the backfill reads these lists (refunds come with later syncs; disputes are optional)"
     );
     for (list_path, params) in &pages {
         assert_eq!(probes.get(list_path), Some(params), "{list_path}: the probe asks what the import asks");

@@ -10,6 +10,7 @@ mod errors;
 mod helpers;
 mod integrations;
 mod keys_tokens;
+mod reconciliation;
 mod revenue;
 mod setup_login;
 #[path = "../support/stripe_fake.rs"]

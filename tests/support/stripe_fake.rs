@@ -186,3 +186,13 @@ impl StripeFake {
         (requests.iter().map(name).collect(), unpinned)
     }
 }
+
+impl StripeFake {
+    /// The lists a sync reads besides `LISTS` (disputes, optional) and the reconciliation's ledger, empty: with
+    /// `healthy`, every call of an import is answered (wiremock logs an unanswered request with its headers).
+    pub async fn optional_lists(&self) {
+        for list_path in ["/v1/disputes", "/v1/balance_transactions"] {
+            self.answer(list_path, ResponseTemplate::new(200).set_body_json(list(list_path, vec![]))).await;
+        }
+    }
+}

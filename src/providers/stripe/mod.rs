@@ -4,6 +4,8 @@
 
 pub mod account;
 pub mod client;
+pub mod dispute;
+pub mod ledger;
 pub mod lists;
 pub mod objects;
 pub mod permissions;
