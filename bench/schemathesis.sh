@@ -68,8 +68,11 @@ curl -fsS "http://127.0.0.1:$port/api/v1/health" >/dev/null || { echo "revlink d
 # - DELETE /payments needs transaction_id, datafast_visitor_id, or start and end together (a rule across
 #   parameters): a schema-valid query without one of them is a 400;
 # - a payment's timestamp must not lie in the future, which a static schema cannot bound.
-# - the revenue range: start not after end, at most 731 days (a rule across parameters);
-# - disconnecting or syncing a website without Stripe is 404 "Stripe is not connected" (not a missing website);
+# - the revenue range: start not after end, at most 10 years (a rule across parameters);
+# - disconnecting, syncing, reconciling or setting the webhook secret of a website without Stripe is 404 "Stripe is
+#   not connected" (not a missing website); reconciling with `reconcile_days = 0` is 409;
+# - a Stripe webhook delivery is authenticated by its `Stripe-Signature` (an HMAC of the body with the website's
+#   secret), which no schema can generate: a schema-valid delivery is refused 400, as Stripe specifies;
 # - the contract's 400s that depend on what is stored: the 21st access token or a websiteIds entry that is not
 #   one of the caller's websites, the 11th key of a website ("Key limit reached"), inviting oneself, the owner
 #   removing themself;
@@ -121,6 +124,22 @@ checks.ensure_resource_availability.enabled = false
 [[operations]]
 include-operation-id = "sync_stripe"
 checks.ensure_resource_availability.enabled = false
+
+[[operations]]
+include-operation-id = "reconcile_stripe"
+checks.ensure_resource_availability.enabled = false
+
+[[operations]]
+include-operation-id = "set_stripe_webhook"
+checks.ensure_resource_availability.enabled = false
+
+[[operations]]
+include-operation-id = "remove_stripe_webhook"
+checks.ensure_resource_availability.enabled = false
+
+[[operations]]
+include-operation-id = "stripe_webhook"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404", "429"]
 '
 # The Website analytics API: rules across parameters (startAt and endAt both or neither, start before end,
 # a series of at most 2000 buckets), the values a filter or `fields` may hold, a goal for a visitor never seen
