@@ -29,5 +29,6 @@ mod stripe_ledger;
 mod stripe_permissions;
 mod stripe_version;
 mod team;
+mod webhook_secret;
 mod webhooks;
 mod websites;
