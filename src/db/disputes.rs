@@ -84,27 +84,15 @@ pub fn refused(conn: &Connection, website: &ObjectId) -> Result<Option<String>> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::Db;
     use crate::db::payments::{self, upsert_imported};
     use crate::db::rollups::{rebuild_rollups, revenue_buckets, rollup_mismatches};
-    use crate::db::{Db, users, websites};
     use crate::domain::Actor;
     use crate::domain::payment::{NewPayment, Selection, Settlement};
 
+    /// One user's website in a fresh database (the payments tests' own).
     fn website_db() -> (tempfile::TempDir, Db, ObjectId) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("t.sqlite3"), 1).unwrap();
-        let site = db
-            .with_conn(|c| {
-                let user = users::create(c, "a@example.com", None, None)?;
-                let new = crate::domain::website::NewWebsite {
-                    domain: "a.example.com".into(),
-                    name: None,
-                    timezone: "UTC".into(),
-                };
-                Ok(websites::create(c, &user, &new, &Actor::cli())?.website_id)
-            })
-            .unwrap();
-        (dir, db, site)
+        crate::db::payments::tests::website_db(1)
     }
 
     fn payment(id: &str, currency: &str, settled: Option<(i64, &str)>) -> NewPayment {

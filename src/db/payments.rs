@@ -205,14 +205,14 @@ pub fn set_visitor(conn: &Connection, id: &ObjectId, visitor: &str) -> Result<()
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::db::rollups::{rebuild_rollups, revenue_buckets, rollup_mismatches};
     use crate::db::{Db, users, websites};
     use crate::domain::revenue::RevenueBucket;
 
     /// A fresh database (with `pool` connections) holding one user's website.
-    fn website_db(pool: u32) -> (tempfile::TempDir, Db, ObjectId) {
+    pub(crate) fn website_db(pool: u32) -> (tempfile::TempDir, Db, ObjectId) {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("t.sqlite3"), pool).unwrap();
         let site = db
