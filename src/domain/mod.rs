@@ -12,6 +12,7 @@ pub mod event;
 pub mod ids;
 pub mod integrations;
 pub mod money;
+pub mod mrr;
 pub mod payment;
 pub mod revenue;
 pub mod secret_token;
