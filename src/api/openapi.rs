@@ -12,7 +12,9 @@ use crate::api::doc::{
     GatewayTimeout, InternalError, NotFound, PayloadTooLarge, ServiceUnavailable, TooManyEvents, TooManyRequests,
     Unauthorized, UnknownWebsite, UnsupportedMediaType,
 };
-use crate::api::{self, access_tokens, analytics, apikeys, events, integrations, payments, revenue, team, websites};
+use crate::api::{
+    self, access_tokens, analytics, apikeys, events, integrations, mrr, payments, revenue, team, websites,
+};
 
 struct BearerAuth;
 
@@ -63,6 +65,7 @@ impl Modify for BearerAuth {
         payments::delete_payments,
         revenue::list_payments,
         revenue::get_revenue,
+        mrr::get_mrr,
         analytics::overview,
         analytics::timeseries,
         analytics::realtime,

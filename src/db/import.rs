@@ -84,6 +84,11 @@ pub enum Rows {
     CheckoutRefs(Vec<CheckoutRef>),
     InvoiceRefs(Vec<InvoiceRef>),
     Payments(Vec<NewPayment>),
+    /// Subscriptions as read at `observed_at` (`db::subscriptions`).
+    Subscriptions {
+        list: Vec<crate::domain::mrr::NewSubscription>,
+        observed_at: i64,
+    },
 }
 
 /// One page and where the pass stands after it.
@@ -149,6 +154,9 @@ pub fn commit_page(
             }
             tx.prepare_cached("UPDATE stripe_sync SET imported = imported + ?2 WHERE website_id = ?1")?
                 .execute(params![website, new])?;
+        }
+        Rows::Subscriptions { list, observed_at } => {
+            db::subscriptions::upsert_page(tx, website, list, *observed_at)?;
         }
     }
     match &page.next {

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0009_tracking_settings", include_str!("../../migrations/0009_tracking_settings.sql")),
     ("0010_packed_columns", include_str!("../../migrations/0010_packed_columns.sql")),
     ("0011_invitation_expiry", include_str!("../../migrations/0011_invitation_expiry.sql")),
+    ("0015_subscriptions", include_str!("../../migrations/0015_subscriptions.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

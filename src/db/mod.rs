@@ -13,6 +13,7 @@ pub mod payments;
 pub mod rollups;
 pub mod sessions;
 pub mod stripe;
+pub mod subscriptions;
 pub mod team;
 pub mod tracking;
 pub mod users;

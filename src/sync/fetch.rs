@@ -33,6 +33,8 @@ pub enum FetchError {
     NotFound,
     /// 400: Stripe did not accept the request (e.g. an unknown cursor or expansion).
     Invalid(Option<String>),
+    /// 403 to `get_optional`: the key lacks a permission (Stripe's message, which names it).
+    Forbidden(Option<String>),
 }
 
 impl From<Stop> for FetchError {
@@ -55,7 +57,24 @@ impl<'a> Caller<'a> {
         Self { inner, key, limit_key, live }
     }
 
+    /// A GET whose 403 stops the sync: the lists every import needs.
     pub async fn get(&self, path_and_query: &str) -> Result<Bytes, FetchError> {
+        self.get_optional(path_and_query).await.map_err(|e| match e {
+            FetchError::Forbidden(message) => {
+                let permission = message.as_deref().and_then(permission_named_in);
+                let missing =
+                    permission.map_or_else(|| "a Read permission".to_owned(), |p| format!("the {p} permission"));
+                Stop::Refused(format!(
+                    "The key is missing {missing} the import needs. Grant it Read access in Stripe's dashboard, then sync again."
+                ))
+                .into()
+            }
+            e => e,
+        })
+    }
+
+    /// A GET whose 403 is answered as `FetchError::Forbidden`: a list the key may lack (subscriptions).
+    pub async fn get_optional(&self, path_and_query: &str) -> Result<Bytes, FetchError> {
         let config = &self.inner.config;
         let mut attempt = 0;
         loop {
@@ -65,15 +84,7 @@ impl<'a> Caller<'a> {
                 Reply::Ok(body) => return Ok(body),
                 Reply::Failed { status, message, retry_after } => match status.as_u16() {
                     401 => return Err(Stop::Refused(KEY_REJECTED.into()).into()),
-                    403 => {
-                        let permission = message.as_deref().and_then(permission_named_in);
-                        let missing = permission
-                            .map_or_else(|| "a Read permission".to_owned(), |p| format!("the {p} permission"));
-                        return Err(Stop::Refused(format!(
-                            "The key is missing {missing} the import needs. Grant it Read access in Stripe's dashboard, then sync again."
-                        ))
-                        .into());
-                    }
+                    403 => return Err(FetchError::Forbidden(message)),
                     404 => return Err(FetchError::NotFound),
                     400 => return Err(FetchError::Invalid(message)),
                     429 => ("Stripe is rate limiting this key (429)".to_owned(), retry_after),

@@ -6,6 +6,7 @@
 mod fetch;
 mod mapping;
 mod pass;
+mod subscriptions;
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;

@@ -15,8 +15,10 @@ use time::OffsetDateTime;
 use super::Inner;
 use super::fetch::{Caller, FetchError, Stop};
 use super::mapping;
+use super::subscriptions;
 use crate::db::import::{self, Committed, Outcome, Page, Pass, Rows};
 use crate::domain::ObjectId;
+use crate::domain::mrr::NewSubscription;
 use crate::metrics::ImportError;
 use crate::providers::stripe::objects::{Charge, CheckoutSession, Invoice, List, Refund};
 
@@ -28,10 +30,13 @@ pub enum Stream {
     Invoices,
     Charges,
     Refunds,
+    /// Optional (`rak_subscription_read`): read whole at every sync, for MRR (`subscriptions`).
+    Subscriptions,
 }
 
 impl Stream {
-    pub const ALL: [Stream; 4] = [Self::CheckoutSessions, Self::Invoices, Self::Charges, Self::Refunds];
+    pub const ALL: [Stream; 5] =
+        [Self::CheckoutSessions, Self::Invoices, Self::Charges, Self::Refunds, Self::Subscriptions];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -39,6 +44,7 @@ impl Stream {
             Self::Invoices => "invoices",
             Self::Charges => "charges",
             Self::Refunds => "refunds",
+            Self::Subscriptions => "subscriptions",
         }
     }
 }
@@ -49,6 +55,7 @@ enum Fetched {
     Invoices(Vec<Invoice>),
     /// Charges read from the charge list, or re-read because of a refund.
     Charges(Vec<Charge>),
+    Subscriptions(Vec<NewSubscription>),
 }
 
 impl Fetched {
@@ -58,6 +65,7 @@ impl Fetched {
             Self::CheckoutSessions(v) => v.iter().map(|s| s.created).min(),
             Self::Invoices(v) => v.iter().map(|i| i.created).min(),
             Self::Charges(v) => v.iter().map(|c| c.created).min(),
+            Self::Subscriptions(v) => v.iter().map(|s| s.created).min(),
         }
     }
 }
@@ -167,6 +175,8 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
             Some(pass) => pass,
             None => {
                 let low = match state.high_water {
+                    // Subscriptions change long after they are created: the whole list, every sync.
+                    _ if stream == Stream::Subscriptions => 0,
                     // localstripe cannot filter invoices by date, and reading a few older ones costs little.
                     None if stream == Stream::Invoices => 0,
                     None => since,
@@ -223,6 +233,13 @@ impl Sync<'_> {
                     reply = self.fetch(stream, &pass).await;
                     continue;
                 }
+                Err(e)
+                    if stream == Stream::Subscriptions
+                        && pass.cursor.is_none()
+                        && subscriptions::refusal(&e).is_some() =>
+                {
+                    return self.subscriptions_refused(&e, pass.started).await;
+                }
                 Err(e) => return Err(unusable(stream, e)),
             };
             let (rows, next) = self.rows(stream, &body, charges_low).await?;
@@ -252,10 +269,14 @@ impl Sync<'_> {
                 let w = w.clone();
                 Rows::Payments(on_db(self.inner, move |c| Ok(mapping::payments(c, &w, &charges))).await?)
             }
+            Fetched::Subscriptions(list) => Rows::Subscriptions { list, observed_at: started },
         };
         let page = Page { stream: stream.name(), rows, oldest, next, started };
         let committed = on_writer(self.inner, move |c| {
             import::commit_page(c, &w, &nonce, &page, |tx| {
+                if stream == Stream::Subscriptions {
+                    return crate::db::subscriptions::set_available(tx, &w, true, None, started);
+                }
                 if stream != Stream::Charges {
                     return Ok(());
                 }
@@ -276,7 +297,19 @@ impl Sync<'_> {
 
     async fn fetch(&self, stream: Stream, pass: &Pass) -> Result<bytes::Bytes, FetchError> {
         let url = self.list_url(stream, pass);
-        self.caller.get(&url).await
+        if stream == Stream::Subscriptions { self.caller.get_optional(&url).await } else { self.caller.get(&url).await }
+    }
+
+    /// Stripe will not list subscriptions for this key: recorded, and the sync carries on without them.
+    async fn subscriptions_refused(&self, e: &FetchError, started: i64) -> Result<(), Stop> {
+        let reason = subscriptions::refusal(e).unwrap_or_default();
+        subscriptions::log_refusal(self.website, &reason);
+        let (w, name) = (self.website.clone(), Stream::Subscriptions.name());
+        on_writer(self.inner, move |c| {
+            crate::db::subscriptions::set_available(c, &w, false, Some(&reason), started)?;
+            import::skip_pass(c, &w, name, started)
+        })
+        .await
     }
 
     fn list_url(&self, stream: Stream, pass: &Pass) -> String {
@@ -301,6 +334,10 @@ impl Sync<'_> {
                 "/v1/charges"
             }
             Stream::Refunds => "/v1/refunds",
+            Stream::Subscriptions => {
+                subscriptions::query(&mut query);
+                subscriptions::PATH
+            }
         };
         format!("{path}?{}", query.finish())
     }
@@ -325,6 +362,10 @@ impl Sync<'_> {
                 let list: List<Charge> = parse(stream, body)?;
                 let cursor = next(&list, |c| &c.id);
                 (Fetched::Charges(list.data), cursor)
+            }
+            Stream::Subscriptions => {
+                let (list, cursor) = subscriptions::page(parse(stream, body)?);
+                (Fetched::Subscriptions(list), cursor)
             }
             Stream::Refunds => {
                 let list: List<Refund> = parse(stream, body)?;
@@ -380,6 +421,7 @@ fn unusable(stream: Stream, e: FetchError) -> Stop {
     match e {
         FetchError::Stop(stop) => stop,
         FetchError::NotFound => Stop::Failed(format!("Stripe answered 404 to the {} list", stream.name())),
+        FetchError::Forbidden(_) => Stop::Refused(format!("Stripe refused the {} list to this key", stream.name())),
         FetchError::Invalid(message) => Stop::Failed(format!(
             "Stripe refused to list {}: {}",
             stream.name(),

@@ -16,11 +16,14 @@ mod helpers;
 mod import;
 mod limits;
 mod metrics;
+mod mrr;
 mod openapi;
 mod payments;
 mod revocation;
 mod stripe_account;
 #[path = "../support/stripe_fake.rs"]
 mod stripe_fake;
+#[path = "../support/stripe_fake_billing.rs"]
+mod stripe_fake_billing;
 mod team;
 mod websites;
