@@ -13,6 +13,7 @@ pub mod range;
 pub mod revenue;
 pub mod session;
 pub mod settings;
+pub mod subscriptions;
 pub mod team;
 pub mod tracking_script;
 

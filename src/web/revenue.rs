@@ -147,6 +147,7 @@ pub async fn revenue_page(
         .map(|s| json!({"name": s.name(), "current": *s == step, "href": range::link(&base, &query.0, &[("by", Some(s.name()))])}))
         .collect();
     let (stripe, _) = service::stripe::status(app, &website_id).await?;
+    let subscriptions = crate::web::subscriptions::section(app, &website_id, &site, (first, last)).await?;
     let totals = json!({
         "gross": money(revenue.gross, &cur), "refunds": money(revenue.refunds, &cur), "net": money(revenue.net, &cur),
         "new_revenue": money(revenue.new_revenue, &cur), "renewal_revenue": money(revenue.renewal_revenue, &cur),
@@ -175,6 +176,7 @@ pub async fn revenue_page(
         "older": shown.next.map(|next| range::link(&base, &query.0, &[("after", Some(&next))])),
         "newest": after.map(|_| range::link(&base, &query.0, &[("after", None)])),
         "stripe": stripe,
+        "subscriptions": subscriptions,
     });
     page.render(app, &website_id, "revenue.html", extra).await
 }
