@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::auth::{AnalyticsRead, QueryPairs};
 use crate::domain::WebsiteId;
 use crate::domain::analytics::{Dimension, UNKNOWN_VISITOR};
-use crate::domain::website::WebsiteView;
+use crate::domain::website::{RevenueMetric, WebsiteView};
 use crate::error::Error;
 use crate::service::analytics::{Breakdown, BreakdownRow};
 use crate::service::{self, App};
@@ -221,8 +221,15 @@ pub async fn dashboard(
         "revenue_per_visitor": money(minor(major("revenue_per_visitor"), unit), &currency),
         "conversion_rate": totals["conversion_rate"], "bounce_rate": totals["bounce_rate"],
     });
+    // The website's choice: MRR now leads, when the key lets revlink compute it.
+    let mrr = match site.revenue_metric {
+        Some(RevenueMetric::Mrr) => service::mrr::current(app, &website_id, &site).await?,
+        _ => None,
+    };
     let script_src = format!("{}/js/script.js", app.base_url);
     let extra = json!({
+        "mrr": mrr.as_ref().map(|m| json!({"mrr": money(m.mrr, &currency), "arr": money(m.arr, &currency)})),
+        "mrr_unavailable": site.revenue_metric == Some(RevenueMetric::Mrr) && mrr.is_none(),
         "stats": stats,
         "chart": chart(&series.rows, step, &currency),
         "series": series.rows,

@@ -266,3 +266,23 @@ async fn the_mrr_route_checks_its_range_and_who_asks() {
     let stranger = app.user("stranger@example.com");
     assert_error(&app.get(&url, &app.full_token(&stranger)).await, 404, "Website not found");
 }
+
+#[rocket::async_test]
+async fn the_revenue_metric_is_a_website_setting() {
+    let app = TestApp::new().await;
+    let (_, site, token) = app.owner_with_site();
+    let url = format!("/api/v1/admin/websites/{site}");
+    assert_eq!(app.get(&url, &token).await.body["data"][0]["revenueMetric"], "revenue", "the default");
+    let put = |body: &'static str| app.send(rocket::http::Method::Put, &url, Some(&token), Some(body));
+    let set = put(r#"{"revenueMetric":"mrr"}"#).await;
+    assert_eq!((set.status.code, &set.body["data"][0]["revenueMetric"]), (200, &json!("mrr")), "{}", set.body);
+    assert_eq!(app.get(&url, &token).await.body["data"][0]["revenueMetric"], "mrr");
+    assert_error(
+        &put(r#"{"revenueMetric":"arr"}"#).await,
+        400,
+        r#"Invalid revenueMetric: "arr" must be "revenue" or "mrr""#,
+    );
+    assert_eq!(put(r#"{"revenueMetric":null}"#).await.status.code, 400, "null is refused, not ignored");
+    let list = app.get("/api/v1/admin/websites", &token).await;
+    assert!(list.body["data"][0].get("revenueMetric").is_none(), "as DataFast: in a website's answer, not the list");
+}

@@ -110,3 +110,46 @@ async fn without_subscription_read_the_section_says_what_granting_it_adds() {
     assert!(page.contains("<code>rak_subscription_read</code>) in Stripe's dashboard adds MRR, ARR"));
     assert!(!page.contains("mrr-chart"), "no empty chart");
 }
+
+#[rocket::async_test]
+async fn the_general_page_switches_the_dashboards_main_figure_to_mrr() {
+    let app = TestApp::new().await;
+    let site = site_with_a_payment(&app).await;
+    let csrf = app.login("me@example.com").await;
+    let general = text(app.client.get(format!("/websites/{site}")).dispatch().await).await;
+    assert!(general.contains(r#"<option value="revenue" selected>Revenue of the range</option>"#), "{general}");
+    let form = [
+        ("name", "Shop"),
+        ("domain", "shop.example.com"),
+        ("timezone", "UTC"),
+        ("currency", "USD"),
+        ("revenue_metric", "mrr"),
+        ("csrf_token", csrf.as_str()),
+    ];
+    let saved = app.post_form(&format!("/websites/{site}"), &form).await;
+    assert_eq!(saved.status(), rocket::http::Status::SeeOther);
+    let general = text(app.client.get(format!("/websites/{site}")).dispatch().await).await;
+    assert!(general.contains(r#"<option value="mrr" selected>MRR now</option>"#));
+
+    let dashboard = format!("/websites/{site}/dashboard");
+    let shown = text(app.client.get(dashboard.clone()).dispatch().await).await;
+    assert!(
+        shown.contains(r#"<div class="lead"><dt>Revenue</dt>"#) && shown.contains("MRR leads here once"),
+        "{shown}"
+    );
+    let now = Utc::now().timestamp();
+    let subs = [subscription("a", months_back(1), 4200, 1, None)];
+    app.state()
+        .db
+        .with_conn(|c| {
+            subscriptions::upsert_page(c, &site, &subs, now)?;
+            subscriptions::set_available(c, &site, true, None, now)
+        })
+        .unwrap();
+    let shown = text(app.client.get(dashboard).dispatch().await).await;
+    assert!(
+        shown.contains(r#"<div class="lead"><dt>MRR</dt><dd>42.00 USD <span class="muted">ARR 504.00 USD</span>"#),
+        "{shown}"
+    );
+    assert!(shown.contains("<div><dt>Revenue</dt>") && !shown.contains("MRR leads here once"));
+}
