@@ -225,3 +225,18 @@ pub fn counts(conn: &Connection, website: &ObjectId) -> Result<(u64, u64)> {
         .query_row([website], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok((all.unsigned_abs(), live.unsigned_abs()))
 }
+
+/// Each customer's first-touch source: the normalised referrer of the visitor of its earliest payment attributed to
+/// one (`unknown` for a visitor revlink never saw). Customers without an attributed payment are not listed.
+pub fn customer_sources(conn: &Connection, website: &ObjectId, unknown: &str) -> Result<HashMap<String, String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT customer_id, source FROM (
+             SELECT p.customer_id, COALESCE(v.referrer, ?2) AS source,
+                    ROW_NUMBER() OVER (PARTITION BY p.customer_id ORDER BY p.paid_at, p.id) AS n
+             FROM payments p LEFT JOIN visitors v ON v.website_id = p.website_id AND v.visitor_id = p.visitor_id
+             WHERE p.website_id = ?1 AND p.customer_id IS NOT NULL AND p.visitor_id IS NOT NULL
+         ) WHERE n = 1",
+    )?;
+    let rows = stmt.query_map(params![website, unknown], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

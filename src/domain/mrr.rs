@@ -12,6 +12,7 @@
 
 pub mod plan;
 pub mod report;
+pub mod sources;
 
 #[cfg(test)]
 mod fixture;

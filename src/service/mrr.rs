@@ -5,6 +5,7 @@
 //! again at the next request. Time passes between imports too (a trial ends, a payment brings a settlement rate):
 //! an entry is kept at most five minutes.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,9 +13,11 @@ use chrono_tz::Tz;
 use moka::sync::Cache;
 
 use crate::db::subscriptions::{self, Access};
+use crate::domain::analytics::UNKNOWN_VISITOR;
 use crate::domain::mrr::report::{
     self, Computed, Current, MAX_MONTHS, MonthFigures, Mrr, SubscriptionsState, YearMonth,
 };
+use crate::domain::mrr::sources;
 use crate::domain::website::WebsiteView;
 use crate::domain::{ObjectId, Role, WebsiteId};
 use crate::error::Error;
@@ -32,6 +35,8 @@ struct Entry {
     first: YearMonth,
     computed: Computed,
     counts: (u64, u64),
+    /// Each subscriber's first-touch source.
+    sources: HashMap<String, String>,
 }
 
 /// The computed figures of each website.
@@ -83,12 +88,13 @@ async fn computed(app: &App, website: &WebsiteId, site: &WebsiteView) -> Result<
         return Ok((entry, access));
     }
     let (id, currency) = (website.id().clone(), site.currency.clone());
-    let (subs, rates, counts) = app
+    let (subs, rates, counts, sources) = app
         .db
         .run(move |c| {
             let subs = subscriptions::for_mrr(c, &id)?;
             let rates = subscriptions::settlement_rates(c, &id, &currency)?;
-            Ok((subs, rates, subscriptions::counts(c, &id)?))
+            let sources = subscriptions::customer_sources(c, &id, UNKNOWN_VISITOR)?;
+            Ok((subs, rates, subscriptions::counts(c, &id)?, sources))
         })
         .await?;
     let (currency, timezone) = (site.currency.clone(), site.timezone.clone());
@@ -99,7 +105,7 @@ async fn computed(app: &App, website: &WebsiteId, site: &WebsiteView) -> Result<
         let months = report::months(tz, first, month);
         let rate = |s: &crate::domain::mrr::Subscription| rates.get(&(s.customer.clone(), s.currency.clone())).copied();
         let computed = report::compute(&subs, rate, &currency, &months, now);
-        Entry { version: access.version, timezone, currency, month, first, computed, counts }
+        Entry { version: access.version, timezone, currency, month, first, computed, counts, sources }
     })
     .await
     .map_err(Error::internal)?;
@@ -148,6 +154,7 @@ pub async fn report(
         current: entry.computed.current.clone(),
         series,
         unconverted: entry.computed.unconverted.clone(),
+        by_source: sources::by_source(&entry.computed, &entry.sources, first, last),
         subscriptions: state(&entry, access),
     })
 }

@@ -101,7 +101,17 @@ fn context(report: &Mrr) -> Value {
         .iter()
         .map(|u| json!({"currency": u.currency, "subscriptions": u.subscriptions, "mrr": money(u.mrr, &u.currency)}))
         .collect();
+    let sources: Vec<Value> = report
+        .by_source
+        .iter()
+        .map(|s| {
+            json!({"source": s.source, "mrr": money(s.mrr, cur), "subscribers": thousands(s.active_subscribers),
+                   "new_mrr": money(s.new_mrr, cur), "new_subscribers": thousands(s.new_subscribers)})
+        })
+        .collect();
     json!({
+        "sources": sources,
+        "first_month": report.series.first().and_then(|m| month_start(&m.month)).map(|d| d.format("%B %Y").to_string()),
         "available": report.subscriptions.available,
         "reason": report.subscriptions.reason,
         "imported": thousands(report.subscriptions.imported),

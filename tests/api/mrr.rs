@@ -71,6 +71,7 @@ fn account() -> (Account, Billing) {
             currency: "eur",
             settled: Some((2200, "usd")),
             customer: "cus_f",
+            metadata: json!({"datafast_visitor_id": "v-from-google"}),
             created: unix_days_ago(20),
             ..Default::default()
         });
@@ -125,6 +126,18 @@ fn month(v: &Value) -> (i64, i64, i64, i64, i64, i64, u64) {
 async fn subscriptions_are_imported_and_the_mrr_route_answers_the_hand_computed_figures() {
     let (account, billing) = account();
     let (app, site, token) = imported(&account, &billing).await;
+    // The visitor cus_f's payment names came from Google.
+    app.state()
+        .db
+        .with_conn(|c| {
+            c.execute(
+                "INSERT INTO visitors (website_id, visitor_id, first_seen, last_seen, last_session_id, referrer_host,
+                     referrer, landing_path, hostname) VALUES (?1, 'v-from-google', 0, 0, 's', 'www.google.com', 'Google', '/', 'shop.example.com')",
+                [&site],
+            )?;
+            Ok(())
+        })
+        .unwrap();
 
     let requests = billing.import_requests();
     assert_eq!(requests.len(), 1, "nine subscriptions are one page");
@@ -142,6 +155,14 @@ async fn subscriptions_are_imported_and_the_mrr_route_answers_the_hand_computed_
         "customerChurnRate": 0.0, "revenueChurnRate": 0.0})
     );
     assert_eq!(body["unconverted"], json!([{"currency": "GBP", "subscriptions": 1, "mrr": 1500}]));
+    assert_eq!(
+        body["bySource"],
+        json!([
+            {"source": "Not attributed", "mrr": 3000, "activeSubscribers": 3, "newMrr": 8000, "newSubscribers": 5},
+            {"source": "Google", "mrr": 2200, "activeSubscribers": 1, "newMrr": 2200, "newSubscribers": 1},
+        ]),
+        "a, b, g now (and c, h, started in the range, since gone); f came from Google"
+    );
     let series = body["series"].as_array().unwrap();
     assert_eq!(series.len(), 12, "the last 12 months by default");
     let this = NaiveDate::from_ymd_opt(Utc::now().year(), Utc::now().month(), 1).unwrap();

@@ -95,6 +95,10 @@ async fn the_revenue_page_shows_mrr_its_chart_and_the_movements() {
     assert!(cells >= 12 * 9, "{cells}");
     assert_eq!(table.matches("<td data-label=").count(), cells, "every cell is labelled for the stacked layout");
     assert!(table.contains(r#"<td data-label="New">+30.00 USD</td>"#), "b started two months back");
+    assert!(
+        section.contains(r#"<td data-label="Source">Not attributed</td><td data-label="MRR now">50.00 USD</td>"#),
+        "by source: none of these customers paid through a visitor"
+    );
 }
 
 #[rocket::async_test]

@@ -168,6 +168,8 @@ pub struct Computed {
     pub current: Current,
     pub unconverted: Vec<Unconverted>,
     pub starts: Vec<Start>,
+    /// Each subscriber's MRR now.
+    pub customers_now: Vec<(String, i64)>,
 }
 
 /// Whether revlink can compute MRR for the website: the key's access to subscriptions, and how many it stored.
@@ -197,6 +199,8 @@ pub struct Mrr {
     pub current: Current,
     pub series: Vec<MonthFigures>,
     pub unconverted: Vec<Unconverted>,
+    /// MRR now and new MRR in the range by each subscriber's first-touch source (see `sources`).
+    pub by_source: Vec<super::sources::SourceFigures>,
     pub subscriptions: SubscriptionsState,
 }
 
@@ -334,7 +338,11 @@ pub fn compute(
     let mut window = Moves::default();
     for c in 0..names.len() {
         // Whether the customer had MRR before the window only tells new from reactivated, which the rates merge.
-        window.add(values[c * width + ago], values[c * width + now_point], false);
+        let (before, after) = (values[c * width + ago], values[c * width + now_point]);
+        window.add(before, after, false);
+        if after > 0 {
+            out.customers_now.push((names[c].to_owned(), after));
+        }
     }
     out.current = Current {
         mrr: window.mrr,
