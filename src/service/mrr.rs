@@ -5,7 +5,6 @@
 //! again at the next request. Time passes between imports too (a trial ends, a payment brings a settlement rate):
 //! an entry is kept at most five minutes.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +16,7 @@ use crate::domain::analytics::UNKNOWN_VISITOR;
 use crate::domain::mrr::report::{
     self, Computed, Current, MAX_MONTHS, MonthFigures, Mrr, SubscriptionsState, YearMonth,
 };
-use crate::domain::mrr::sources;
+use crate::domain::mrr::sources::SourceIndex;
 use crate::domain::website::WebsiteView;
 use crate::domain::{ObjectId, Role, WebsiteId};
 use crate::error::Error;
@@ -35,8 +34,8 @@ struct Entry {
     first: YearMonth,
     computed: Computed,
     counts: (u64, u64),
-    /// Each subscriber's first-touch source.
-    sources: HashMap<String, String>,
+    /// MRR by each subscriber's first-touch source.
+    sources: SourceIndex,
 }
 
 /// The computed figures of each website.
@@ -105,6 +104,7 @@ async fn computed(app: &App, website: &WebsiteId, site: &WebsiteView) -> Result<
         let months = report::months(tz, first, month);
         let rate = |s: &crate::domain::mrr::Subscription| rates.get(&(s.customer.clone(), s.currency.clone())).copied();
         let computed = report::compute(&subs, rate, &currency, &months, now);
+        let sources = SourceIndex::new(&computed, &sources);
         Entry { version: access.version, timezone, currency, month, first, computed, counts, sources }
     })
     .await
@@ -154,7 +154,7 @@ pub async fn report(
         current: entry.computed.current.clone(),
         series,
         unconverted: entry.computed.unconverted.clone(),
-        by_source: sources::by_source(&entry.computed, &entry.sources, first, last),
+        by_source: entry.sources.figures(first, last),
         subscriptions: state(&entry, access),
     })
 }

@@ -24,34 +24,78 @@ pub struct SourceFigures {
     pub new_subscribers: u64,
 }
 
-/// The figures per source for the months `first..=last`, largest MRR first (then largest new MRR, then name).
-/// `sources` names each customer's source.
-pub fn by_source<S: std::hash::BuildHasher>(
-    computed: &Computed,
-    sources: &HashMap<String, String, S>,
-    first: YearMonth,
-    last: YearMonth,
-) -> Vec<SourceFigures> {
-    let mut out: HashMap<String, SourceFigures> = HashMap::new();
-    for (customer, mrr) in &computed.customers_now {
-        let source = sources.get(customer).map_or(NOT_ATTRIBUTED, String::as_str);
-        let r = out.entry(source.to_owned()).or_insert_with(|| empty(source));
-        r.mrr += mrr;
-        r.active_subscribers += 1;
-    }
-    for start in computed.starts.iter().filter(|s| !s.reactivated && (first..=last).contains(&s.month)) {
-        let source = sources.get(&start.customer).map_or(NOT_ATTRIBUTED, String::as_str);
-        let r = out.entry(source.to_owned()).or_insert_with(|| empty(source));
-        r.new_mrr += start.mrr;
-        r.new_subscribers += 1;
-    }
-    let mut out: Vec<SourceFigures> = out.into_values().collect();
-    out.sort_by(|a, b| b.mrr.cmp(&a.mrr).then(b.new_mrr.cmp(&a.new_mrr)).then(a.source.cmp(&b.source)));
-    out
+/// Each source's subscribers now and the MRR its subscribers started with, month by month: built once per
+/// computation, asked for any range of months.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceIndex {
+    rows: Vec<Row>,
 }
 
-fn empty(source: &str) -> SourceFigures {
-    SourceFigures { source: source.to_owned(), mrr: 0, active_subscribers: 0, new_mrr: 0, new_subscribers: 0 }
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Row {
+    source: String,
+    mrr: i64,
+    active: u64,
+    /// (month, MRR, subscribers) of those who started, new (not reactivated), sorted by month.
+    started: Vec<(YearMonth, i64, u64)>,
+}
+
+fn source_of<'s, S: std::hash::BuildHasher>(sources: &'s HashMap<String, String, S>, customer: &str) -> &'s str {
+    sources.get(customer).map_or(NOT_ATTRIBUTED, String::as_str)
+}
+
+impl Row {
+    fn new(source: &str) -> Self {
+        Self { source: source.to_owned(), mrr: 0, active: 0, started: Vec::new() }
+    }
+}
+
+impl SourceIndex {
+    /// `sources` names each customer's source.
+    pub fn new<S: std::hash::BuildHasher>(computed: &Computed, sources: &HashMap<String, String, S>) -> Self {
+        let mut rows: HashMap<&str, Row> = HashMap::new();
+        for (customer, mrr) in &computed.customers_now {
+            let source = source_of(sources, customer);
+            let r = rows.entry(source).or_insert_with(|| Row::new(source));
+            r.mrr += mrr;
+            r.active += 1;
+        }
+        for start in computed.starts.iter().filter(|s| !s.reactivated) {
+            let source = source_of(sources, &start.customer);
+            let r = rows.entry(source).or_insert_with(|| Row::new(source));
+            match r.started.iter_mut().find(|m| m.0 == start.month) {
+                Some(m) => (m.1, m.2) = (m.1 + start.mrr, m.2 + 1),
+                None => r.started.push((start.month, start.mrr, 1)),
+            }
+        }
+        let mut rows: Vec<Row> = rows.into_values().collect();
+        for r in &mut rows {
+            r.started.sort_by_key(|m| m.0);
+        }
+        Self { rows }
+    }
+
+    /// The figures per source for the months `first..=last`, largest MRR first (then largest new MRR, then name).
+    pub fn figures(&self, first: YearMonth, last: YearMonth) -> Vec<SourceFigures> {
+        let mut out: Vec<SourceFigures> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let started = r.started.iter().filter(|m| (first..=last).contains(&m.0));
+                let (new_mrr, new_subscribers) = started.fold((0, 0), |(a, n), m| (a + m.1, n + m.2));
+                SourceFigures {
+                    source: r.source.clone(),
+                    mrr: r.mrr,
+                    active_subscribers: r.active,
+                    new_mrr,
+                    new_subscribers,
+                }
+            })
+            .filter(|f| f.active_subscribers > 0 || f.new_subscribers > 0)
+            .collect();
+        out.sort_by(|a, b| b.mrr.cmp(&a.mrr).then(b.new_mrr.cmp(&a.new_mrr)).then(a.source.cmp(&b.source)));
+        out
+    }
 }
 
 #[cfg(test)]
@@ -81,7 +125,7 @@ mod tests {
         };
         let sources: HashMap<String, String> =
             [("a", "Google"), ("b", "Google"), ("d", "X")].map(|(c, s)| (c.to_owned(), s.to_owned())).into();
-        let rows = by_source(&computed, &sources, m("2026-01"), m("2026-06"));
+        let rows = SourceIndex::new(&computed, &sources).figures(m("2026-01"), m("2026-06"));
         assert_eq!(
             rows,
             vec![
