@@ -9,7 +9,7 @@ use crate::api::query::param;
 use crate::api::{ApiResult, one};
 use crate::auth::{AnalyticsRead, WebsiteAccess};
 use crate::domain::WebsiteId;
-use crate::domain::mrr::report::Mrr;
+use crate::domain::mrr::answer::Mrr;
 use crate::service::{self, App};
 
 pub fn routes() -> Vec<Route> {

@@ -10,6 +10,7 @@
 //! plan is assumed; an unpaid or paused status is dated from the start of the period it was seen in (inferred).
 //! `plan` values a plan, `report` turns subscriptions into the monthly series and the current figures.
 
+pub mod answer;
 pub mod plan;
 pub mod report;
 pub mod sources;

@@ -13,9 +13,8 @@ use moka::sync::Cache;
 
 use crate::db::subscriptions::{self, Access};
 use crate::domain::analytics::UNKNOWN_VISITOR;
-use crate::domain::mrr::report::{
-    self, Computed, Current, MAX_MONTHS, MonthFigures, Mrr, SubscriptionsState, YearMonth,
-};
+use crate::domain::mrr::answer::{Mrr, SubscriptionsState};
+use crate::domain::mrr::report::{self, Computed, Current, MAX_MONTHS, MonthFigures, YearMonth};
 use crate::domain::mrr::sources::SourceIndex;
 use crate::domain::website::WebsiteView;
 use crate::domain::{ObjectId, Role, WebsiteId};

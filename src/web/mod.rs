@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod errors;
 pub mod format;
 pub mod integrations;
+pub mod money;
 pub mod range;
 pub mod revenue;
 pub mod session;

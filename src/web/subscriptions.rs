@@ -7,12 +7,13 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use crate::domain::WebsiteId;
-use crate::domain::mrr::report::{MAX_MONTHS, MonthFigures, Mrr, YearMonth};
+use crate::domain::mrr::answer::Mrr;
+use crate::domain::mrr::report::{MAX_MONTHS, MonthFigures, YearMonth};
 use crate::domain::website::WebsiteView;
 use crate::error::Error;
 use crate::service::{self, App};
 use crate::web::chart::{self, Bucket, Step};
-use crate::web::revenue::{money, thousands};
+use crate::web::money::{money, thousands};
 
 /// At least this many months are shown, more when the page's range is longer.
 const MIN_MONTHS: u32 = 12;

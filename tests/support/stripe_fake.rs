@@ -10,8 +10,10 @@ use wiremock::matchers::{header_exists, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub const BALANCE: &str = "/v1/balance";
-pub const LISTS: [&str; 5] =
-    ["/v1/charges", "/v1/refunds", "/v1/payment_intents", "/v1/checkout/sessions", "/v1/invoices"];
+/// Every list the import reads (subscriptions: optional, for MRR). Each is answered by `healthy`: wiremock logs an
+/// unmatched request with its headers, the key included.
+pub const LISTS: [&str; 6] =
+    ["/v1/charges", "/v1/refunds", "/v1/payment_intents", "/v1/checkout/sessions", "/v1/invoices", "/v1/subscriptions"];
 
 pub struct StripeFake {
     pub server: MockServer,

@@ -172,38 +172,6 @@ pub struct Computed {
     pub customers_now: Vec<(String, i64)>,
 }
 
-/// Whether revlink can compute MRR for the website: the key's access to subscriptions, and how many it stored.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SubscriptionsState {
-    /// `null` until an import asked Stripe; `false` when the key may not list subscriptions
-    /// (`rak_subscription_read`): every figure is then 0.
-    pub available: Option<bool>,
-    /// Why not, when not.
-    pub reason: Option<String>,
-    /// Subscriptions imported, and how many of them are not canceled.
-    pub imported: u64,
-    pub live: u64,
-}
-
-/// `GET …/mrr`: the figures now, one entry per month of the range, in the website's currency (minor units) and zone.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Mrr {
-    #[schema(example = "USD")]
-    pub currency: String,
-    #[schema(example = "2025-07")]
-    pub start: String,
-    #[schema(example = "2026-06")]
-    pub end: String,
-    pub current: Current,
-    pub series: Vec<MonthFigures>,
-    pub unconverted: Vec<Unconverted>,
-    /// MRR now and new MRR in the range by each subscriber's first-touch source (see `sources`).
-    pub by_source: Vec<super::sources::SourceFigures>,
-    pub subscriptions: SubscriptionsState,
-}
-
 fn percent(part: i64, whole: i64) -> Option<f64> {
     #[allow(clippy::cast_precision_loss)] // counts and minor units far below 2^52
     (whole > 0).then(|| (part as f64 * 10_000.0 / whole as f64).round() / 100.0)
