@@ -11,6 +11,7 @@ mod envelope;
 pub mod events;
 pub mod integrations;
 pub mod metrics;
+pub mod mrr;
 pub mod openapi;
 pub mod payments;
 mod query;
@@ -93,6 +94,7 @@ pub fn admin_routes() -> Vec<Route> {
     all.extend(team::routes());
     all.extend(integrations::routes());
     all.extend(revenue::routes());
+    all.extend(mrr::routes());
     all
 }
 

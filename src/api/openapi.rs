@@ -13,7 +13,7 @@ use crate::api::doc::{
     TooManyRequests, Unauthorized, UnknownWebsite, UnsupportedMediaType, WebhookRefused,
 };
 use crate::api::{
-    self, access_tokens, analytics, apikeys, events, integrations, payments, revenue, team, webhooks, websites,
+    self, access_tokens, analytics, apikeys, events, integrations, mrr, payments, revenue, team, webhooks, websites,
 };
 
 struct BearerAuth;
@@ -68,6 +68,7 @@ impl Modify for BearerAuth {
         payments::delete_payments,
         revenue::list_payments,
         revenue::get_revenue,
+        mrr::get_mrr,
         analytics::overview,
         analytics::timeseries,
         analytics::realtime,

@@ -14,7 +14,8 @@ use crate::auth::{AccountAccess, SettingsRead, SettingsWrite, WebsiteAccess, Web
 use crate::domain::WebsiteId;
 use crate::domain::credentials::Caller;
 use crate::domain::website::{
-    CreatedWebsite, NewWebsite, WebsiteChanges, WebsiteView, parse_currency, parse_domain, parse_name, parse_timezone,
+    CreatedWebsite, NewWebsite, RevenueMetric, WebsiteChanges, WebsiteView, parse_currency, parse_domain, parse_name,
+    parse_timezone,
 };
 use crate::error::Error;
 use crate::service::{App, websites};
@@ -77,7 +78,7 @@ pub async fn get_website(
     one(websites::get(app, &website_id, access.role).await?)
 }
 
-/// Any of `domain, name, timezone, currency`; other fields are refused rather than ignored.
+/// Any of `domain, name, timezone, currency, revenueMetric`; other fields are refused rather than ignored.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(min_properties = 1)]
@@ -101,6 +102,10 @@ pub struct UpdateWebsite {
     #[serde(default, deserialize_with = "string")]
     #[schema(inline, value_type = CurrencyCode)]
     currency: Option<String>,
+    /// What the Dashboard leads with: `revenue` (of the range) or `mrr` (now).
+    #[serde(default, rename = "revenueMetric", deserialize_with = "string")]
+    #[schema(value_type = RevenueMetric)]
+    revenue_metric: Option<String>,
 }
 
 /// A field that may be missing (left as it is) but not `null`: a website always has one.
@@ -131,6 +136,12 @@ pub async fn update_website(
         name: input.name.map(|n| parse_name(n.as_deref(), "name")).transpose().map_err(Error::BadRequest)?,
         timezone: input.timezone.as_deref().map(parse_timezone).transpose().map_err(Error::BadRequest)?,
         currency: input.currency.as_deref().map(parse_currency).transpose().map_err(Error::BadRequest)?,
+        revenue_metric: input
+            .revenue_metric
+            .as_deref()
+            .map(RevenueMetric::parse)
+            .transpose()
+            .map_err(Error::BadRequest)?,
     };
     one(websites::update(app, &website_id, changes, access.role, access.actor).await?)
 }

@@ -88,6 +88,11 @@ pub enum Rows {
     /// A page of refunds: which charge each refunds, and those charges read again.
     Refunds(Vec<(String, String)>, Vec<NewPayment>),
     Disputes(Vec<NewDispute>),
+    /// Subscriptions as read at `observed_at` (`db::subscriptions`).
+    Subscriptions {
+        list: Vec<crate::domain::mrr::NewSubscription>,
+        observed_at: i64,
+    },
 }
 
 /// One page and where the pass stands after it.
@@ -156,6 +161,9 @@ pub fn commit_page(
                 disputes::upsert(tx, website, dispute)?;
             }
             disputes::set_refused(tx, website, None)?;
+        }
+        Rows::Subscriptions { list, observed_at } => {
+            db::subscriptions::upsert_page(tx, website, list, *observed_at)?;
         }
     }
     match &page.next {

@@ -22,6 +22,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0013_reconciliation", include_str!("../../migrations/0013_reconciliation.sql")),
     ("0014_stripe_webhooks", include_str!("../../migrations/0014_stripe_webhooks.sql")),
     ("0016_stripe_account", include_str!("../../migrations/0016_stripe_account.sql")),
+    // 0015 was renamed 0017 when it landed after 0016: a schema version is a position in this list.
+    ("0017_subscriptions", include_str!("../../migrations/0017_subscriptions.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

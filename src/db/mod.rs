@@ -16,6 +16,7 @@ pub mod rollups;
 pub mod sessions;
 pub mod stripe;
 pub mod stripe_webhooks;
+pub mod subscriptions;
 pub mod team;
 pub mod tracking;
 pub mod users;

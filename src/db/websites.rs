@@ -5,7 +5,7 @@ use rand::distr::Alphanumeric;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 
 use crate::db::{self, audit, is_unique_violation, optional};
-use crate::domain::website::{CreatedWebsite, NewWebsite, WebsiteChanges, WebsiteView};
+use crate::domain::website::{CreatedWebsite, NewWebsite, RevenueMetric, WebsiteChanges, WebsiteView};
 use crate::domain::{Actor, ObjectId, Role};
 use crate::error::{Error, Result};
 
@@ -20,6 +20,7 @@ fn view(row: &Row<'_>, role: Role) -> rusqlite::Result<WebsiteView> {
         timezone: row.get(4)?,
         currency: row.get(5)?,
         role,
+        revenue_metric: None,
     })
 }
 
@@ -74,11 +75,15 @@ pub fn list_for_user(conn: &Connection, user: &ObjectId, allowlist: &[ObjectId])
     Ok(out)
 }
 
-/// One website, shown with the given role.
+/// One website, shown with the given role (and, unlike in a list, its revenue metric).
 pub fn get(conn: &Connection, id: &ObjectId, role: Role) -> Result<WebsiteView> {
-    let sql = format!("SELECT {COLUMNS} FROM websites w WHERE w.id = ?1");
-    optional(conn.prepare_cached(&sql)?.query_row([id], |r| view(r, role)))?
-        .ok_or_else(|| Error::NotFound("Website not found".into()))
+    let sql = format!("SELECT {COLUMNS}, w.revenue_metric FROM websites w WHERE w.id = ?1");
+    optional(conn.prepare_cached(&sql)?.query_row([id], |r| {
+        let metric: String = r.get(6)?;
+        let metric = if metric == RevenueMetric::Mrr.name() { RevenueMetric::Mrr } else { RevenueMetric::Revenue };
+        Ok(WebsiteView { revenue_metric: Some(metric), ..view(r, role)? })
+    }))?
+    .ok_or_else(|| Error::NotFound("Website not found".into()))
 }
 
 /// The user's role on the website, or `None` when the website is missing or they are not a member.
@@ -107,6 +112,9 @@ pub fn update(conn: &mut Connection, id: &ObjectId, changes: &WebsiteChanges, ac
     }
     if let Some(currency) = &changes.currency {
         tx.execute("UPDATE websites SET currency = ?1 WHERE id = ?2", params![currency, id])?;
+    }
+    if let Some(metric) = changes.revenue_metric {
+        tx.execute("UPDATE websites SET revenue_metric = ?1 WHERE id = ?2", params![metric.name(), id])?;
     }
     audit::record(&tx, actor, Some(id), "website.update", "")?;
     tx.commit()?;

@@ -13,6 +13,7 @@ pub mod event;
 pub mod ids;
 pub mod integrations;
 pub mod money;
+pub mod mrr;
 pub mod payment;
 pub mod reconciliation;
 pub mod revenue;

@@ -22,6 +22,35 @@ pub struct WebsiteView {
     pub currency: String,
     #[schema(value_type = String, example = "owner")]
     pub role: Role,
+    /// DataFast's field: the Dashboard's main revenue figure. In one website's answer, not in the list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revenue_metric: Option<RevenueMetric>,
+}
+
+/// What the Dashboard leads with: the revenue of the range, or MRR now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RevenueMetric {
+    #[default]
+    Revenue,
+    Mrr,
+}
+
+impl RevenueMetric {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim() {
+            "revenue" => Ok(Self::Revenue),
+            "mrr" => Ok(Self::Mrr),
+            other => Err(format!("Invalid revenueMetric: {other:?} must be \"revenue\" or \"mrr\"")),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Revenue => "revenue",
+            Self::Mrr => "mrr",
+        }
+    }
 }
 
 /// What `POST /websites` answers.
@@ -48,6 +77,7 @@ pub struct WebsiteChanges {
     pub name: Option<Option<String>>,
     pub timezone: Option<String>,
     pub currency: Option<String>,
+    pub revenue_metric: Option<RevenueMetric>,
 }
 
 /// Lower-cases, converts an internationalised name to its ASCII form, and checks the DNS rules.
@@ -134,6 +164,18 @@ mod tests {
         assert!(parse_currency("EURO").is_err());
         assert!(parse_currency("XYZ").is_err());
         assert!(parse_currency("XAU").is_err(), "gold is not a currency payments are counted in");
+    }
+
+    #[test]
+    fn revenue_metrics() {
+        assert_eq!(
+            (RevenueMetric::parse("mrr"), RevenueMetric::parse(" revenue ")),
+            (Ok(RevenueMetric::Mrr), Ok(RevenueMetric::Revenue))
+        );
+        assert_eq!(
+            RevenueMetric::parse("MRR").unwrap_err(),
+            "Invalid revenueMetric: \"MRR\" must be \"revenue\" or \"mrr\""
+        );
     }
 
     #[test]

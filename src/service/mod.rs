@@ -12,6 +12,7 @@ pub mod backup;
 pub mod check;
 pub mod events;
 pub mod metrics;
+pub mod mrr;
 pub mod payments;
 pub mod revenue;
 pub mod shown_once;
@@ -60,6 +61,8 @@ pub struct App {
     agents: events::AgentCache,
     /// New secrets waiting for the one page view after their creation.
     shown_once: shown_once::ShownOnce,
+    /// Each website's MRR figures, computed once per change of its subscriptions.
+    mrr: mrr::MrrCache,
 }
 
 impl App {
@@ -88,6 +91,7 @@ impl App {
             sites: events::SiteCache::default(),
             agents: events::AgentCache::default(),
             shown_once: shown_once::ShownOnce::default(),
+            mrr: mrr::MrrCache::default(),
         }
     }
 

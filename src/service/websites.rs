@@ -47,10 +47,15 @@ pub async fn update(
     role: Role,
     actor: Actor,
 ) -> Result<WebsiteView, Error> {
-    let nothing =
-        changes.domain.is_none() && changes.name.is_none() && changes.timezone.is_none() && changes.currency.is_none();
+    let nothing = changes.domain.is_none()
+        && changes.name.is_none()
+        && changes.timezone.is_none()
+        && changes.currency.is_none()
+        && changes.revenue_metric.is_none();
     if nothing {
-        return Err(Error::BadRequest("Nothing to update: send any of domain, name, timezone, currency".into()));
+        return Err(Error::BadRequest(
+            "Nothing to update: send any of domain, name, timezone, currency, revenueMetric".into(),
+        ));
     }
     let site = website.id().clone();
     let updated = app

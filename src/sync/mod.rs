@@ -8,6 +8,7 @@ mod fetch;
 mod mapping;
 mod pass;
 mod reconcile;
+mod subscriptions;
 mod targeted;
 
 use std::collections::HashMap;

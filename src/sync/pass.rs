@@ -15,9 +15,11 @@ use time::OffsetDateTime;
 use super::Inner;
 use super::fetch::{Caller, FetchError, Stop, missing_permission};
 use super::mapping;
+use super::subscriptions;
 use crate::db::disputes;
 use crate::db::import::{self, Committed, Outcome, Page, Pass, Rows};
 use crate::domain::ObjectId;
+use crate::domain::mrr::NewSubscription;
 use crate::metrics::ImportError;
 use crate::providers::stripe::dispute::{Dispute, new_dispute};
 use crate::providers::stripe::lists::{self, ListCall};
@@ -34,10 +36,13 @@ pub enum Stream {
     Refunds,
     /// Optional (`rak_dispute_read`): refused, it is skipped and the sync goes on.
     Disputes,
+    /// Optional (`rak_subscription_read`): read whole at every sync, for MRR (`subscriptions`).
+    Subscriptions,
 }
 
 impl Stream {
-    pub const ALL: [Stream; 5] = [Self::CheckoutSessions, Self::Invoices, Self::Charges, Self::Refunds, Self::Disputes];
+    pub const ALL: [Stream; 6] =
+        [Self::CheckoutSessions, Self::Invoices, Self::Charges, Self::Refunds, Self::Disputes, Self::Subscriptions];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -46,6 +51,7 @@ impl Stream {
             Self::Charges => "charges",
             Self::Refunds => "refunds",
             Self::Disputes => "disputes",
+            Self::Subscriptions => "subscriptions",
         }
     }
 
@@ -57,6 +63,7 @@ impl Stream {
             Self::Charges => lists::CHARGES,
             Self::Refunds => lists::REFUNDS,
             Self::Disputes => lists::DISPUTES,
+            Self::Subscriptions => lists::SUBSCRIPTIONS,
         }
     }
 }
@@ -70,6 +77,7 @@ enum Fetched {
     /// Refunds (`(refund, charge)`), and their charges re-read.
     Refunds(Vec<(String, String)>, Vec<Charge>),
     Disputes(Vec<Dispute>),
+    Subscriptions(Vec<NewSubscription>),
 }
 
 impl Fetched {
@@ -80,6 +88,7 @@ impl Fetched {
             Self::Invoices(v) => v.iter().map(|i| i.created).min(),
             Self::Charges(v) | Self::Refunds(_, v) => v.iter().map(|c| c.created).min(),
             Self::Disputes(v) => v.iter().map(|d| d.created).min(),
+            Self::Subscriptions(v) => v.iter().map(|s| s.created).min(),
         }
     }
 }
@@ -197,6 +206,8 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
             Some(pass) => pass,
             None => {
                 let low = match state.high_water {
+                    // Subscriptions change long after they are created: the whole list, every sync.
+                    _ if stream == Stream::Subscriptions => 0,
                     // localstripe cannot filter invoices by date, and reading a few older ones costs little.
                     None if stream == Stream::Invoices => 0,
                     None => since,
@@ -238,6 +249,14 @@ impl Sync<'_> {
         loop {
             let body = match reply {
                 Ok(body) => body,
+                // Subscriptions are optional: without them (no permission, no such list) MRR is not computed.
+                Err(e)
+                    if stream == Stream::Subscriptions
+                        && pass.cursor.is_none()
+                        && subscriptions::refusal(&e).is_some() =>
+                {
+                    return self.subscriptions_refused(&e, pass.started).await;
+                }
                 // A list this server does not have (localstripe has no checkout sessions): nothing to read.
                 Err(FetchError::NotFound) if pass.cursor.is_none() && stream != Stream::Charges => {
                     tracing::warn!(list = stream.name(), "Stripe has no such list here; skipped");
@@ -310,10 +329,14 @@ impl Sync<'_> {
                 Rows::Refunds(refs, on_db(self.inner, move |c| Ok(mapping::payments(c, &w, &charges))).await?)
             }
             Fetched::Disputes(list) => Rows::Disputes(list.iter().filter_map(new_dispute).collect()),
+            Fetched::Subscriptions(list) => Rows::Subscriptions { list, observed_at: started },
         };
         let page = Page { stream: stream.name(), rows, oldest, next, started };
         let committed = on_writer(self.inner, move |c| {
             import::commit_page(c, &w, &nonce, &page, |tx| {
+                if stream == Stream::Subscriptions {
+                    return crate::db::subscriptions::set_available(tx, &w, true, None, started);
+                }
                 if stream != Stream::Charges {
                     return Ok(());
                 }
@@ -335,6 +358,18 @@ impl Sync<'_> {
     async fn fetch(&self, stream: Stream, pass: &Pass) -> Result<bytes::Bytes, FetchError> {
         let url = self.list_url(stream, pass);
         self.caller.get(&url).await
+    }
+
+    /// Stripe will not list subscriptions for this key: recorded, and the sync carries on without them.
+    async fn subscriptions_refused(&self, e: &FetchError, started: i64) -> Result<(), Stop> {
+        let reason = subscriptions::refusal(e).unwrap_or_default();
+        subscriptions::log_refusal(self.website, &reason);
+        let (w, name) = (self.website.clone(), Stream::Subscriptions.name());
+        on_writer(self.inner, move |c| {
+            crate::db::subscriptions::set_available(c, &w, false, Some(&reason), started)?;
+            import::skip_pass(c, &w, name, started)
+        })
+        .await
     }
 
     fn list_url(&self, stream: Stream, pass: &Pass) -> String {
@@ -367,6 +402,10 @@ impl Sync<'_> {
                 let list: List<Charge> = parse(stream, body)?;
                 let cursor = next(&list, |c| &c.id);
                 (Fetched::Charges(list.data), cursor)
+            }
+            Stream::Subscriptions => {
+                let (list, cursor) = subscriptions::page(parse(stream, body)?);
+                (Fetched::Subscriptions(list), cursor)
             }
             Stream::Refunds => {
                 let list: List<Refund> = parse(stream, body)?;

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::auth::{AnalyticsRead, QueryPairs};
 use crate::domain::WebsiteId;
 use crate::domain::analytics::{Dimension, UNKNOWN_VISITOR};
-use crate::domain::website::WebsiteView;
+use crate::domain::website::{RevenueMetric, WebsiteView};
 use crate::error::Error;
 use crate::service::analytics::{Breakdown, BreakdownRow};
 use crate::service::{self, App};
@@ -142,6 +142,18 @@ fn table_row(
     })
 }
 
+/// In MRR mode (the website's `revenueMetric`), MRR now and ARR for the lead figure; and whether MRR mode is on
+/// without the subscriptions to compute it.
+async fn lead_mrr(app: &App, website: &WebsiteId, site: &WebsiteView) -> Result<(Option<Value>, bool), Error> {
+    if site.revenue_metric != Some(RevenueMetric::Mrr) {
+        return Ok((None, false));
+    }
+    let now = service::mrr::current(app, website, site).await?;
+    let shown = now.map(|m| json!({"mrr": money(m.mrr, &site.currency), "arr": money(m.arr, &site.currency)}));
+    let unavailable = shown.is_none();
+    Ok((shown, unavailable))
+}
+
 #[get("/websites/<website_id>/dashboard")]
 pub async fn dashboard(
     website_id: WebsiteId,
@@ -221,8 +233,11 @@ pub async fn dashboard(
         "revenue_per_visitor": money(minor(major("revenue_per_visitor"), unit), &currency),
         "conversion_rate": totals["conversion_rate"], "bounce_rate": totals["bounce_rate"],
     });
+    let (mrr, mrr_unavailable) = lead_mrr(app, &website_id, &site).await?;
     let script_src = format!("{}/js/script.js", app.base_url);
     let extra = json!({
+        "mrr": mrr,
+        "mrr_unavailable": mrr_unavailable,
         "stats": stats,
         "chart": chart(&series.rows, step, &currency),
         "series": series.rows,

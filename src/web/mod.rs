@@ -9,10 +9,12 @@ pub mod dashboard;
 pub mod errors;
 pub mod format;
 pub mod integrations;
+pub mod money;
 pub mod range;
 pub mod revenue;
 pub mod session;
 pub mod settings;
+pub mod subscriptions;
 pub mod team;
 pub mod tracking_script;
 

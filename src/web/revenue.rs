@@ -21,32 +21,7 @@ pub fn routes() -> Vec<Route> {
     routes![revenue_page]
 }
 
-/// `12345` minor units of USD → `123.45 USD` (the currency's own exponent).
-pub fn money(minor: i64, currency: &str) -> String {
-    let exponent = iso_currency::Currency::from_code(currency).and_then(iso_currency::Currency::exponent).unwrap_or(2);
-    let scale = 10i64.pow(u32::from(exponent));
-    let sign = if minor < 0 { "-" } else { "" };
-    let (whole, fraction) = (minor.unsigned_abs() / scale.unsigned_abs(), minor.unsigned_abs() % scale.unsigned_abs());
-    let grouped = thousands(whole);
-    if exponent == 0 {
-        format!("{sign}{grouped} {currency}")
-    } else {
-        format!("{sign}{grouped}.{fraction:0width$} {currency}", width = usize::from(exponent))
-    }
-}
-
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    grouped
-}
+pub use crate::web::money::{money, thousands};
 
 /// Payments per page of the table.
 const PAGE_SIZE: u32 = 25;
@@ -154,6 +129,7 @@ pub async fn revenue_page(
         .map(|s| json!({"name": s.name(), "current": *s == step, "href": range::link(&base, &query.0, &[("by", Some(s.name()))])}))
         .collect();
     let (stripe, _) = service::stripe::status(app, &website_id).await?;
+    let subscriptions = crate::web::subscriptions::section(app, &website_id, &site, (first, last)).await?;
     let totals = json!({
         "gross": money(revenue.gross, &cur), "refunds": money(revenue.refunds, &cur), "net": money(revenue.net, &cur),
         "disputes": money(revenue.disputes, &cur),
@@ -183,6 +159,7 @@ pub async fn revenue_page(
         "older": shown.next.map(|next| range::link(&base, &query.0, &[("after", Some(&next))])),
         "newest": after.map(|_| range::link(&base, &query.0, &[("after", None)])),
         "stripe": stripe,
+        "subscriptions": subscriptions,
     });
     page.render(app, &website_id, "revenue.html", extra).await
 }

@@ -14,7 +14,9 @@ use crate::auth::{ApiKeysRead, ApiKeysWrite, Need, SettingsRead, SettingsWrite, 
 use crate::domain::credentials::WebsiteKeyView;
 use crate::domain::ids::parse_path_id;
 use crate::domain::tracking::TrackingSettings;
-use crate::domain::website::{NewWebsite, WebsiteChanges, parse_currency, parse_domain, parse_name, parse_timezone};
+use crate::domain::website::{
+    NewWebsite, RevenueMetric, WebsiteChanges, parse_currency, parse_domain, parse_name, parse_timezone,
+};
 use crate::domain::{Role, WebsiteId};
 use crate::error::Error;
 use crate::service::shown_once::{self, OnceSecret};
@@ -161,6 +163,8 @@ pub struct GeneralForm {
     domain: String,
     timezone: String,
     currency: String,
+    /// Absent from a form without the select: left as it is.
+    revenue_metric: Option<String>,
 }
 
 #[post("/websites/<website_id>", data = "<form>")]
@@ -177,6 +181,12 @@ pub async fn update_general(
             domain: Some(parse_domain(&form.domain).map_err(Error::BadRequest)?),
             timezone: Some(parse_timezone(&form.timezone).map_err(Error::BadRequest)?),
             currency: Some(parse_currency(&form.currency).map_err(Error::BadRequest)?),
+            revenue_metric: form
+                .revenue_metric
+                .as_deref()
+                .map(RevenueMetric::parse)
+                .transpose()
+                .map_err(Error::BadRequest)?,
         };
         websites::update(app, &website_id, changes, page.access.role, page.actor()).await?;
         Ok("Settings saved".to_owned())

@@ -63,7 +63,7 @@ fn routes() -> Vec<Route> {
             false,
             Website,
             Some("{}"),
-            (400, "Nothing to update: send any of domain, name, timezone, currency"),
+            (400, "Nothing to update: send any of domain, name, timezone, currency, revenueMetric"),
         ),
         r(
             Delete,

@@ -18,6 +18,7 @@ mod import;
 mod key_rotation;
 mod limits;
 mod metrics;
+mod mrr;
 mod openapi;
 mod payments;
 mod reconcile;
@@ -25,6 +26,8 @@ mod revocation;
 mod stripe_account;
 #[path = "../support/stripe_fake.rs"]
 mod stripe_fake;
+#[path = "../support/stripe_fake_billing.rs"]
+mod stripe_fake_billing;
 mod stripe_ledger;
 mod stripe_permissions;
 mod stripe_version;

@@ -46,8 +46,8 @@ async fn the_probes_are_the_imports_own_calls() {
     }
     assert_eq!(
         pages.keys().collect::<Vec<_>>(),
-        ["/v1/charges", "/v1/checkout/sessions", "/v1/disputes", "/v1/invoices"],
-        "the backfill reads these lists (refunds come with later syncs; disputes are optional)"
+        ["/v1/charges", "/v1/checkout/sessions", "/v1/disputes", "/v1/invoices", "/v1/subscriptions"],
+        "the backfill reads these lists (refunds come with later syncs; disputes and subscriptions are optional)"
     );
     for (list_path, params) in &pages {
         assert_eq!(probes.get(list_path), Some(params), "{list_path}: the probe asks what the import asks");
@@ -61,7 +61,11 @@ async fn the_probes_are_the_imports_own_calls() {
     );
     assert_eq!(pages["/v1/invoices"], [("expand[]".to_owned(), "data.payments".to_owned())]);
     assert_eq!(probes["/v1/refunds"], [], "refunds are probed too");
-    assert_eq!(probes["/v1/subscriptions"], [("status".to_owned(), "all".to_owned())]);
+    assert_eq!(
+        pages["/v1/subscriptions"],
+        [("expand[]".to_owned(), "data.discounts.source.coupon".to_owned()), ("status".into(), "all".into())],
+        "every status, and the coupons a forever discount takes off MRR"
+    );
     assert!(probes.contains_key("/v1/disputes") && probes.contains_key("/v1/payment_intents"));
 }
 

@@ -15,6 +15,7 @@ mod revenue;
 mod setup_login;
 #[path = "../support/stripe_fake.rs"]
 mod stripe_fake;
+mod subscriptions;
 mod team;
 mod tracking_script;
 mod tracking_settings;

@@ -32,8 +32,10 @@ pub const REFUNDS: ListCall = ListCall { path: "/v1/refunds", filters: &[], expa
 /// both are missing.
 pub const PAYMENT_INTENTS: ListCall = ListCall { path: "/v1/payment_intents", filters: &[], expand: &[] };
 
-/// Subscriptions in every status (the list's default leaves out canceled ones).
-pub const SUBSCRIPTIONS: ListCall = ListCall { path: "/v1/subscriptions", filters: &[("status", "all")], expand: &[] };
+/// Subscriptions in every status (the list's default leaves out canceled ones), with the coupons of their discounts
+/// (what MRR needs: a forever discount reduces it).
+pub const SUBSCRIPTIONS: ListCall =
+    ListCall { path: "/v1/subscriptions", filters: &[("status", "all")], expand: &["discounts.source.coupon"] };
 
 pub const DISPUTES: ListCall = ListCall { path: "/v1/disputes", filters: &[], expand: &[] };
 
@@ -88,7 +90,10 @@ mod tests {
             CHARGES.probe(),
             "/v1/charges?limit=1&expand%5B%5D=data.balance_transaction&expand%5B%5D=data.payment_intent"
         );
-        assert_eq!(SUBSCRIPTIONS.probe(), "/v1/subscriptions?limit=1&status=all");
+        assert_eq!(
+            SUBSCRIPTIONS.probe(),
+            "/v1/subscriptions?limit=1&status=all&expand%5B%5D=data.discounts.source.coupon"
+        );
         assert_eq!(
             INVOICES.page(100, 1_700_000_000, Some("in_1")),
             "/v1/invoices?limit=100&created%5Bgt%5D=1700000000&starting_after=in_1&expand%5B%5D=data.payments"

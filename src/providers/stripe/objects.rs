@@ -407,3 +407,6 @@ mod tests {
         assert!(!other.renewal, "the first invoice of a subscription is new revenue");
     }
 }
+
+/// Subscriptions (read when the key may list them), for MRR.
+pub mod subscription;
