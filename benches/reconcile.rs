@@ -2,9 +2,10 @@
 //! Stripe's ledger, served by an instant in-process fake on 127.0.0.1 in Stripe's shapes, and counts the requests
 //! the fake answered per 100 balance transactions (target ≤ 1).
 //!
-//! `cargo bench --bench reconcile -- 200000` prints one JSON line per check: once with the refunds' charges known
-//! (every check after the first incremental sync), once without (the first check after a backfill, which reads
-//! Stripe's refund list once). `bench/reconcile.sh` builds and runs it.
+//! `cargo bench --bench reconcile -- 200000` prints one JSON line per check: once without the refunds' charges known
+//! (a database imported by a revlink before 0.1's backfill listed refunds: the check reads Stripe's refund list
+//! once), then with them known, as every check is since (the backfill's refund list and each sync's name them).
+//! `bench/reconcile.sh` builds and runs it.
 
 // Counts, sizes and timings of a benchmark: far inside every integer type and float mantissa.
 #![allow(
@@ -235,11 +236,11 @@ async fn main() {
     let site = seed(state, &ledger);
     eprintln!("seeded {n} payments in {:.1} s", seeding.elapsed().as_secs_f64());
 
-    // The first check after a backfill: no refund's charge is known yet.
-    println!("{}", check(state, &site, &ledger, "first check after a backfill").await);
-    // Every later one: the refund list walked above (or the import's refund list) named them.
+    // No refund's charge known: a database whose backfill did not list refunds.
+    println!("{}", check(state, &site, &ledger, "refunds never listed by the import").await);
+    // As after any backfill now, and every later sync: the refund list walked above named them.
     let known =
         state.db.with_conn(|c| Ok(c.query_row("SELECT COUNT(*) FROM stripe_refund_refs", [], |r| r.get::<_, i64>(0))?));
     assert_eq!(known.expect("count") as usize, refs(n).len(), "the refunds' charges were stored");
-    println!("{}", check(state, &site, &ledger, "steady state").await);
+    println!("{}", check(state, &site, &ledger, "every check (refunds listed by the import)").await);
 }

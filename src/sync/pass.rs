@@ -1,5 +1,5 @@
-//! One sync of one website: each Stripe list in turn (checkout sessions, invoices, charges, refunds, disputes),
-//! every page committed with its cursor. The first sync is the backfill: everything created since
+//! One sync of one website: each Stripe list in turn (checkout sessions, invoices, charges, refunds, disputes,
+//! subscriptions), every page committed with its cursor. The first sync is the backfill: everything created since
 //! `import_since_days`. Later syncs read what was created since the last one (with an overlap) and
 //! re-read the last `rescan_days` for refunds, disputes and late attribution; refunds of older charges
 //! come from Stripe's refund list. Nothing here depends on the order in which a list is returned.
@@ -192,10 +192,6 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
     let backfill = on_db(inner, move |c| import::stream(c, &w, Stream::Charges.name())).await?.high_water.is_none();
     let mut charges_low = since;
     for stream in Stream::ALL {
-        // The backfill's charges carry their refunds; the refund list is for later syncs.
-        if backfill && stream == Stream::Refunds {
-            continue;
-        }
         let w = website.clone();
         let state = on_writer(inner, move |c| {
             import::set_stage(c, &w, stream.name())?;
@@ -211,6 +207,9 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
                     // localstripe cannot filter invoices by date, and reading a few older ones costs little.
                     None if stream == Stream::Invoices => 0,
                     None => since,
+                    // The backfill's charges carry their refunded amounts; its refund list, read since the start,
+                    // names the charge of each refund, which the reconciliation needs (no request of its own).
+                    Some(_) if backfill && stream == Stream::Refunds => since,
                     Some(hw) if stream == Stream::Refunds => hw - OVERLAP_SECS,
                     Some(hw) => (hw - OVERLAP_SECS).min(rescan_from).max(since),
                 };

@@ -46,8 +46,8 @@ async fn the_probes_are_the_imports_own_calls() {
     }
     assert_eq!(
         pages.keys().collect::<Vec<_>>(),
-        ["/v1/charges", "/v1/checkout/sessions", "/v1/disputes", "/v1/invoices", "/v1/subscriptions"],
-        "the backfill reads these lists (refunds come with later syncs; disputes and subscriptions are optional)"
+        ["/v1/charges", "/v1/checkout/sessions", "/v1/disputes", "/v1/invoices", "/v1/refunds", "/v1/subscriptions"],
+        "the backfill reads these lists (disputes and subscriptions are optional)"
     );
     for (list_path, params) in &pages {
         assert_eq!(probes.get(list_path), Some(params), "{list_path}: the probe asks what the import asks");
@@ -60,7 +60,7 @@ async fn the_probes_are_the_imports_own_calls() {
         ]
     );
     assert_eq!(pages["/v1/invoices"], [("expand[]".to_owned(), "data.payments".to_owned())]);
-    assert_eq!(probes["/v1/refunds"], [], "refunds are probed too");
+    assert_eq!(pages["/v1/refunds"], [], "refunds are listed as they are");
     assert_eq!(
         pages["/v1/subscriptions"],
         [("expand[]".to_owned(), "data.discounts.source.coupon".to_owned()), ("status".into(), "all".into())],
