@@ -39,6 +39,9 @@ CREATE TABLE subscriptions (
     first_status         TEXT NOT NULL,
     first_status_since   INTEGER,
     first_plan           TEXT NOT NULL,
+    -- The start of the last complete or current pass over the list that saw it: one not seen by a whole pass is
+    -- gone from Stripe (deleted with its customer) and is then recorded as canceled at that pass.
+    seen_at              INTEGER NOT NULL,
     PRIMARY KEY (website_id, id)
 ) WITHOUT ROWID;
 CREATE INDEX subscriptions_by_customer ON subscriptions(website_id, customer_id);

@@ -296,9 +296,10 @@ pub fn last_successes(conn: &Connection) -> Result<Vec<(ObjectId, String)>> {
 }
 
 /// A key of another account (or one not recognised): the import starts over, remembering `account_charge` as the
-/// charge that identifies the account it now reads. Imported payments stay.
+/// charge that identifies the account it now reads. Imported payments stay; the previous account's subscriptions go.
 pub fn reset(conn: &Connection, website: &ObjectId, account_charge: Option<&str>) -> Result<()> {
     conn.execute("DELETE FROM stripe_sync_streams WHERE website_id = ?1", [website])?;
+    db::subscriptions::forget(conn, website)?;
     conn.execute(
         "INSERT INTO stripe_sync (website_id, account_charge) VALUES (?1, ?2)
          ON CONFLICT (website_id) DO UPDATE SET state = 'idle', halted = 0, stage = NULL, started_at = NULL,

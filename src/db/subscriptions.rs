@@ -32,15 +32,15 @@ pub fn upsert_page(tx: &Connection, website: &ObjectId, subs: &[NewSubscription]
     let mut write = tx.prepare_cached(
         "INSERT INTO subscriptions (website_id, id, customer_id, currency, status, status_since, created, start_date,
              trial_start, trial_end, cancel_at, canceled_at, ended_at, cancel_at_period_end, current_period_start,
-             current_period_end, plan, first_seen_at, first_status, first_status_since, first_plan)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?5, ?6, ?17)
+             current_period_end, plan, first_seen_at, first_status, first_status_since, first_plan, seen_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?5, ?6, ?17, ?18)
          ON CONFLICT (website_id, id) DO UPDATE SET customer_id = excluded.customer_id, currency = excluded.currency,
              status = excluded.status, status_since = excluded.status_since, created = excluded.created,
              start_date = excluded.start_date, trial_start = excluded.trial_start, trial_end = excluded.trial_end,
              cancel_at = excluded.cancel_at, canceled_at = excluded.canceled_at, ended_at = excluded.ended_at,
              cancel_at_period_end = excluded.cancel_at_period_end,
              current_period_start = excluded.current_period_start, current_period_end = excluded.current_period_end,
-             plan = excluded.plan
+             plan = excluded.plan, seen_at = excluded.seen_at
          WHERE (customer_id, currency, status, status_since, created, start_date, trial_start, trial_end, cancel_at,
                 canceled_at, ended_at, cancel_at_period_end, current_period_start, current_period_end, plan)
             IS NOT (excluded.customer_id, excluded.currency, excluded.status, excluded.status_since, excluded.created,
@@ -48,6 +48,7 @@ pub fn upsert_page(tx: &Connection, website: &ObjectId, subs: &[NewSubscription]
                 excluded.ended_at, excluded.cancel_at_period_end, excluded.current_period_start,
                 excluded.current_period_end, excluded.plan)",
     )?;
+    let mut seen = tx.prepare_cached("UPDATE subscriptions SET seen_at = ?3 WHERE website_id = ?1 AND id = ?2")?;
     let mut snapshot = tx.prepare_cached(
         "INSERT OR REPLACE INTO subscription_snapshots (website_id, subscription_id, month, observed_at, status,
              status_since, plan) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -64,7 +65,7 @@ pub fn upsert_page(tx: &Connection, website: &ObjectId, subs: &[NewSubscription]
             Some((s, since, _)) if s == status => *since,
             _ => sub.status_since(),
         };
-        changed += write.execute(params![
+        let written = write.execute(params![
             website,
             sub.id,
             sub.customer,
@@ -84,18 +85,68 @@ pub fn upsert_page(tx: &Connection, website: &ObjectId, subs: &[NewSubscription]
             plan,
             observed_at
         ])?;
+        if written == 0 {
+            seen.execute(params![website, sub.id, observed_at])?;
+        }
+        changed += written;
         if new_state {
             snapshot.execute(params![website, sub.id, month_of(observed_at), observed_at, status, since, plan])?;
         }
     }
     if changed > 0 {
-        tx.prepare_cached(
-            "INSERT INTO subscription_sync (website_id, version) VALUES (?1, 1)
-             ON CONFLICT (website_id) DO UPDATE SET version = version + 1",
-        )?
-        .execute([website])?;
+        bump_version(tx, website)?;
     }
     Ok(changed)
+}
+
+fn bump_version(conn: &Connection, website: &ObjectId) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO subscription_sync (website_id, version) VALUES (?1, 1)
+         ON CONFLICT (website_id) DO UPDATE SET version = version + 1",
+    )?
+    .execute([website])?;
+    Ok(())
+}
+
+/// At the end of a whole pass over the list that began at `pass_started`: a subscription still running that the
+/// pass did not see is gone from Stripe (deleted with its customer), and is recorded as canceled then, with a
+/// snapshot. Answers how many.
+pub fn mark_gone(tx: &Connection, website: &ObjectId, pass_started: i64) -> Result<usize> {
+    let gone: Vec<(String, String)> = tx
+        .prepare_cached(
+            "SELECT id, plan FROM subscriptions
+             WHERE website_id = ?1 AND seen_at < ?2 AND status NOT IN ('canceled', 'incomplete_expired')",
+        )?
+        .query_map(params![website, pass_started], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut cancel = tx.prepare_cached(
+        "UPDATE subscriptions SET status = 'canceled', status_since = ?3, canceled_at = COALESCE(canceled_at, ?3),
+             ended_at = COALESCE(ended_at, ?3)
+         WHERE website_id = ?1 AND id = ?2",
+    )?;
+    let mut snapshot = tx.prepare_cached(
+        "INSERT OR REPLACE INTO subscription_snapshots (website_id, subscription_id, month, observed_at, status,
+             status_since, plan) VALUES (?1, ?2, ?3, ?4, 'canceled', ?4, ?5)",
+    )?;
+    for (id, plan) in &gone {
+        cancel.execute(params![website, id, pass_started])?;
+        snapshot.execute(params![website, id, month_of(pass_started), pass_started, plan])?;
+    }
+    if !gone.is_empty() {
+        bump_version(tx, website)?;
+    }
+    Ok(gone.len())
+}
+
+/// A key of another Stripe account: the subscriptions read from the previous one are not this account's, and MRR
+/// is computed from the new account's alone (payments, which happened, stay).
+pub fn forget(conn: &Connection, website: &ObjectId) -> Result<()> {
+    conn.execute("DELETE FROM subscription_snapshots WHERE website_id = ?1", [website])?;
+    let deleted = conn.execute("DELETE FROM subscriptions WHERE website_id = ?1", [website])?;
+    if deleted > 0 {
+        bump_version(conn, website)?;
+    }
+    Ok(())
 }
 
 /// Whether the key may list subscriptions, and the subscription version (see the migration).

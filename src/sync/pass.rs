@@ -334,6 +334,10 @@ impl Sync<'_> {
         let committed = on_writer(self.inner, move |c| {
             import::commit_page(c, &w, &nonce, &page, |tx| {
                 if stream == Stream::Subscriptions {
+                    let gone = crate::db::subscriptions::mark_gone(tx, &w, started)?;
+                    if gone > 0 {
+                        tracing::info!(website = %w, gone, "subscriptions no longer listed by Stripe, recorded as canceled");
+                    }
                     return crate::db::subscriptions::set_available(tx, &w, true, None, started);
                 }
                 if stream != Stream::Charges {

@@ -252,6 +252,73 @@ async fn a_change_is_snapshotted_and_the_cached_figures_follow_the_import() {
     assert_eq!(snapshots[0].1, "3");
 }
 
+/// A subscription deleted in Stripe (with its customer) no longer appears in the list: the first whole pass that
+/// misses it records it as canceled then, so it stops counting in MRR and churns this month.
+#[rocket::async_test]
+async fn a_subscription_gone_from_stripe_is_recorded_as_canceled() {
+    let (account, billing) = account();
+    let (app, site, token) = imported(&account, &billing).await;
+    assert_eq!(mrr(&app, &site, &token, "").await["current"]["mrr"], 5200);
+    billing.subscriptions.lock().unwrap().retain(|s| s["id"] != "sub_a");
+    // A pass is known by the second it started: the next one starts in a later second.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    sync_now(&app, &site, &token).await;
+    let body = mrr(&app, &site, &token, "").await;
+    assert_eq!(body["current"]["mrr"], 4200, "{body}");
+    let series = body["series"].as_array().unwrap();
+    assert_eq!(series[11]["churned"].as_i64().map(i64::abs), Some(1000), "{}", series[11]);
+    assert_eq!(series[10]["mrr"], 5200, "last month as it was");
+    let (status, ended): (String, Option<i64>) = app
+        .state()
+        .db
+        .with_conn(|c| {
+            Ok(c.query_row(
+                "SELECT status, ended_at FROM subscriptions WHERE website_id = ?1 AND id = 'sub_a'",
+                [&site],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(status, "canceled");
+    assert!(ended.is_some_and(|t| t > unix_days_ago(1)), "ended when the pass missed it");
+    // Seen again (it was only hidden): listed as Stripe says.
+    billing.add(subscription("sub_a", "cus_a", "usd", "active", day(5, 2), vec![item("sub_a", &BASIC, 1, day(0, 2))]));
+    sync_now(&app, &site, &token).await;
+    assert_eq!(mrr(&app, &site, &token, "").await["current"]["mrr"], 5200);
+}
+
+/// A key of another Stripe account: MRR is the new account's alone (the old account's subscriptions are forgotten;
+/// its payments stay).
+#[rocket::async_test]
+async fn a_key_of_another_account_forgets_the_previous_accounts_subscriptions() {
+    let (account, billing) = account();
+    let (app, site, token) = imported(&account, &billing).await;
+    assert_eq!(mrr(&app, &site, &token, "").await["current"]["mrr"], 5200);
+
+    let other = Account::default();
+    other.with(|d| {
+        d.skip_ids(1000);
+        d.charge(NewCharge { amount: 3000, customer: "cus_z", created: unix_days_ago(2), ..Default::default() });
+    });
+    let other_billing = Billing::default();
+    other_billing.add(subscription(
+        "sub_z",
+        "cus_z",
+        "usd",
+        "active",
+        day(1, 2),
+        vec![item("sub_z", &PRO, 1, day(0, 2))],
+    ));
+    app.stripe.reset().await;
+    other_billing.mount(&app.stripe.server).await;
+    other.mount(&app.stripe.server).await;
+    let connected = app.connect(&site, &token, "rk_test_51AnotherAccountKeyAbcdefg").await;
+    assert_eq!(connected.body["data"][0]["import"], "started over", "{}", connected.body);
+    wait_for(&app, &site, &token, finished).await;
+    let body = mrr(&app, &site, &token, "").await;
+    assert_eq!((body["current"]["mrr"].as_i64(), body["current"]["activeSubscribers"].as_i64()), (Some(3000), Some(1)));
+}
+
 #[rocket::async_test]
 async fn the_mrr_route_checks_its_range_and_who_asks() {
     let app = TestApp::new().await;
