@@ -9,10 +9,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use chrono::{Datelike, Months, NaiveDate, Utc};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use crate::stripe_account::{Account, NewCharge, unix_days_ago};
 use crate::stripe_fake::missing_permission;
 
 pub const SUBSCRIPTIONS: &str = "/v1/subscriptions";
@@ -171,4 +173,74 @@ impl Respond for Billing {
         ResponseTemplate::new(200)
             .set_body_json(json!({"object": "list", "url": SUBSCRIPTIONS, "has_more": has_more, "data": rows}))
     }
+}
+
+/// Noon UTC of day `day` of the month `back` months before this one.
+pub fn day(back: u32, day: u32) -> i64 {
+    let this = NaiveDate::from_ymd_opt(Utc::now().year(), Utc::now().month(), 1).unwrap();
+    let month = this - Months::new(back);
+    month.with_day(day).unwrap().and_hms_opt(12, 0, 0).unwrap().and_utc().timestamp()
+}
+
+pub const BASIC: Price = Price::monthly("price_basic", 1000);
+pub const PRO: Price = Price::monthly("price_pro", 3000);
+pub const SEAT: Price = Price::monthly("price_seat", 500);
+pub const LARGE: Price = Price::monthly("price_large", 2000);
+pub const YEARLY: Price = Price {
+    id: "price_yearly",
+    unit_amount: 24_000,
+    currency: "usd",
+    interval: "year",
+    interval_count: 1,
+    metered: false,
+};
+pub const METERED: Price = Price { metered: true, ..Price::monthly("price_api_calls", 5) };
+pub const EURO: Price = Price { currency: "eur", ..Price::monthly("price_euro", 2000) };
+pub const POUND: Price = Price { currency: "gbp", ..Price::monthly("price_pound", 1500) };
+
+/// Nine subscriptions whose moves all lie two months back or more, so the last 30 days are quiet. By hand (USD
+/// cents, M = this month): A Basic 1,000 from M-5; B yearly 24,000 with a forever 50 % coupon = 1,000 from M-4;
+/// C Pro 3,000 from M-5, ended M-3; D trialing now: 0; E metered only: 0; F 20.00 EUR from M-3, its customer's
+/// payment settled 20.00 EUR as 22.00 USD: 2,200; G 2 seats × 500 past due = 1,000 from M-4; H 2,000 from M-5,
+/// unpaid since its period began on M-3 day 4 (inferred); I 15.00 GBP, no rate: apart.
+/// M-5: 6,000 (new 6,000; 3 subscribers). M-4: 8,000 (new 2,000; 5). M-3: 5,200 (new 2,200, churned 5,000; 4;
+/// churn 2 / (5 + 1) = 33.33 %, revenue churn 5,000 / 8,000 = 62.5 %). M-2 to M: 5,200, 4 subscribers.
+pub fn account() -> (Account, Billing) {
+    let account = Account::default();
+    account.with(|d| {
+        d.charge(NewCharge {
+            amount: 2000,
+            currency: "eur",
+            settled: Some((2200, "usd")),
+            customer: "cus_f",
+            metadata: json!({"datafast_visitor_id": "v-from-google"}),
+            created: unix_days_ago(20),
+            ..Default::default()
+        });
+    });
+    let billing = Billing::default();
+    billing.add(subscription("sub_a", "cus_a", "usd", "active", day(5, 2), vec![item("sub_a", &BASIC, 1, day(0, 2))]));
+    let mut b = subscription("sub_b", "cus_b", "usd", "active", day(4, 2), vec![item("sub_b", &YEARLY, 1, day(4, 2))]);
+    b["discounts"] = json!([discount("sub_b", "cus_b", "forever", Some(50.0), None)]);
+    billing.add(b);
+    let mut c = subscription("sub_c", "cus_c", "usd", "canceled", day(5, 3), vec![item("sub_c", &PRO, 1, day(4, 3))]);
+    (c["canceled_at"], c["ended_at"]) = (json!(day(3, 5)), json!(day(3, 5)));
+    billing.add(c);
+    let now = Utc::now().timestamp();
+    let mut d = subscription("sub_d", "cus_d", "usd", "trialing", now - 86_400, vec![item("sub_d", &PRO, 1, now)]);
+    (d["trial_start"], d["trial_end"]) = (json!(now - 86_400), json!(now + 13 * 86_400));
+    billing.add(d);
+    billing.add(subscription(
+        "sub_e",
+        "cus_e",
+        "usd",
+        "active",
+        day(4, 3),
+        vec![item("sub_e", &METERED, 1, day(0, 3))],
+    ));
+    billing.add(subscription("sub_f", "cus_f", "eur", "active", day(3, 2), vec![item("sub_f", &EURO, 1, day(0, 2))]));
+    billing.add(subscription("sub_g", "cus_g", "usd", "past_due", day(4, 3), vec![item("sub_g", &SEAT, 2, day(1, 3))]));
+    billing.add(subscription("sub_h", "cus_h", "usd", "unpaid", day(5, 4), vec![item("sub_h", &LARGE, 1, day(3, 4))]));
+    billing.add(subscription("sub_i", "cus_i", "gbp", "active", day(3, 6), vec![item("sub_i", &POUND, 1, day(0, 6))]));
+    (account, billing)
 }
