@@ -13,7 +13,7 @@ use crate::domain::website::WebsiteView;
 use crate::error::Error;
 use crate::service::{self, App};
 use crate::web::chart::{self, Bucket, Step};
-use crate::web::money::{money, thousands};
+use crate::web::money::{amount, money, thousands};
 
 /// At least this many months are shown, more when the page's range is longer.
 const MIN_MONTHS: u32 = 12;
@@ -25,6 +25,11 @@ fn rate(r: Option<f64>) -> String {
 /// `+12.00 USD`, `−3.00 USD`, or `—` for nothing.
 fn moved(minor: i64, sign: char, currency: &str) -> String {
     if minor == 0 { "—".to_owned() } else { format!("{sign}{}", money(minor, currency)) }
+}
+
+/// As `moved`, without the currency (the movements table's caption names it).
+fn moved_amount(minor: i64, sign: char, currency: &str) -> String {
+    if minor == 0 { "—".to_owned() } else { format!("{sign}{}", amount(minor, currency)) }
 }
 
 fn plural(n: u64) -> &'static str {
@@ -88,10 +93,11 @@ fn context(report: &Mrr) -> Value {
         .rev()
         .map(|m| {
             json!({
-                "month": month_start(&m.month).map_or_else(|| m.month.clone(), |d| d.format("%B %Y").to_string()),
-                "mrr": money(m.mrr, cur), "new": moved(m.new, '+', cur), "reactivated": moved(m.reactivated, '+', cur),
-                "expansion": moved(m.expansion, '+', cur), "contraction": moved(m.contraction, '−', cur),
-                "churned": moved(m.churned, '−', cur), "subscribers": thousands(m.active_subscribers),
+                "month": month_start(&m.month).map_or_else(|| m.month.clone(), |d| d.format("%b %Y").to_string()),
+                "mrr": amount(m.mrr, cur), "new": moved_amount(m.new, '+', cur),
+                "reactivated": moved_amount(m.reactivated, '+', cur), "expansion": moved_amount(m.expansion, '+', cur),
+                "contraction": moved_amount(m.contraction, '−', cur), "churned": moved_amount(m.churned, '−', cur),
+                "subscribers": thousands(m.active_subscribers),
                 "churn": rate(m.customer_churn_rate),
             })
         })

@@ -89,12 +89,12 @@ async fn the_revenue_page_shows_mrr_its_chart_and_the_movements() {
     assert!(page.contains(r#"id="chart-readout""#), "the revenue chart keeps its ids");
     assert_eq!(section.matches(r#"<g class="bucket"#).count(), 12, "twelve months");
     assert!(section.contains("50.00 USD MRR, −5.00 USD churned, 2 subscribers"), "last month's bar: {section}");
-    let table = &section
-        [section.find("<table class=\"stack\">\n  <thead><tr><th scope=\"col\">Month").expect("the movements")..];
+    let table = &section[section.find("<table class=\"stack movements\">").expect("the movements")..];
+    assert!(table.contains("<caption>Each month's movements, in USD</caption>"), "the caption names the currency");
     let cells = table.matches("<td").count();
     assert!(cells >= 12 * 9, "{cells}");
-    assert_eq!(table.matches("<td data-label=").count(), cells, "every cell is labelled for the stacked layout");
-    assert!(table.contains(r#"<td data-label="New">+30.00 USD</td>"#), "b started two months back");
+    assert_eq!(table.matches(" data-label=").count(), cells, "every cell is labelled for the stacked layout");
+    assert!(table.contains(r#"<td class="num" data-label="New">+30.00</td>"#), "b started two months back");
     assert!(
         section.contains(r#"<td data-label="Source">Not attributed</td><td data-label="MRR now">50.00 USD</td>"#),
         "by source: none of these customers paid through a visitor"
