@@ -14,6 +14,8 @@ pub fn revlink(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .current_dir(dir)
         .env("ROCKET_DATA_DIR", dir.join("data"))
+        // A server started this way (one expected to refuse) must not depend on port 8000 being free.
+        .env("ROCKET_PORT", free_port().to_string())
         .env_remove("RUST_LOG")
         .output()
         .expect("the binary runs")
