@@ -22,14 +22,15 @@ fn rate(r: Option<f64>) -> String {
     r.map_or_else(|| "—".to_owned(), |r| format!("{r:.2} %"))
 }
 
-/// `+12.00 USD`, `−3.00 USD`, or `—` for nothing.
-fn moved(minor: i64, sign: char, currency: &str) -> String {
-    if minor == 0 { "—".to_owned() } else { format!("{sign}{}", money(minor, currency)) }
-}
-
-/// As `moved`, without the currency (the movements table's caption names it).
+/// `+12.00`, `−3.00`, or `—` for nothing (the movements table's caption names the currency).
 fn moved_amount(minor: i64, sign: char, currency: &str) -> String {
     if minor == 0 { "—".to_owned() } else { format!("{sign}{}", amount(minor, currency)) }
+}
+
+/// `+12.00 USD`, `−3.00 USD`, or `—` for nothing.
+fn moved(minor: i64, sign: char, currency: &str) -> String {
+    let shown = moved_amount(minor, sign, currency);
+    if minor == 0 { shown } else { format!("{shown} {currency}") }
 }
 
 fn plural(n: u64) -> &'static str {
