@@ -207,9 +207,10 @@ async fn try_sync(inner: &Inner, website: &ObjectId, nonce: &mut Vec<u8>) -> Res
                     // localstripe cannot filter invoices by date, and reading a few older ones costs little.
                     None if stream == Stream::Invoices => 0,
                     None => since,
-                    // The backfill's charges carry their refunded amounts; its refund list, read since the start,
-                    // names the charge of each refund, which the reconciliation needs (no request of its own).
-                    Some(_) if backfill && stream == Stream::Refunds => since,
+                    // The backfill's charges carry their refunded amounts; its refund list names the charge of each
+                    // refund, which the reconciliation needs (no request of its own then). Read whole, like the
+                    // first invoices: refunds are few, and localstripe answers a date filter on them with a 500.
+                    Some(_) if backfill && stream == Stream::Refunds => 0,
                     Some(hw) if stream == Stream::Refunds => hw - OVERLAP_SECS,
                     Some(hw) => (hw - OVERLAP_SECS).min(rescan_from).max(since),
                 };
