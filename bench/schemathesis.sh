@@ -68,7 +68,8 @@ curl -fsS "http://127.0.0.1:$port/api/v1/health" >/dev/null || { echo "revlink d
 # - DELETE /payments needs transaction_id, datafast_visitor_id, or start and end together (a rule across
 #   parameters): a schema-valid query without one of them is a 400;
 # - a payment's timestamp must not lie in the future, which a static schema cannot bound.
-# - the revenue range: start not after end, at most 10 years (a rule across parameters);
+# - the revenue range: start not after end, at most 10 years; the MRR range's months likewise, at most 120 (rules
+#   across parameters);
 # - disconnecting, syncing, reconciling or setting the webhook secret of a website without Stripe is 404 "Stripe is
 #   not connected" (not a missing website); reconciling with `reconcile_days = 0` is 409;
 # - a Stripe webhook delivery is authenticated by its `Stripe-Signature` (an HMAC of the body with the website's
@@ -98,6 +99,10 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403",
 
 [[operations]]
 include-operation-id = "get_revenue"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404"]
+
+[[operations]]
+include-operation-id = "get_mrr"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404"]
 
 [[operations]]

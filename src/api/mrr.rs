@@ -21,9 +21,9 @@ pub fn routes() -> Vec<Route> {
 /// units of `currency`, rates in percent. Computed by Stripe's billing-analytics definitions (see the README).
 #[utoipa::path(context_path = "/api/v1/admin", tag = "payments", security(("bearer" = [])),
     params(WebsitePath,
-        ("start" = Option<String>, Query, example = "2025-07",
+        ("start" = Option<String>, Query, example = "2025-07", pattern = "^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$",
             description = "first month (YYYY-MM, the website's time zone; a date picks its month); default: 11 months before `end`"),
-        ("end" = Option<String>, Query, example = "2026-06",
+        ("end" = Option<String>, Query, example = "2026-06", pattern = "^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$",
             description = "last month (YYYY-MM); default: the current month, which is also the latest allowed; at most 120 months in all")),
     responses((status = 200, description = "the figures now and per month", body = crate::api::Success<Mrr>),
         Authenticated, WebsiteScoped))]
