@@ -8,6 +8,7 @@ mod fetch;
 mod mapping;
 mod pass;
 mod reconcile;
+mod stream;
 mod subscriptions;
 mod targeted;
 

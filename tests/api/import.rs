@@ -110,6 +110,10 @@ async fn requests_to(app: &TestApp, path: &str) -> Vec<HashMap<String, String>> 
         .collect()
 }
 
+fn created_gt(query: &HashMap<String, String>) -> Option<i64> {
+    query.get("created[gt]").map(|t| t.parse().unwrap())
+}
+
 #[rocket::async_test]
 async fn backfill_reads_every_page_then_syncs_what_is_new_and_what_changed() {
     let account = Account::default();
@@ -143,11 +147,9 @@ async fn backfill_reads_every_page_then_syncs_what_is_new_and_what_changed() {
     let pages = requests_to(&app, "/v1/charges").await;
     assert_eq!(pages.len(), 3, "250 charges are three pages of 100");
     assert_eq!(pages.iter().filter(|q| q.contains_key("starting_after")).count(), 2);
-    let since = unix_days_ago(730);
-    for q in &pages {
-        let gt: i64 = q["created[gt]"].parse().unwrap();
-        assert!((since - 5..=since + 5).contains(&gt), "backfill reads back to import_since_days: {q:?}");
-    }
+    let since = unix_days_ago(730)..=unix_days_ago(730) + 10;
+    let back_to_since = |q: &HashMap<String, String>| created_gt(q).is_some_and(|gt| since.contains(&(gt + 5)));
+    assert!(pages.iter().all(back_to_since), "backfill reads back to import_since_days: {pages:?}");
 
     // Later: a new payment, a refund on a charge from 200 days ago and one on a charge from 5 days ago.
     let old = ids.iter().find(|id| payments[*id].amount == 1000 + 200).unwrap().clone();
@@ -160,18 +162,14 @@ async fn backfill_reads_every_page_then_syncs_what_is_new_and_what_changed() {
     let sync = sync_now(&app, &site, &token).await;
     assert_eq!((sync["state"].as_str(), sync["imported"].as_i64()), (Some("idle"), Some(251)), "{sync}");
     let payments = stored(&app, &site);
-    assert_eq!(payments[&new].amount, 4200);
-    assert_eq!((payments[&old].refunded, payments[&recent].refunded), (400, 1005));
+    assert_eq!((payments[&new].amount, payments[&old].refunded, payments[&recent].refunded), (4200, 400, 1005));
 
     let incremental = requests_to(&app, "/v1/charges").await.split_off(3);
-    let gt: i64 = incremental[0]["created[gt]"].parse().unwrap();
-    let rescan = unix_days_ago(30);
+    let (gt, rescan) = (created_gt(&incremental[0]).unwrap(), unix_days_ago(30));
     assert!((rescan - 5..=rescan + 5).contains(&gt), "a sync re-reads the last 30 days, not the history");
-    let refund_pages = requests_to(&app, "/v1/refunds").await;
-    assert_eq!(refund_pages.len(), 2, "the backfill lists refunds once (for their charges), each later sync once");
-    assert!(!refund_pages[0].contains_key("created[gt]"), "the backfill lists every refund (they are few)");
-    let later: i64 = refund_pages[1]["created[gt]"].parse().unwrap();
-    assert!(later > unix_days_ago(1), "a later sync lists the refunds since the last one");
+    // The backfill lists every refund (for their charges: they are few), a later sync those since the last one.
+    let refunds: Vec<Option<i64>> = requests_to(&app, "/v1/refunds").await.iter().map(|q| created_gt(q)).collect();
+    assert!(refunds.len() == 2 && refunds[0].is_none() && refunds[1] > Some(unix_days_ago(1)), "{refunds:?}");
 }
 
 /// The same account, listed newest first (Stripe) and oldest first (localstripe), gives the same payments.
