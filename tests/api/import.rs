@@ -168,7 +168,7 @@ async fn backfill_reads_every_page_then_syncs_what_is_new_and_what_changed() {
     let (gt, rescan) = (created_gt(&incremental[0]).unwrap(), unix_days_ago(30));
     assert!((rescan - 5..=rescan + 5).contains(&gt), "a sync re-reads the last 30 days, not the history");
     // The backfill lists every refund (for their charges: they are few), a later sync those since the last one.
-    let refunds: Vec<Option<i64>> = requests_to(&app, "/v1/refunds").await.iter().map(|q| created_gt(q)).collect();
+    let refunds: Vec<Option<i64>> = requests_to(&app, "/v1/refunds").await.iter().map(created_gt).collect();
     assert!(refunds.len() == 2 && refunds[0].is_none() && refunds[1] > Some(unix_days_ago(1)), "{refunds:?}");
 }
 
