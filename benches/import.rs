@@ -14,16 +14,15 @@
     clippy::cast_precision_loss
 )]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use revlink::db::stripe::NewConnection;
-use revlink::db::{import, stripe, users, websites};
-use revlink::domain::Actor;
+use revlink::db::import;
 
-const KEY: &str = "rk_live_51BenchBenchBenchBenchBench";
 const NEWEST: i64 = 1_790_000_000;
 
 /// Charges `ch_…{i}` for i in 0..n, newest first, one second apart.
@@ -133,26 +132,7 @@ async fn main() {
     let rocket = revlink::build(figment).expect("revlink builds");
     let rocket = rocket.ignite().await.expect("ignites");
     let state = rocket.state::<revlink::service::App>().expect("state");
-    let site = state
-        .db
-        .with_conn(|c| {
-            let owner = users::create(c, "bench@example.com", None, None)?;
-            let new = revlink::domain::website::NewWebsite {
-                domain: "bench.example.com".into(),
-                name: None,
-                timezone: "UTC".into(),
-            };
-            let site = websites::create(c, &owner, &new, &Actor::cli())?.website_id;
-            let connection = NewConnection {
-                sealed: state.stripe_keys.seal(&site, KEY),
-                livemode: true,
-                display_key: "rk_live_…Bench".into(),
-                currency: "USD".into(),
-            };
-            stripe::connect(c, &site, &connection, &Actor::cli())?;
-            Ok(site)
-        })
-        .expect("seeded");
+    let site = state.db.with_conn(|c| common::connected_website(state, c)).expect("seeded");
 
     let started = Instant::now();
     state.importer.trigger(site.clone());

@@ -16,6 +16,8 @@
     clippy::cast_precision_loss
 )]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use rocket::http::Header;
@@ -23,7 +25,7 @@ use rocket::local::asynchronous::Client;
 use rocket::serde::json::{Json, Value as RocketValue, json as rocket_json};
 use serde_json::json;
 
-use revlink::db::{credentials, subscriptions, users, websites};
+use revlink::db::{credentials, subscriptions};
 use revlink::domain::mrr::plan::{Discount, Duration as CouponDuration, Interval, Item, UsageType};
 use revlink::domain::mrr::report::{self, YearMonth};
 use revlink::domain::mrr::{NewSubscription, Plan, Rate, Status, Subscription};
@@ -225,13 +227,7 @@ async fn main() {
     let (site, token) = state
         .db
         .with_conn(|c| {
-            let owner = users::create(c, "bench@example.com", None, None)?;
-            let new = revlink::domain::website::NewWebsite {
-                domain: "bench.example.com".into(),
-                name: None,
-                timezone: "UTC".into(),
-            };
-            let site = websites::create(c, &owner, &new, &Actor::cli())?.website_id;
+            let (owner, site) = common::owner_and_website(c)?;
             let perms = PermissionSet::parse(&["*"]).expect("permissions");
             let token =
                 credentials::create_access_token(c, &owner, None, &perms, &[], &Actor::cli())?.key.expect("key");

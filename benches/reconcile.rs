@@ -15,6 +15,8 @@
     clippy::cast_precision_loss
 )]
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -23,12 +25,10 @@ use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use revlink::db::payments::upsert_imported;
-use revlink::db::stripe::NewConnection;
-use revlink::db::{self, reconcile, stripe, users, websites};
+use revlink::db::{self, reconcile};
+use revlink::domain::ObjectId;
 use revlink::domain::payment::{NewPayment, Settlement};
-use revlink::domain::{Actor, ObjectId};
 
-const KEY: &str = "rk_live_51BenchBenchBenchBenchBench";
 const DAYS: i64 = 35;
 /// One charge in this many is refunded (500 of it).
 const REFUND_EVERY: usize = 50;
@@ -139,20 +139,7 @@ fn seed(state: &revlink::service::App, ledger: &Ledger) -> ObjectId {
     state
         .db
         .with_conn(|c| {
-            let owner = users::create(c, "bench@example.com", None, None)?;
-            let new = revlink::domain::website::NewWebsite {
-                domain: "bench.example.com".into(),
-                name: None,
-                timezone: "UTC".into(),
-            };
-            let site = websites::create(c, &owner, &new, &Actor::cli())?.website_id;
-            let connection = NewConnection {
-                sealed: state.stripe_keys.seal(&site, KEY),
-                livemode: true,
-                display_key: "rk_live_…Bench".into(),
-                currency: "USD".into(),
-            };
-            stripe::connect(c, &site, &connection, &Actor::cli())?;
+            let site = common::connected_website(state, c)?;
             db::in_transaction(c, |tx| {
                 for i in 0..ledger.n {
                     let at = time::OffsetDateTime::from_unix_timestamp(ledger.created(i)).expect("a time");
