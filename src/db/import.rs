@@ -7,7 +7,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::crypto::Sealed;
-use crate::db::{self, disputes, optional, payments, reconcile};
+use crate::db::{self, disputes, optional, payments};
 use crate::domain::ObjectId;
 use crate::domain::dispute::NewDispute;
 use crate::domain::integrations::SyncStatus;
@@ -127,34 +127,16 @@ pub fn commit_page(
     page: &Page<'_>,
     at_pass_end: impl FnOnce(&Connection) -> Result<()>,
 ) -> Result<Committed> {
-    let current: Option<i64> = tx
-        .prepare_cached("SELECT 1 FROM stripe_connections WHERE website_id = ?1 AND nonce = ?2")?
-        .query_row(params![website, nonce], |r| r.get(0))
-        .optional()?;
-    if current.is_none() {
+    if !is_current(tx, website, nonce)? {
         return Ok(Committed::Disconnected);
     }
     match &page.rows {
-        Rows::CheckoutRefs(refs) => {
-            let mut insert = tx.prepare_cached(
-                "INSERT OR REPLACE INTO stripe_checkout_refs (website_id, ref, visitor_id, session_id) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for r in refs {
-                insert.execute(params![website, r.reference, r.visitor_id, r.session_id])?;
-            }
-        }
-        Rows::InvoiceRefs(refs) => {
-            let mut insert = tx.prepare_cached(
-                "INSERT OR REPLACE INTO stripe_invoice_refs (website_id, payer, invoice_id, billing_reason) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for r in refs {
-                insert.execute(params![website, r.payer, r.invoice_id, r.billing_reason])?;
-            }
-        }
-        Rows::Payments(list) => upsert_payments(tx, website, list)?,
+        Rows::CheckoutRefs(refs) => save_checkout_refs(tx, website, refs)?,
+        Rows::InvoiceRefs(refs) => save_invoice_refs(tx, website, refs)?,
+        Rows::Payments(list) => upsert_page_payments(tx, website, list)?,
         Rows::Refunds(refs, list) => {
-            reconcile::save_refund_refs(tx, website, refs)?;
-            upsert_payments(tx, website, list)?;
+            save_refund_refs(tx, website, refs)?;
+            upsert_page_payments(tx, website, list)?;
         }
         Rows::Disputes(list) => {
             for dispute in list {
@@ -186,18 +168,69 @@ pub fn commit_page(
 }
 
 /// Records imported payments (new ones counted as imported).
+fn upsert_page_payments(tx: &Connection, website: &ObjectId, list: &[NewPayment]) -> Result<()> {
+    upsert_payments(tx, website, list)?;
+    // The first payment stored identifies the account, when its key listed no charge at connect.
+    if let Some(first) = list.first() {
+        tx.prepare_cached(
+            "UPDATE stripe_sync SET account_charge = COALESCE(account_charge, ?2) WHERE website_id = ?1",
+        )?
+        .execute(params![website, first.transaction_id])?;
+    }
+    Ok(())
+}
+
+/// Stores payments the import read (a page, a webhook's re-read, a reconciled day read again), counting the new
+/// ones in the sync's `imported`. Runs in the writer's transaction.
 pub fn upsert_payments(tx: &Connection, website: &ObjectId, list: &[NewPayment]) -> Result<()> {
     let mut new = 0;
     for payment in list {
         new += i64::from(payments::upsert_imported(tx, website, payment)?);
     }
-    // The first payment stored identifies the account, when its key listed no charge at connect.
-    let charge = list.first().map(|p| p.transaction_id.as_str());
-    tx.prepare_cached(
-        "UPDATE stripe_sync SET imported = imported + ?2, account_charge = COALESCE(account_charge, ?3)
-         WHERE website_id = ?1",
-    )?
-    .execute(params![website, new, charge])?;
+    tx.prepare_cached("UPDATE stripe_sync SET imported = imported + ?2 WHERE website_id = ?1")?
+        .execute(params![website, new])?;
+    Ok(())
+}
+
+/// Whether the connection read with `nonce` is still the website's (a write of what it read is then still wanted).
+pub fn is_current(conn: &Connection, website: &ObjectId, nonce: &[u8]) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM stripe_connections WHERE website_id = ?1 AND nonce = ?2")?
+        .exists(params![website, nonce])?)
+}
+
+/// Checkout sessions' references: the datafast ids of the payment each was paid with.
+pub fn save_checkout_refs(tx: &Connection, website: &ObjectId, refs: &[CheckoutRef]) -> Result<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT OR REPLACE INTO stripe_checkout_refs (website_id, ref, visitor_id, session_id) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for r in refs {
+        insert.execute(params![website, r.reference, r.visitor_id, r.session_id])?;
+    }
+    Ok(())
+}
+
+/// Records which charge each refund refunds, `(refund, charge)`: from the import's refund list, or refunds the
+/// reconciliation looked up (`db::reconcile` reads them).
+pub fn save_refund_refs(tx: &Connection, website: &ObjectId, refs: &[(String, String)]) -> Result<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO stripe_refund_refs (website_id, refund_id, charge_id) VALUES (?1, ?2, ?3)
+         ON CONFLICT (website_id, refund_id) DO UPDATE SET charge_id = excluded.charge_id",
+    )?;
+    for (refund, charge) in refs {
+        insert.execute(params![website, refund, charge])?;
+    }
+    Ok(())
+}
+
+/// Invoices' references: the payment each was paid with, and its billing reason.
+pub fn save_invoice_refs(tx: &Connection, website: &ObjectId, refs: &[InvoiceRef]) -> Result<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT OR REPLACE INTO stripe_invoice_refs (website_id, payer, invoice_id, billing_reason) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for r in refs {
+        insert.execute(params![website, r.payer, r.invoice_id, r.billing_reason])?;
+    }
     Ok(())
 }
 

@@ -6,23 +6,11 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::db::{self, optional, payments};
+use crate::db::{self, import, optional};
 use crate::domain::ObjectId;
 use crate::domain::payment::NewPayment;
 use crate::domain::reconciliation::{Figures, Ledger, Mismatch, Reconciliation};
 use crate::error::Result;
-
-/// Records which charge each refund refunds: `(refund, charge)`.
-pub fn save_refund_refs(tx: &Connection, website: &ObjectId, refs: &[(String, String)]) -> Result<()> {
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO stripe_refund_refs (website_id, refund_id, charge_id) VALUES (?1, ?2, ?3)
-         ON CONFLICT (website_id, refund_id) DO UPDATE SET charge_id = excluded.charge_id",
-    )?;
-    for (refund, charge) in refs {
-        insert.execute(params![website, refund, charge])?;
-    }
-    Ok(())
-}
 
 /// The UTC date each of these imported charges was paid on (those revlink has).
 pub fn paid_dates(conn: &Connection, website: &ObjectId, charges: &[String]) -> Result<HashMap<String, NaiveDate>> {
@@ -73,31 +61,19 @@ pub fn figures(conn: &Connection, website: &ObjectId, from: NaiveDate, to: Naive
     Ok(ledger)
 }
 
-/// Whether the connection read with `nonce` is still the website's.
-pub fn current(tx: &Connection, website: &ObjectId, nonce: &[u8]) -> Result<bool> {
-    Ok(tx
-        .prepare_cached("SELECT 1 FROM stripe_connections WHERE website_id = ?1 AND nonce = ?2")?
-        .exists(params![website, nonce])?)
-}
-
 /// Writes the payments a check read again, if the connection they were read with is still the website's; answers
 /// whether it was. Run it in the writer's transaction.
 pub fn commit_reread(tx: &Connection, website: &ObjectId, nonce: &[u8], list: &[NewPayment]) -> Result<bool> {
-    if !current(tx, website, nonce)? {
+    if !import::is_current(tx, website, nonce)? {
         return Ok(false);
     }
-    let mut new = 0;
-    for payment in list {
-        new += i64::from(payments::upsert_imported(tx, website, payment)?);
-    }
-    tx.prepare_cached("UPDATE stripe_sync SET imported = imported + ?2 WHERE website_id = ?1")?
-        .execute(params![website, new])?;
+    import::upsert_payments(tx, website, list)?;
     Ok(true)
 }
 
 /// Marks a check running (if the connection is still the website's).
 pub fn begin(conn: &Connection, website: &ObjectId, nonce: &[u8]) -> Result<bool> {
-    if !current(conn, website, nonce)? {
+    if !import::is_current(conn, website, nonce)? {
         return Ok(false);
     }
     conn.execute(
@@ -121,7 +97,7 @@ pub struct Outcome {
 
 /// Records a complete check (replacing the last one's mismatches), if the connection is still the website's.
 pub fn finish(tx: &Connection, website: &ObjectId, nonce: &[u8], o: &Outcome) -> Result<()> {
-    if !current(tx, website, nonce)? {
+    if !import::is_current(tx, website, nonce)? {
         return Ok(());
     }
     let now = db::now();

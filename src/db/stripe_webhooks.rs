@@ -2,10 +2,10 @@
 //! Stripe retries is processed once; kept a week, longer than Stripe retries), when the website's last event came,
 //! and the charges a webhook had read again, committed like a page of the import. Plain rows in and out.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
-use crate::db::import::{CheckoutRef, Committed, InvoiceRef};
-use crate::db::{self, payments};
+use crate::db;
+use crate::db::import::{self, CheckoutRef, Committed, InvoiceRef};
 use crate::domain::ObjectId;
 use crate::domain::payment::NewPayment;
 use crate::error::Result;
@@ -43,31 +43,12 @@ pub fn commit_charges(
     payments: impl FnOnce(&Connection) -> Vec<NewPayment>,
     after: impl FnOnce(&Connection) -> Result<()>,
 ) -> Result<Committed> {
-    let current: Option<i64> = tx
-        .prepare_cached("SELECT 1 FROM stripe_connections WHERE website_id = ?1 AND nonce = ?2")?
-        .query_row(params![website, nonce], |r| r.get(0))
-        .optional()?;
-    if current.is_none() {
+    if !import::is_current(tx, website, nonce)? {
         return Ok(Committed::Disconnected);
     }
-    let mut insert = tx.prepare_cached(
-        "INSERT OR REPLACE INTO stripe_checkout_refs (website_id, ref, visitor_id, session_id) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for r in checkout {
-        insert.execute(params![website, r.reference, r.visitor_id, r.session_id])?;
-    }
-    let mut insert = tx.prepare_cached(
-        "INSERT OR REPLACE INTO stripe_invoice_refs (website_id, payer, invoice_id, billing_reason) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for r in invoices {
-        insert.execute(params![website, r.payer, r.invoice_id, r.billing_reason])?;
-    }
-    let mut new = 0;
-    for payment in payments(tx) {
-        new += i64::from(payments::upsert_imported(tx, website, &payment)?);
-    }
-    tx.prepare_cached("UPDATE stripe_sync SET imported = imported + ?2 WHERE website_id = ?1")?
-        .execute(params![website, new])?;
+    import::save_checkout_refs(tx, website, checkout)?;
+    import::save_invoice_refs(tx, website, invoices)?;
+    import::upsert_payments(tx, website, &payments(tx))?;
     after(tx)?;
     Ok(Committed::Done)
 }

@@ -287,8 +287,8 @@ impl<'a> Check<'a> {
             }
             let (w, n) = (self.website.clone(), self.nonce.clone());
             on_writer(self.inner, move |c| {
-                if store::current(c, &w, &n)? {
-                    store::save_refund_refs(c, &w, &refs)?;
+                if import::is_current(c, &w, &n)? {
+                    import::save_refund_refs(c, &w, &refs)?;
                 }
                 Ok(())
             })
