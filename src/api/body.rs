@@ -26,14 +26,10 @@ impl<'r> FromData<'r> for JsonBody {
                 format!("Unsupported content type {ct}; send the body as JSON with Content-Type: application/json");
             return data_failure(req, Error::UnsupportedMediaType(msg));
         }
-        let limit = req.limits().get("json").unwrap_or_else(|| 64.kibibytes());
-        let bytes = match data.open(limit).into_bytes().await {
-            Ok(b) => b,
-            Err(e) => return data_failure(req, Error::BadRequest(format!("Could not read the request body: {e}"))),
+        let bytes = match read_within_limit(req, data).await {
+            Ok(bytes) => bytes,
+            Err(e) => return data_failure(req, e),
         };
-        if !bytes.is_complete() {
-            return data_failure(req, Error::PayloadTooLarge(format!("Request body is larger than the {limit} limit")));
-        }
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return data::Outcome::Success(JsonBody::Empty);
         }
@@ -43,6 +39,20 @@ impl<'r> FromData<'r> for JsonBody {
             Err(e) => JsonBody::Malformed(format!("Request body is not valid JSON: {e}")),
         })
     }
+}
+
+/// A body's bytes, within the JSON limit (64 KiB unless `limits.json` says otherwise); a larger one is a 413.
+pub async fn read_within_limit<'r>(req: &'r Request<'_>, data: Data<'r>) -> Result<Vec<u8>, Error> {
+    let limit = req.limits().get("json").unwrap_or_else(|| 64.kibibytes());
+    let bytes = data
+        .open(limit)
+        .into_bytes()
+        .await
+        .map_err(|e| Error::BadRequest(format!("Could not read the request body: {e}")))?;
+    if !bytes.is_complete() {
+        return Err(Error::PayloadTooLarge(format!("Request body is larger than the {limit} limit")));
+    }
+    Ok(bytes.into_inner())
 }
 
 impl JsonBody {

@@ -2,10 +2,11 @@
 //! the default). No bearer credential: the `Stripe-Signature` over the body's exact bytes is the authentication, so
 //! the body is read raw, never re-serialized. Answered at once; what an event names is read in the background.
 
-use rocket::data::{self, Data, FromData, ToByteUnit};
+use rocket::data::{self, Data, FromData};
 use rocket::request::Request;
 use rocket::{Route, State, post, routes};
 
+use crate::api::body::read_within_limit;
 use crate::api::doc::{WebhookErrors, WebsitePath};
 use crate::api::{ApiResult, Message, Success, one};
 use crate::auth::webhooks::StripeDelivery;
@@ -25,15 +26,10 @@ impl<'r> FromData<'r> for RawBody {
     type Error = Error;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self, Error> {
-        let limit = req.limits().get("json").unwrap_or_else(|| 64.kibibytes());
-        let bytes = match data.open(limit).into_bytes().await {
-            Ok(b) => b,
-            Err(e) => return data_failure(req, Error::BadRequest(format!("Could not read the request body: {e}"))),
-        };
-        if !bytes.is_complete() {
-            return data_failure(req, Error::PayloadTooLarge(format!("Request body is larger than the {limit} limit")));
+        match read_within_limit(req, data).await {
+            Ok(bytes) => data::Outcome::Success(Self(bytes)),
+            Err(e) => data_failure(req, e),
         }
-        data::Outcome::Success(Self(bytes.into_inner()))
     }
 }
 
