@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use revlink::domain::tracking::TrackingSettings;
 use revlink::domain::{Actor, ObjectId};
 
-use crate::helpers::{TestApp, assert_error};
+use crate::helpers::{Reply, TestApp, assert_error};
 
 const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
                       Chrome/120.0.0.0 Safari/537.36";
@@ -44,20 +44,8 @@ fn pageview(site: &Site, href: &str) -> Value {
            "viewport": {"width": 1440, "height": 900}, "visitorId": VISITOR, "sessionId": "s1", "type": "pageview"})
 }
 
-struct Answer {
-    status: Status,
-    body: Value,
-    headers: Vec<(String, String)>,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
-
 /// Sends `body` as the script would, from `address` with `user_agent`, plus `headers`.
-async fn send_raw(app: &TestApp, body: String, user_agent: &str, address: &str, headers: &[(&str, &str)]) -> Answer {
+async fn send_raw(app: &TestApp, body: String, user_agent: &str, address: &str, headers: &[(&str, &str)]) -> Reply {
     let remote = SocketAddr::new(address.parse().unwrap(), 40000);
     let mut req = app
         .client
@@ -69,19 +57,14 @@ async fn send_raw(app: &TestApp, body: String, user_agent: &str, address: &str, 
     for (name, value) in headers {
         req.add_header(Header::new((*name).to_owned(), (*value).to_owned()));
     }
-    let res = req.dispatch().await;
-    let status = res.status();
-    let headers = res.headers().iter().map(|h| (h.name().to_string(), h.value().to_string())).collect();
-    let text = res.into_string().await.unwrap_or_default();
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON answer ({status}): {text}"));
-    Answer { status, body, headers }
+    Reply::read(req.dispatch().await).await
 }
 
-async fn send(app: &TestApp, event: &Value) -> Answer {
+async fn send(app: &TestApp, event: &Value) -> Reply {
     send_raw(app, event.to_string(), CHROME, ADDRESS, &[]).await
 }
 
-fn assert_envelope(answer: &Answer, status: u16, says: &str) {
+fn assert_envelope(answer: &Reply, status: u16, says: &str) {
     assert_eq!(answer.status.code, status, "{}", answer.body);
     assert_eq!(answer.body["status"], "error");
     assert_eq!(answer.body["error"]["code"], status);

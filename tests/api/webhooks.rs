@@ -63,12 +63,7 @@ pub(crate) async fn deliver(app: &TestApp, to: &str, signature: Option<&str>, pa
     if let Some(signature) = signature {
         req.add_header(Header::new("Stripe-Signature", signature.to_owned()));
     }
-    let res = req.dispatch().await;
-    let status = res.status();
-    let headers = res.headers().iter().map(|h| (h.name().to_string(), h.value().to_string())).collect();
-    let text = res.into_string().await.unwrap_or_default();
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON answer ({status}): {text}"));
-    Reply { status, body, headers }
+    Reply::read(req.dispatch().await).await
 }
 
 pub(crate) fn assert_received(reply: &Reply, message: &str) {

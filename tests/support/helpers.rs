@@ -4,7 +4,7 @@
 
 use rocket::figment::Figment;
 use rocket::http::{ContentType, Header, Method, Status};
-use rocket::local::asynchronous::Client;
+use rocket::local::asynchronous::{Client, LocalResponse};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -31,6 +31,15 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// A response read whole: its status, headers and JSON body (anything else fails the test).
+    pub async fn read(res: LocalResponse<'_>) -> Self {
+        let status = res.status();
+        let headers = res.headers().iter().map(|h| (h.name().to_string(), h.value().to_string())).collect();
+        let text = res.into_string().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON answer ({status}): {text}"));
+        Self { status, body, headers }
+    }
+
     pub fn message(&self) -> &str {
         self.body["error"]["message"].as_str().unwrap_or_default()
     }
@@ -139,12 +148,7 @@ impl TestApp {
             req.add_header(ContentType::JSON);
             req = req.body(body);
         }
-        let res = req.dispatch().await;
-        let status = res.status();
-        let headers = res.headers().iter().map(|h| (h.name().to_string(), h.value().to_string())).collect();
-        let text = res.into_string().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON answer ({status}): {text}"));
-        Reply { status, body, headers }
+        Reply::read(req.dispatch().await).await
     }
 
     pub async fn get(&self, path: &str, bearer: &str) -> Reply {
