@@ -204,18 +204,9 @@ async fn a_newsletter_visitor_who_pays_shows_as_newsletter_revenue_on_the_dashbo
     let token = admin(&dir, &["token", "create", "--email", "owner@example.com"])["key"].as_str().unwrap().to_owned();
     let fake = stripe_fake::StripeFake::start().await;
     let port = free_port();
-    let server = Command::new(env!("CARGO_BIN_EXE_revlink"))
-        .current_dir(data.path())
-        .env("ROCKET_DATA_DIR", &dir)
-        .env("ROCKET_PORT", port.to_string())
-        .env("ROCKET_STRIPE_API_BASE", fake.url())
-        .env("ROCKET_ENVIRONMENT", "production")
-        .env("ROCKET_LOG_LEVEL", "critical")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("revlink starts");
-    let _server = Killed(server);
+    let fake_url = fake.url();
+    let env = [("ROCKET_STRIPE_API_BASE", fake_url.as_str()), ("ROCKET_ENVIRONMENT", "production")];
+    let _server = chrome::serve(data.path(), &dir, port, &env);
     let base = format!("http://127.0.0.1:{port}");
     let mut website = serde_json::Value::Null;
     for _ in 0..100 {

@@ -18,10 +18,9 @@ mod stripe_fake_billing;
 #[path = "support/stripe_ledger.rs"]
 mod stripe_ledger;
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chrome::{Killed, admin, chromedriver, chromium, fill, free_port, shot, submit, wait_for_text};
+use chrome::{admin, chromedriver, chromium, fill, free_port, shot, submit, wait_for_text};
 use fantoccini::Client;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
@@ -112,19 +111,13 @@ async fn a_subscription_merchant_sees_mrr_matches_stripe_and_a_webhook_payment_w
     let site = site["websiteId"].as_str().unwrap().to_owned();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let server = Command::new(env!("CARGO_BIN_EXE_revlink"))
-        .current_dir(data.path())
-        .env("ROCKET_DATA_DIR", &dir)
-        .env("ROCKET_PORT", port.to_string())
-        .env("ROCKET_PUBLIC_URL", &base)
-        .env("ROCKET_ENVIRONMENT", "development")
-        .env("ROCKET_STRIPE_API_BASE", stripe.uri())
-        .env("ROCKET_LOG_LEVEL", "critical")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("revlink starts");
-    let _server = Killed(server);
+    let stripe_url = stripe.uri();
+    let env = [
+        ("ROCKET_PUBLIC_URL", base.as_str()),
+        ("ROCKET_ENVIRONMENT", "development"),
+        ("ROCKET_STRIPE_API_BASE", stripe_url.as_str()),
+    ];
+    let _server = chrome::serve(data.path(), &dir, port, &env);
     let (_driver, driver_port) = chromedriver();
     let profile = tempfile::tempdir().unwrap();
     let browser = chromium(driver_port, profile.path(), false).await;

@@ -8,9 +8,7 @@
 #[path = "support/chrome.rs"]
 mod chrome;
 
-use std::process::{Command, Stdio};
-
-use chrome::{Killed, admin, chromedriver, chromium, fill, free_port, shot, submit, wait_for_text};
+use chrome::{admin, chromedriver, chromium, fill, free_port, shot, submit, wait_for_text};
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
@@ -88,17 +86,7 @@ async fn every_page_fits_a_phone_and_the_chart_reads_by_keyboard() {
     let key =
         admin(&dir, &["apikey", "create", "--website", &site, "--name", "server"])["key"].as_str().unwrap().to_owned();
     let port = free_port();
-    let server = Command::new(env!("CARGO_BIN_EXE_revlink"))
-        .current_dir(data.path())
-        .env("ROCKET_DATA_DIR", &dir)
-        .env("ROCKET_PORT", port.to_string())
-        .env("ROCKET_STRIPE_API_BASE", "http://127.0.0.1:9")
-        .env("ROCKET_LOG_LEVEL", "critical")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("revlink starts");
-    let _server = Killed(server);
+    let _server = chrome::serve(data.path(), &dir, port, &[("ROCKET_STRIPE_API_BASE", "http://127.0.0.1:9")]);
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     for i in 0..40u32 {

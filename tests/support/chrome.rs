@@ -104,6 +104,22 @@ pub async fn chromium(driver_port: u16, profile: &std::path::Path, as_a_person: 
     panic!("chromedriver answers");
 }
 
+/// revlink serving the data directory `data` on 127.0.0.1:`port` from `home`, quiet, with the settings `env`
+/// besides; stopped when the guard drops.
+pub fn serve(home: &std::path::Path, data: &std::path::Path, port: u16, env: &[(&str, &str)]) -> Killed {
+    let server = Command::new(env!("CARGO_BIN_EXE_revlink"))
+        .current_dir(home)
+        .env("ROCKET_DATA_DIR", data)
+        .env("ROCKET_PORT", port.to_string())
+        .env("ROCKET_LOG_LEVEL", "critical")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("revlink starts");
+    Killed(server)
+}
+
 /// Runs one admin command against the data directory and reads its JSON answer.
 pub fn admin(data: &std::path::Path, args: &[&str]) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_revlink"))
