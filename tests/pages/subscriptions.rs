@@ -57,6 +57,17 @@ async fn site_with_a_payment(app: &TestApp) -> ObjectId {
     site
 }
 
+/// The subscriptions as an import that was allowed to list them stored them at `now`.
+fn stored(app: &TestApp, site: &ObjectId, subs: &[NewSubscription], now: i64) {
+    app.state()
+        .db
+        .with_conn(|c| {
+            subscriptions::upsert_page(c, site, subs, now)?;
+            subscriptions::set_available(c, site, true, None, now)
+        })
+        .unwrap();
+}
+
 #[rocket::async_test]
 async fn the_revenue_page_shows_mrr_its_chart_and_the_movements() {
     let app = TestApp::new().await;
@@ -67,13 +78,7 @@ async fn the_revenue_page_shows_mrr_its_chart_and_the_movements() {
         subscription("c", months_back(3), 500, 1, Some(months_back(1))),
     ];
     let now = Utc::now().timestamp();
-    app.state()
-        .db
-        .with_conn(|c| {
-            subscriptions::upsert_page(c, &site, &subs, now)?;
-            subscriptions::set_available(c, &site, true, None, now)
-        })
-        .unwrap();
+    stored(&app, &site, &subs, now);
     let page = text(app.client.get(format!("/websites/{site}/revenue")).dispatch().await).await;
     let section = &page[page.find(r#"<h2 id="subscriptions-title">"#).expect("the section")
         ..page.find(r#"<h2 id="payments">"#).unwrap()];
@@ -143,13 +148,7 @@ async fn the_general_page_switches_the_dashboards_main_figure_to_mrr() {
     );
     let now = Utc::now().timestamp();
     let subs = [subscription("a", months_back(1), 4200, 1, None)];
-    app.state()
-        .db
-        .with_conn(|c| {
-            subscriptions::upsert_page(c, &site, &subs, now)?;
-            subscriptions::set_available(c, &site, true, None, now)
-        })
-        .unwrap();
+    stored(&app, &site, &subs, now);
     let shown = text(app.client.get(dashboard).dispatch().await).await;
     assert!(
         shown.contains(r#"<div class="lead"><dt>MRR</dt><dd>42.00 USD <span class="muted">ARR 504.00 USD</span>"#),
