@@ -346,23 +346,20 @@ impl Sync<'_> {
 
     /// The page's rows and the cursor of the next page (`None` at the end of the list).
     async fn rows(&self, stream: Stream, body: &[u8], charges_low: i64) -> Result<(Fetched, Option<String>), Stop> {
-        fn next<T>(list: &List<T>, id: impl Fn(&T) -> &str) -> Option<String> {
-            list.has_more.then(|| list.data.last().map(|last| id(last).to_owned())).flatten()
-        }
         Ok(match stream {
             Stream::CheckoutSessions => {
                 let list: List<CheckoutSession> = parse(stream, body)?;
-                let cursor = next(&list, |s| &s.id);
+                let cursor = list.next_cursor();
                 (Fetched::CheckoutSessions(list.data), cursor)
             }
             Stream::Invoices => {
                 let list: List<Invoice> = parse(stream, body)?;
-                let cursor = next(&list, |i| &i.id);
+                let cursor = list.next_cursor();
                 (Fetched::Invoices(list.data), cursor)
             }
             Stream::Charges => {
                 let list: List<Charge> = parse(stream, body)?;
-                let cursor = next(&list, |c| &c.id);
+                let cursor = list.next_cursor();
                 (Fetched::Charges(list.data), cursor)
             }
             Stream::Subscriptions => {
@@ -371,7 +368,7 @@ impl Sync<'_> {
             }
             Stream::Refunds => {
                 let list: List<Refund> = parse(stream, body)?;
-                let cursor = next(&list, |r| &r.id);
+                let cursor = list.next_cursor();
                 let refs: Vec<(String, String)> =
                     list.data.iter().filter_map(|r| Some((r.id.clone(), r.charge.clone()?))).collect();
                 let ids: Vec<String> =
@@ -380,7 +377,7 @@ impl Sync<'_> {
             }
             Stream::Disputes => {
                 let list: List<Dispute> = parse(stream, body)?;
-                let cursor = next(&list, |d| &d.id);
+                let cursor = list.next_cursor();
                 (Fetched::Disputes(list.data), cursor)
             }
         })

@@ -172,21 +172,14 @@ impl<'a> Check<'a> {
     /// One walk of the balance transactions created since `from`, each page looked up while the next is fetched.
     async fn walk(&self, from: i64) -> Result<Walk, Stop> {
         let url = |cursor: Option<&str>| {
-            let mut q = form_urlencoded::Serializer::new(String::new());
-            q.append_pair("limit", &PAGE_SIZE.to_string());
-            q.append_pair("created[gte]", &from.to_string());
-            q.append_pair("created[lt]", &(self.now + 1).to_string());
-            if let Some(c) = cursor {
-                q.append_pair("starting_after", c);
-            }
-            format!("/v1/balance_transactions?{}", q.finish())
+            lists::BALANCE_TRANSACTIONS.page_between(PAGE_SIZE, from, Some(self.now + 1), cursor)
         };
         let mut walk = Walk::default();
         let mut reply = self.get(&url(None)).await;
         loop {
             let body = reply.map_err(|e| unusable("balance transactions", e))?;
             let list: List<LedgerEntry> = parse("balance transactions", &body)?;
-            let next = list.has_more.then(|| list.data.last().map(|e| e.id.clone())).flatten();
+            let next = list.next_cursor();
             match next {
                 Some(cursor) => {
                     let next_url = url(Some(&cursor));
@@ -333,18 +326,10 @@ impl<'a> Check<'a> {
         let mut refs = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let path = {
-                let mut q = form_urlencoded::Serializer::new(String::new());
-                q.append_pair("limit", &PAGE_SIZE.to_string());
-                q.append_pair("created[gte]", &from.to_string());
-                if let Some(c) = &cursor {
-                    q.append_pair("starting_after", c);
-                }
-                format!("/v1/refunds?{}", q.finish())
-            };
+            let path = lists::REFUNDS.page_between(PAGE_SIZE, from, None, cursor.as_deref());
             let body = self.get(&path).await.map_err(|e| unusable("refunds", e))?;
             let list: List<Refund> = parse("refunds", &body)?;
-            cursor = list.has_more.then(|| list.data.last().map(|r| r.id.clone())).flatten();
+            cursor = list.next_cursor();
             refs.extend(list.data.into_iter().filter_map(|r| Some((r.id, r.charge?))));
             if cursor.is_none() {
                 return Ok(refs);
@@ -357,23 +342,12 @@ impl<'a> Check<'a> {
         let next_day = day.checked_add_days(Days::new(1)).unwrap_or(day);
         let mut cursor: Option<String> = None;
         loop {
-            let path = {
-                let mut q = form_urlencoded::Serializer::new(String::new());
-                q.append_pair("limit", &PAGE_SIZE.to_string());
-                q.append_pair("created[gte]", &rules::start_of(day).to_string());
-                q.append_pair("created[lt]", &rules::start_of(next_day).to_string());
-                // The charges list's own expansions (`providers::stripe::lists`), on the list's items.
-                for field in lists::CHARGES.expand {
-                    q.append_pair("expand[]", &format!("data.{field}"));
-                }
-                if let Some(c) = &cursor {
-                    q.append_pair("starting_after", c);
-                }
-                format!("/v1/charges?{}", q.finish())
-            };
+            // The charges list's own call (its expansions), for the day.
+            let (from, until) = (rules::start_of(day), rules::start_of(next_day));
+            let path = lists::CHARGES.page_between(PAGE_SIZE, from, Some(until), cursor.as_deref());
             let body = self.get(&path).await.map_err(|e| unusable("charges", e))?;
             let list: List<Charge> = parse("charges", &body)?;
-            cursor = list.has_more.then(|| list.data.last().map(|c| c.id.clone())).flatten();
+            cursor = list.next_cursor();
             let w = self.website.clone();
             let payments = on_db(self.inner, move |c| Ok(mapping::payments(c, &w, &list.data))).await?;
             let (w, n) = (self.website.clone(), self.nonce.clone());

@@ -12,7 +12,7 @@ use crate::providers::stripe::objects::subscription::Subscription;
 
 /// The subscriptions of one page, as stored, and the last id on it (the next page's cursor while there is one).
 pub fn page(list: List<Subscription>) -> (Vec<NewSubscription>, Option<String>) {
-    let next = list.has_more.then(|| list.data.last().map(|s| s.id.clone())).flatten();
+    let next = list.next_cursor();
     (list.data.iter().map(Subscription::to_new).collect(), next)
 }
 

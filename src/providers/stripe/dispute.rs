@@ -12,7 +12,7 @@
 use serde::Deserialize;
 
 use super::ledger::{LedgerEntry, SourceRef};
-use super::objects::Expandable;
+use super::objects::{Expandable, HasId};
 use crate::domain::dispute::NewDispute;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -30,6 +30,12 @@ pub struct Dispute {
     /// Zero, one or two: the funds withdrawn, and reinstated.
     #[serde(default)]
     pub balance_transactions: Vec<LedgerEntry>,
+}
+
+impl HasId for Dispute {
+    fn id(&self) -> &str {
+        &self.id
+    }
 }
 
 /// The dispute as stored, with what it takes from revenue (see the module's comment); `None` without a charge.

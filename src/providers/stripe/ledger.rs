@@ -47,6 +47,12 @@ pub enum Movement {
     Other,
 }
 
+impl HasId for LedgerEntry {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 impl LedgerEntry {
     pub fn net(&self) -> i64 {
         self.net.unwrap_or(self.amount - self.fee)

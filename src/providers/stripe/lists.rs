@@ -39,14 +39,30 @@ pub const SUBSCRIPTIONS: ListCall =
 
 pub const DISPUTES: ListCall = ListCall { path: "/v1/disputes", filters: &[], expand: &[] };
 
+/// Stripe's ledger, which the reconciliation compares with (`rak_balance_read`, as the balance).
+pub const BALANCE_TRANSACTIONS: ListCall = ListCall { path: "/v1/balance_transactions", filters: &[], expand: &[] };
+
 impl ListCall {
     /// One page: at most `limit` objects created after `created_gt` (no bound when 0), after `starting_after`.
     pub fn page(&self, limit: u32, created_gt: i64, starting_after: Option<&str>) -> String {
+        let created: &[(&str, i64)] = if created_gt > 0 { &[("created[gt]", created_gt)] } else { &[] };
+        self.page_created(limit, created, starting_after)
+    }
+
+    /// One page of the objects created from `from` (inclusive) until `until` (exclusive; no bound when `None`).
+    pub fn page_between(&self, limit: u32, from: i64, until: Option<i64>, starting_after: Option<&str>) -> String {
+        match until {
+            Some(until) => self.page_created(limit, &[("created[gte]", from), ("created[lt]", until)], starting_after),
+            None => self.page_created(limit, &[("created[gte]", from)], starting_after),
+        }
+    }
+
+    fn page_created(&self, limit: u32, created: &[(&str, i64)], starting_after: Option<&str>) -> String {
         let mut query = form_urlencoded::Serializer::new(String::new());
         query.append_pair("limit", &limit.to_string());
         query.extend_pairs(self.filters.iter().copied());
-        if created_gt > 0 {
-            query.append_pair("created[gt]", &created_gt.to_string());
+        for (bound, at) in created {
+            query.append_pair(bound, &at.to_string());
         }
         if let Some(cursor) = starting_after {
             query.append_pair("starting_after", cursor);
@@ -99,6 +115,12 @@ mod tests {
             "/v1/invoices?limit=100&created%5Bgt%5D=1700000000&starting_after=in_1&expand%5B%5D=data.payments"
         );
         assert_eq!(INVOICES.unexpanded().probe(), "/v1/invoices?limit=1");
+        assert_eq!(
+            CHARGES.page_between(100, 10, Some(20), Some("ch_1")),
+            "/v1/charges?limit=100&created%5Bgte%5D=10&created%5Blt%5D=20&starting_after=ch_1\
+             &expand%5B%5D=data.balance_transaction&expand%5B%5D=data.payment_intent"
+        );
+        assert_eq!(REFUNDS.page_between(100, 10, None, None), "/v1/refunds?limit=100&created%5Bgte%5D=10");
     }
 
     #[test]

@@ -51,6 +51,13 @@ pub struct List<T> {
     pub has_more: bool,
 }
 
+impl<T: HasId> List<T> {
+    /// The next page's `starting_after`: the last object's id while Stripe has more.
+    pub fn next_cursor(&self) -> Option<String> {
+        self.data.last().filter(|_| self.has_more).map(|last| last.id().to_owned())
+    }
+}
+
 type Metadata = HashMap<String, String>;
 
 #[derive(Debug, Clone, Default, Deserialize)]

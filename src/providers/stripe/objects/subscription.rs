@@ -92,6 +92,12 @@ pub struct Coupon {
     pub currency: Option<String>,
 }
 
+impl HasId for Subscription {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 impl HasId for Discount {
     fn id(&self) -> &str {
         &self.id
